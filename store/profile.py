@@ -1,0 +1,124 @@
+"""A region's profile: taxonomy (agencies, topics, LAPOR! ids), triage and promotion rules.
+
+Read from ``<profile>/taxonomy.yaml``; sources live beside it in ``sources.yaml`` (the harvester
+validates those).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from store.exceptions import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Agency(_Strict):
+    key: str
+    name: str
+    short: str | None = None
+    lapor_disposition_id: int | str | None = None
+    auto_forward_threshold: float | None = Field(None, ge=0, le=1)
+
+
+class Topic(_Strict):
+    key: str
+    name: str
+    default_agency: str
+    lapor_category_id: int | str | None = None
+    urgency: int = Field(1, ge=1, le=3)
+    keywords: list[str] = []
+
+
+class LaporOptions(_Strict):
+    channel_id: int | str | None = None
+    is_anonymous: bool = True
+    is_secret: bool = False
+    default_location_id: int | str | None = None
+
+
+class Triage(_Strict):
+    relevance_threshold: float = Field(0.5, ge=0, le=1)
+    duplicate_similarity: float = Field(0.8, ge=0, le=1)
+    duplicate_window_hours: float = Field(72, gt=0)
+    auto_forward_threshold: float = Field(0.95, ge=0, le=1)
+
+
+class Promotion(_Strict):
+    max_macro_f1_drop: float = 0.01
+    allow_accuracy_drop: float = 0.0
+
+
+class Profile(_Strict):
+    region: str
+    timezone: str = "Asia/Jakarta"
+    contact: str | None = None
+    lapor: LaporOptions = LaporOptions()
+    triage: Triage = Triage()
+    promotion: Promotion = Promotion()
+    agencies: list[Agency]
+    topics: list[Topic]
+    folder: Path | None = None
+
+    @model_validator(mode="after")
+    def _keys_consistent(self) -> Profile:
+        agency_keys = [a.key for a in self.agencies]
+        if len(set(agency_keys)) != len(agency_keys):
+            raise ValueError("agency keys must be unique")
+        topic_keys = [t.key for t in self.topics]
+        if len(set(topic_keys)) != len(topic_keys):
+            raise ValueError("topic keys must be unique")
+        for topic in self.topics:
+            if topic.default_agency not in agency_keys:
+                raise ValueError(
+                    f"topic {topic.key!r} has default_agency {topic.default_agency!r}, "
+                    "which is not an agency key"
+                )
+        return self
+
+    def agency(self, key: str) -> Agency | None:
+        return next((a for a in self.agencies if a.key == key), None)
+
+    def topic(self, key: str) -> Topic | None:
+        return next((t for t in self.topics if t.key == key), None)
+
+    def auto_forward_threshold(self, agency_key: str) -> float:
+        agency = self.agency(agency_key)
+        if agency is not None and agency.auto_forward_threshold is not None:
+            return agency.auto_forward_threshold
+        return self.triage.auto_forward_threshold
+
+
+def load_profile(folder: Path) -> Profile:
+    """Read and validate ``folder/taxonomy.yaml``; errors name the file and the field."""
+    path = Path(folder) / "taxonomy.yaml"
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"no taxonomy.yaml in profile folder {folder} (ADUAN_PROFILE)") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    try:
+        return Profile(**data, folder=Path(folder))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from None
+
+
+@lru_cache(maxsize=4)
+def _cached(folder: str) -> Profile:
+    return load_profile(Path(folder))
+
+
+def get_profile(folder: Path | None = None) -> Profile:
+    """The profile of ``folder`` (default: ``ADUAN_PROFILE``), read once per process."""
+    from store.settings import get_settings
+
+    return _cached(str(Path(folder or get_settings().profile).resolve()))

@@ -1,0 +1,87 @@
+"""The one settings object: environment variables ADUAN_*, read on first use, never at import."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    """Aduan's configuration. Secrets are ``SecretStr`` so they never print or log by accident."""
+
+    model_config = SettingsConfigDict(env_prefix="ADUAN_", extra="ignore")
+
+    home: Path = Field(Path("var"), description="Data folder (SQLite file, secrets, logs).")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in home.")
+    profile: Path = Field(REPO_ROOT / "profiles" / "kupang", description="Region profile folder.")
+    models_dir: Path = Field(REPO_ROOT / "models", description="Model registry folder.")
+    log_level: str = "WARNING"
+
+    author_secret: SecretStr | None = Field(
+        None, description="Key of the HMAC that pseudonymises authors; generated in home if unset."
+    )
+    session_secret: SecretStr | None = Field(
+        None, description="Key that signs review-app cookies; generated in home if unset."
+    )
+
+    lapor_base_url: str = "https://api-splp.layanan.go.id/lapor/3.0.0"
+    lapor_api_key: SecretStr | None = None
+    lapor_token: SecretStr | None = None
+    lapor_auth_header: str = "Authorization"
+    lapor_timeout_s: float = 20.0
+
+    dask_address: str | None = None
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, defaulting to ``<home>/aduan.sqlite3``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'aduan.sqlite3').resolve()}"
+
+    def home_secret(self, name: str) -> str:
+        """A random secret kept in ``<home>/secrets/<name>``, created on first use (mode 0600)."""
+        path = self.home / "secrets" / name
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_hex(32)
+        path.touch(mode=0o600)
+        path.write_text(value)
+        return value
+
+    def author_key(self) -> bytes:
+        """The HMAC key for ``Post.author_ref``."""
+        if self.author_secret is not None:
+            return self.author_secret.get_secret_value().encode()
+        return self.home_secret("author_key").encode()
+
+    def cookie_key(self) -> str:
+        """The key that signs the review app's session cookies."""
+        if self.session_secret is not None:
+            return self.session_secret.get_secret_value()
+        return self.home_secret("session_key")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first call."""
+    from store.exceptions import ConfigError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "ADUAN_" + str(first["loc"][0]).upper()
+        raise ConfigError(f"{name} is not valid: {first['msg']}") from None
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests and the CLI's ``--profile`` use this)."""
+    get_settings.cache_clear()
