@@ -1,0 +1,118 @@
+"""Character n-gram TF-IDF computed word by word, as a transformer.
+
+scikit-learn's ``analyzer="char_wb"`` builds the n-grams of each padded word of each document in
+Python, ~2,000 posts/s. The n-grams of a document are the sum of those of its words, so this
+transformer computes them once per distinct word: document-by-word counts (one dict lookup per
+word) times a word-by-ngram matrix (sparse product in C). Words unseen in training get their
+n-grams computed per batch. Output equals ``TfidfVectorizer(analyzer="char_wb")`` with the same
+settings (same sorted vocabulary), ~10x faster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["WordCharNgrams"]
+
+
+def _doc_word_counts(
+    docs: list[str], index: dict[str, int], unseen: dict[str, int]
+) -> sp.csr_matrix:
+    """Counts of words per document; words not in `index` are added to `unseen` (numbered on)."""
+    indptr, indices = [0], []
+    base = len(index)
+    for doc in docs:
+        for w in doc.split():
+            j = index.get(w)
+            if j is None:
+                j = unseen.get(w)
+                if j is None:
+                    j = unseen[w] = base + len(unseen)
+            indices.append(j)
+        indptr.append(len(indices))
+    data = np.ones(len(indices), dtype=np.float32)
+    shape = (len(docs), base + len(unseen))
+    m = sp.csr_matrix((data, np.array(indices, dtype=np.int64), np.array(indptr)), shape=shape)
+    m.sum_duplicates()
+    return m
+
+
+class WordCharNgrams(TransformerMixin, BaseEstimator):
+    """TF-IDF of char_wb n-grams of space-separated words (input: normalised texts)."""
+
+    def __init__(
+        self,
+        ngram_range: tuple[int, int] = (2, 5),
+        min_df: int = 2,
+        max_features: int | None = None,
+        sublinear_tf: bool = True,
+    ) -> None:
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_features = max_features
+        self.sublinear_tf = sublinear_tf
+
+    def _ngrams_of(self, words: list[str]) -> sp.csr_matrix:
+        if not words:
+            return sp.csr_matrix((0, len(self.vocabulary_)), dtype=np.float32)
+        vec = CountVectorizer(
+            analyzer="char_wb",
+            ngram_range=tuple(self.ngram_range),
+            lowercase=False,
+            vocabulary=self.vocabulary_,
+            dtype=np.float32,
+        )
+        return vec.transform(words).tocsr()
+
+    def fit(self, X: Iterable[str], y: object = None) -> WordCharNgrams:
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X: Iterable[str], y: object = None) -> sp.csr_matrix:
+        docs = [str(x) for x in X]
+        words: dict[str, int] = {}
+        counts = _doc_word_counts(docs, {}, words)
+        vec = CountVectorizer(
+            analyzer="char_wb",
+            ngram_range=tuple(self.ngram_range),
+            lowercase=False,
+            dtype=np.float32,
+        )
+        word_ngrams = vec.fit_transform(list(words)).tocsr()
+        doc_ngrams = (counts @ word_ngrams).tocsc()
+        df = np.diff(doc_ngrams.indptr)
+        keep = np.nonzero(df >= self.min_df)[0]
+        if self.max_features is not None and len(keep) > self.max_features:
+            totals = np.asarray(doc_ngrams[:, keep].sum(axis=0)).ravel()
+            keep = np.sort(keep[np.argsort(-totals, kind="stable")[: self.max_features]])
+        names = vec.get_feature_names_out()[keep]
+        self.vocabulary_ = {str(n): i for i, n in enumerate(names)}
+        self.word_index_ = words
+        self.word_ngrams_ = word_ngrams[:, keep].tocsr()
+        self.tfidf_ = TfidfTransformer(sublinear_tf=self.sublinear_tf)
+        return self.tfidf_.fit_transform(doc_ngrams[:, keep].tocsr())
+
+    def transform(self, X: Iterable[str]) -> sp.csr_matrix:
+        check_is_fitted(self, "tfidf_")
+        unseen: dict[str, int] = {}
+        counts = _doc_word_counts([str(x) for x in X], self.word_index_, unseen)
+        table = self.word_ngrams_
+        if unseen:
+            table = sp.vstack([table, self._ngrams_of(list(unseen))], format="csr")
+        return self.tfidf_.transform(counts @ table)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        check_is_fitted(self, "vocabulary_")
+        return np.array(sorted(self.vocabulary_, key=self.vocabulary_.get), dtype=object)
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags

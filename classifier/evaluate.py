@@ -1,0 +1,83 @@
+"""Evaluation of a bundle on labelled rows: the JSON object `aduan evaluate --json` prints."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from classifier.bundle import Bundle
+from classifier.data import read_rows, require_columns
+
+__all__ = ["coverage_at", "evaluate", "head_metrics"]
+
+
+def coverage_at(confidence: Sequence[float], correct: Sequence[bool], precision: float) -> float:
+    """Largest fraction of rows, taken from the most confident down, whose accuracy >= precision.
+
+    Ties in confidence keep the input order (stable sort). 0.0 when there are no rows.
+    """
+    conf = np.asarray(confidence, dtype=float)
+    ok = np.asarray(correct, dtype=float)
+    if len(ok) == 0:
+        return 0.0
+    order = np.argsort(-conf, kind="stable")
+    running = np.cumsum(ok[order]) / np.arange(1, len(ok) + 1)
+    good = np.nonzero(running >= precision - 1e-12)[0]
+    return float((good.max() + 1) / len(ok)) if len(good) else 0.0
+
+
+def head_metrics(
+    gold: Sequence[str], predicted: Sequence[str], confidence: Sequence[float], known: set[str]
+) -> dict:
+    """The per-target figures; rows whose gold label is not in `known` only count as unknown."""
+    from sklearn.metrics import f1_score
+
+    keep = [i for i, g in enumerate(gold) if g in known]
+    g = [gold[i] for i in keep]
+    p = [predicted[i] for i in keep]
+    c = [confidence[i] for i in keep]
+    correct = [a == b for a, b in zip(g, p, strict=True)]
+    return {
+        "n": len(gold),
+        "n_unknown_label": len(gold) - len(keep),
+        "accuracy": float(np.mean(correct)) if keep else None,
+        "macro_f1": float(f1_score(g, p, average="macro", zero_division=0)) if keep else None,
+        "coverage_at_95": coverage_at(c, correct, 0.95),
+        "coverage_at_90": coverage_at(c, correct, 0.90),
+    }
+
+
+def evaluate(
+    bundle: Bundle,
+    *,
+    rows: Sequence[dict] | None = None,
+    data_files: Sequence[Path] | None = None,
+    targets: Sequence[str] | None = None,
+    text_column: str = "text",
+) -> dict:
+    """Score `bundle` on labelled rows (or CSV files); returns {target: figures, "posts_per_s"}."""
+    targets = list(targets or bundle.targets)
+    bundle.require_targets(targets)
+    all_rows = list(rows or [])
+    for path in data_files or []:
+        file_rows, columns = read_rows(path)
+        require_columns(columns, [text_column, *targets], path)
+        all_rows.extend(file_rows)
+    if rows is not None and all_rows:
+        require_columns(list(all_rows[0]), [text_column, *targets], "rows")
+    texts = [str(r.get(text_column) or "") for r in all_rows]
+    start = time.perf_counter()
+    predictions = bundle.predict(texts)
+    elapsed = time.perf_counter() - start
+    classes = bundle.model.classes_
+    result: dict = {}
+    for t in targets:
+        gold = [str(r.get(t) or "").strip() for r in all_rows]
+        pred = [p.heads[t].label for p in predictions]
+        conf = [p.heads[t].confidence for p in predictions]
+        result[t] = head_metrics(gold, pred, conf, set(classes[t]))
+    result["posts_per_s"] = float(len(texts) / elapsed) if elapsed > 0 and texts else 0.0
+    return result

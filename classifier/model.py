@@ -1,0 +1,153 @@
+"""ComplaintModel: one estimator holding the feature pipeline, the relevance head and label heads.
+
+A head is a LinearSVC whose scores are turned into probabilities by ``CalibratedClassifierCV``
+(sigmoid or isotonic, fitted on cross-validation folds), so ``confidence`` can be thresholded.
+Optionally a child head (agency) is blended with what its parent head (topic) implies:
+``log p(agency) = (1 - w) log p_direct(agency) + w log sum_t p(topic=t) p(agency | topic=t)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted
+
+from classifier.exceptions import TooFewClasses
+from classifier.features import make_features
+from classifier.normalise import MARKERS
+
+__all__ = ["RELEVANCE", "ComplaintModel"]
+
+RELEVANCE = "relevance"
+_MARKER_WORDS = frozenset(MARKERS.values())
+
+
+class ComplaintModel(BaseEstimator):
+    """Relevance + label heads over shared TF-IDF features.
+
+    fit(texts, labels, relevant): ``labels[target][i]`` is the gold label of row i or None (row
+    not used by that head); ``relevant[i]`` is True for complaints, False for negatives, None for
+    rows left out of the relevance head. Rows with no real word (empty, emoji-only) get relevance 0.
+    """
+
+    def __init__(
+        self,
+        *,
+        word_ngrams: tuple[int, int] = (1, 2),
+        char_ngrams: tuple[int, int] | None = (2, 5),
+        char_max_features: int | None = None,
+        min_df: int = 2,
+        C: float = 0.5,
+        relevance_C: float = 0.5,
+        calibration: str = "sigmoid",
+        cv: int = 3,
+        class_weight: str | None = None,
+        hierarchy: tuple[str, str] | None = ("topic", "agency"),
+        hierarchy_weight: float = 0.0,
+        random_state: int = 0,
+    ) -> None:
+        self.word_ngrams = word_ngrams
+        self.char_ngrams = char_ngrams
+        self.char_max_features = char_max_features
+        self.min_df = min_df
+        self.C = C
+        self.relevance_C = relevance_C
+        self.calibration = calibration
+        self.cv = cv
+        self.class_weight = class_weight
+        self.hierarchy = hierarchy
+        self.hierarchy_weight = hierarchy_weight
+        self.random_state = random_state
+
+    def _head(self, C: float) -> CalibratedClassifierCV:
+        svc = LinearSVC(C=C, class_weight=self.class_weight, random_state=self.random_state)
+        return CalibratedClassifierCV(svc, method=self.calibration, cv=self.cv)
+
+    def fit(
+        self,
+        texts: Sequence[str],
+        labels: Mapping[str, Sequence[str | None]],
+        relevant: Sequence[bool | None] | None = None,
+        progress=None,
+    ) -> ComplaintModel:
+        """Fit features on all texts, then each head on its rows; progress(step) is optional."""
+        texts = list(texts)
+        step = progress or (lambda _s: None)
+        self.features_ = make_features(
+            word_ngrams=self.word_ngrams,
+            char_ngrams=self.char_ngrams,
+            char_max_features=self.char_max_features,
+            min_df=self.min_df,
+        )
+        X = self.features_.fit_transform(texts).tocsr()
+        step("features")
+        self.heads_: dict[str, CalibratedClassifierCV] = {}
+        self.targets_ = list(labels)
+        for target, column in labels.items():
+            rows = np.array([i for i, lab in enumerate(column) if lab is not None], dtype=int)
+            y = np.array([column[i] for i in rows], dtype=object).astype(str)
+            if len(set(y)) < 2:
+                raise TooFewClasses(f"head {target!r} has fewer than two classes to learn")
+            self.heads_[target] = self._head(self.C).fit(X[rows], y)
+            step(target)
+        self.relevance_ = None
+        if relevant is not None:
+            rows = np.array([i for i, r in enumerate(relevant) if r is not None], dtype=int)
+            y = np.array([bool(relevant[i]) for i in rows])
+            if len(set(y)) < 2:
+                raise TooFewClasses("relevance needs both complaints and non-complaint texts")
+            self.relevance_ = self._head(self.relevance_C).fit(X[rows], y)
+            step(RELEVANCE)
+        self.parent_map_ = self._fit_hierarchy(labels)
+        return self
+
+    def _fit_hierarchy(self, labels: Mapping[str, Sequence[str | None]]) -> np.ndarray | None:
+        """P(child | parent) from rows labelled with both, add-one smoothed; None if unused."""
+        if not self.hierarchy or self.hierarchy_weight <= 0:
+            return None
+        parent, child = self.hierarchy
+        if parent not in self.heads_ or child not in self.heads_:
+            return None
+        p_idx = {c: i for i, c in enumerate(self.heads_[parent].classes_)}
+        c_idx = {c: i for i, c in enumerate(self.heads_[child].classes_)}
+        counts = np.ones((len(p_idx), len(c_idx)))
+        for p, c in zip(labels[parent], labels[child], strict=True):
+            if p in p_idx and c in c_idx:
+                counts[p_idx[p], c_idx[c]] += 1
+        return counts / counts.sum(axis=1, keepdims=True)
+
+    @property
+    def classes_(self) -> dict[str, list[str]]:
+        check_is_fitted(self, "heads_")
+        return {t: [str(c) for c in h.classes_] for t, h in self.heads_.items()}
+
+    def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """{head: probabilities}: 'relevance' is 1-D P(complaint); label heads (n, classes)."""
+        check_is_fitted(self, "heads_")
+        texts = ["" if t is None else str(t) for t in texts]
+        norm_step = self.features_.named_steps["normalise"]
+        normalised = norm_step.transform(texts)
+        X = self.features_.named_steps["union"].transform(normalised).tocsr()
+        out = {t: h.predict_proba(X) for t, h in self.heads_.items()}
+        if self.parent_map_ is not None:
+            parent, child = self.hierarchy
+            implied = out[parent] @ self.parent_map_
+            w = self.hierarchy_weight
+            logp = (1 - w) * np.log(out[child] + 1e-12) + w * np.log(implied + 1e-12)
+            logp -= logp.max(axis=1, keepdims=True)
+            p = np.exp(logp)
+            out[child] = p / p.sum(axis=1, keepdims=True)
+        if self.relevance_ is not None:
+            pos = list(self.relevance_.classes_).index(True)
+            rel = self.relevance_.predict_proba(X)[:, pos]
+            has_word = np.array([_has_real_word(t) for t in normalised])
+            out[RELEVANCE] = np.where(has_word, rel, 0.0)
+        return out
+
+
+def _has_real_word(normalised: str) -> bool:
+    return any(len(w) > 1 and w not in _MARKER_WORDS for w in normalised.split())

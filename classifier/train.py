@@ -1,0 +1,234 @@
+"""Training a bundle: read and clean labelled rows, add negatives, fit, validate, save."""
+
+from __future__ import annotations
+
+import logging
+import platform
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from classifier.bundle import Bundle, save_bundle
+from classifier.data import file_info, read_negatives, read_rows, require_columns
+from classifier.exceptions import DataError, TooFewClasses
+from classifier.model import RELEVANCE, ComplaintModel
+
+__all__ = ["DEFAULT_PARAMS", "clean_labels", "train_bundle"]
+
+logger = logging.getLogger(__name__)
+
+# Chosen on a validation split of the training months only; see bench/README.md.
+DEFAULT_PARAMS: dict = {
+    "word_ngrams": (1, 2),
+    "char_ngrams": (2, 5),
+    "C": 0.5,
+    "relevance_C": 0.5,
+    "calibration": "sigmoid",
+    "hierarchy_weight": 0.0,
+}
+NEGATIVE_SUFFIXES = (".csv", ".tsv", ".jsonl")
+
+
+def _key(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def clean_labels(
+    rows: Sequence[Mapping[str, str]], targets: Sequence[str], text_column: str
+) -> tuple[list[dict], dict]:
+    """One row per distinct text (case/space-insensitive); conflicting labels -> majority vote,
+    ties broken by the most recent row (by created_at when present, else file order).
+    Empty texts are dropped; empty labels become None. Returns (rows, report)."""
+    groups: dict[str, list[tuple[int, Mapping[str, str]]]] = defaultdict(list)
+    for i, r in enumerate(rows):
+        text = str(r.get(text_column) or "")
+        if text.strip():
+            groups[_key(text)].append((i, r))
+    out, conflicts = [], 0
+    for members in groups.values():
+        members.sort(key=lambda m: (str(m[1].get("created_at") or ""), m[0]))
+        latest = members[-1][1]
+        cleaned = {text_column: latest[text_column], "created_at": latest.get("created_at", "")}
+        for t in targets:
+            labels = [str(m[1].get(t) or "").strip() for m in members]
+            labels = [lab for lab in labels if lab]
+            if len(set(labels)) > 1:
+                conflicts += 1
+            counts = Counter(labels)
+            best = max(counts.values(), default=0)
+            winners = {lab for lab, c in counts.items() if c == best}
+            cleaned[t] = next((lab for lab in reversed(labels) if lab in winners), None)
+        out.append(cleaned)
+    report = {
+        "rows_in": len(rows),
+        "rows_out": len(out),
+        "empty_text": len(rows) - sum(len(m) for m in groups.values()),
+        "duplicate_rows_merged": sum(len(m) - 1 for m in groups.values()),
+        "conflicting_labels_resolved": conflicts,
+    }
+    return out, report
+
+
+def _apply_min_class_size(
+    rows: list[dict], targets: Sequence[str], min_class_size: int
+) -> dict[str, list[str | None]]:
+    labels: dict[str, list[str | None]] = {}
+    for t in targets:
+        counts = Counter(r[t] for r in rows if r[t])
+        kept = {lab for lab, c in counts.items() if c >= min_class_size}
+        if len(kept) < 2:
+            raise TooFewClasses(
+                f"target {t!r} has {len(kept)} class(es) with at least {min_class_size} rows "
+                f"({len(counts)} classes in all); need 2 or more: add data or lower "
+                "--min-class-size"
+            )
+        labels[t] = [r[t] if r[t] in kept else None for r in rows]
+    return labels
+
+
+def _negative_texts(negatives: Sequence[Path | str]) -> tuple[list[str], list[dict]]:
+    texts, infos = [], []
+    for item in negatives:
+        if isinstance(item, Path) or str(item).endswith(NEGATIVE_SUFFIXES):
+            found = read_negatives(Path(item))
+            texts.extend(found)
+            infos.append(file_info(Path(item), len(found)).as_dict())
+        else:
+            texts.append(str(item))
+    return texts, infos
+
+
+def _library_versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in ("scikit-learn", "numpy", "scipy", "joblib", "PySastrawi"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "missing"
+    return out
+
+
+def _fit(rows, labels, negatives, params, seed, progress) -> ComplaintModel:
+    texts = [r["text_"] for r in rows] + negatives
+    head_labels = {t: list(col) + [None] * len(negatives) for t, col in labels.items()}
+    relevant = [True] * len(rows) + [False] * len(negatives) if negatives else None
+    model = ComplaintModel(**{**params, "random_state": seed})
+    return model.fit(texts, head_labels, relevant, progress=progress)
+
+
+def _validate(rows, labels, negatives, params, seed, fraction, targets, progress) -> dict:
+    """Fit on the earliest (1 - fraction) of rows, score on the latest `fraction`."""
+    from classifier.evaluate import head_metrics
+
+    order = sorted(range(len(rows)), key=lambda i: (rows[i]["created_at"] or "", i))
+    cut = int(round(len(order) * (1 - fraction)))
+    train_idx, hold_idx = order[:cut], order[cut:]
+    if not hold_idx or not train_idx:
+        return {}
+    sub_labels = {t: [labels[t][i] for i in train_idx] for t in targets}
+    for t in targets:
+        if len({lab for lab in sub_labels[t] if lab}) < 2:
+            return {}
+    model = _fit([rows[i] for i in train_idx], sub_labels, negatives, params, seed, progress)
+    proba = model.predict_proba([rows[i]["text_"] for i in hold_idx])
+    metrics: dict = {
+        "rows": len(hold_idx),
+        "from": rows[hold_idx[0]]["created_at"] or None,
+        "fraction": fraction,
+    }
+    for t, names in model.classes_.items():
+        best = proba[t].argmax(axis=1)
+        gold = [str(rows[i][t] or "") for i in hold_idx]
+        metrics[t] = head_metrics(
+            gold, [names[j] for j in best], list(proba[t].max(axis=1)), set(names)
+        )
+    if RELEVANCE in proba:
+        metrics["relevance_recall_at_0.5"] = float((proba[RELEVANCE] >= 0.5).mean())
+    return metrics
+
+
+def train_bundle(
+    *,
+    rows: Sequence[Mapping[str, str]] | None = None,
+    data_files: Sequence[Path] | None = None,
+    targets: Sequence[str],
+    text_column: str = "text",
+    min_class_size: int = 30,
+    negatives: Sequence[Path | str] = (),
+    out_dir: Path,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+    params: Mapping | None = None,
+    validation_fraction: float = 0.1,
+) -> Path:
+    """Train a bundle into `out_dir` and return it.
+
+    rows / data_files: labelled complaints (both may be given). negatives: non-complaint files
+    (Path, or a str ending in .csv/.tsv/.jsonl) or literal texts (other str). Validation: a model
+    fit on the earliest rows is scored on the latest `validation_fraction` (by created_at) and the
+    figures go in the manifest; the saved model is then fit on all rows. 0 skips validation.
+    """
+    targets = [t.strip() for t in targets if t.strip()]
+    if not targets:
+        raise DataError("no targets given (e.g. --targets agency,topic)")
+    step = progress or (lambda _s: None)
+    all_rows: list[Mapping[str, str]] = list(rows or [])
+    if rows:
+        require_columns(list(rows[0]), [text_column, *targets], "rows")
+    sources = []
+    for path in data_files or []:
+        file_rows, columns = read_rows(Path(path))
+        require_columns(columns, [text_column, *targets], path)
+        all_rows.extend(file_rows)
+        sources.append(file_info(Path(path), len(file_rows)).as_dict())
+    if not all_rows:
+        raise DataError("no labelled rows to train on")
+    cleaned, cleaning = clean_labels(all_rows, targets, text_column)
+    for r in cleaned:
+        r["text_"] = r[text_column]
+    labels = _apply_min_class_size(cleaned, targets, min_class_size)
+    neg_texts, neg_infos = _negative_texts(negatives)
+    complaint_keys = {_key(r["text_"]) for r in cleaned}
+    neg_texts = [t for t in dict.fromkeys(neg_texts) if t.strip() and _key(t) not in complaint_keys]
+    step("data")
+    params = {**DEFAULT_PARAMS, **(params or {})}
+    validation = {}
+    if validation_fraction > 0:
+        validation = _validate(
+            cleaned, labels, neg_texts, params, seed, validation_fraction, targets, None
+        )
+        step("validation")
+    model = _fit(cleaned, labels, neg_texts, params, seed, step)
+    created = datetime.now(UTC)
+    manifest = {
+        "version": f"{created:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}",
+        "created_at": created.isoformat(timespec="seconds"),
+        "targets": targets,
+        "text_column": text_column,
+        "min_class_size": min_class_size,
+        "seed": seed,
+        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
+        "libraries": _library_versions(),
+        "data_files": sources,
+        "rows_given_directly": len(rows or []),
+        "negative_files": neg_infos,
+        "n_rows": len(cleaned),
+        "n_negatives": len(neg_texts),
+        "label_cleaning": cleaning,
+        "classes": {t: model.classes_[t] for t in targets},
+        "class_counts": {t: dict(Counter(x for x in labels[t] if x)) for t in targets},
+        "has_relevance": model.relevance_ is not None,
+        "validation": validation,
+    }
+    out = save_bundle(model, manifest, Path(out_dir))
+    logger.info("trained model %s into %s", manifest["version"], out)
+    return out
+
+
+def bundle_from_model(model: ComplaintModel, manifest: dict) -> Bundle:
+    """Wrap an in-memory model (bench, tests) without saving it."""
+    return Bundle(model, manifest)
