@@ -1,0 +1,311 @@
+"""What the review app reads: the queue of open cases, one case with its posts, the forwards.
+
+Reads are scoped: ``agencies`` None means every agency, a list means only cases tagged with one
+of them (a facilitator's agencies). Nothing here changes a case; see store.cases for decisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy.orm import Session, aliased
+
+from store.audit import record_audit
+from store.exceptions import StoreError
+from store.tables import (
+    AuditEntry,
+    Case,
+    Classification,
+    Forward,
+    LaporStatusChange,
+    PostRow,
+    Review,
+)
+
+BANDS = {"high": (0.8, None), "medium": (0.5, 0.8), "low": (None, 0.5)}
+FORWARD_STATES = ("pending", "sending", "sent", "failed", "unknown", "cancelled")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """The queue's filters (all optional); dates are aware datetimes, ``date_to`` exclusive."""
+
+    agency: str | None = None
+    topic: str | None = None
+    source: str | None = None
+    band: str | None = None
+    date_from: datetime | None = None
+    date_to: datetime | None = None
+    state: str = "open"
+    include_skipped: bool = False
+
+
+@dataclass
+class CaseView:
+    """A case with what a reviewer needs to decide it."""
+
+    case: Case
+    post: PostRow | None
+    parent: PostRow | None = None
+    classification: Classification | None = None
+    duplicates: list[PostRow] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)
+    forwards: list[Forward] = field(default_factory=list)
+
+    def alternatives(self, head: str, n: int = 3) -> list[tuple[str, float]]:
+        """The classifier's top ``n`` labels for ``head`` (agency, topic) with probabilities."""
+        if self.classification is None:
+            return []
+        pairs = (self.classification.alternatives or {}).get(head) or []
+        return [(str(label), float(p)) for label, p in pairs[:n]]
+
+
+def in_scope(case: Case, agencies: list[str] | None) -> bool:
+    """True when a user limited to ``agencies`` (None: all) may see ``case``."""
+    return agencies is None or case.agency in agencies
+
+
+def queue_query(
+    *, filters: QueueFilter, agencies: list[str] | None, reviewer: str | None = None
+) -> Select:
+    """Cases and their representative post, filtered and sorted (urgency, then confidence)."""
+    post = aliased(PostRow)
+    query = (
+        select(Case, post)
+        .outerjoin(post, post.id == Case.representative_post_id)
+        .where(Case.state == filters.state)
+    )
+    if agencies is not None:
+        query = query.where(Case.agency.in_(agencies))
+    if filters.agency:
+        query = query.where(Case.agency == filters.agency)
+    if filters.topic:
+        query = query.where(Case.topic == filters.topic)
+    if filters.source:
+        query = query.where(post.source == filters.source)
+    if filters.band in BANDS:
+        low, high = BANDS[filters.band]
+        confidence = func.coalesce(Case.agency_confidence, 0.0)
+        if low is not None:
+            query = query.where(confidence >= low)
+        if high is not None:
+            query = query.where(confidence < high)
+    if filters.date_from:
+        query = query.where(Case.first_post_at >= filters.date_from)
+    if filters.date_to:
+        query = query.where(Case.first_post_at < filters.date_to)
+    if reviewer and not filters.include_skipped and filters.state == "open":
+        skipped = exists().where(
+            and_(Review.case_id == Case.id, Review.reviewer == reviewer, Review.action == "skip")
+        )
+        query = query.where(~skipped)
+    return query.order_by(
+        Case.urgency.desc(), func.coalesce(Case.agency_confidence, 0.0).asc(), Case.id.asc()
+    )
+
+
+def list_queue(
+    *,
+    session: Session,
+    filters: QueueFilter,
+    agencies: list[str] | None,
+    reviewer: str | None = None,
+    limit: int = 25,
+    offset: int = 0,
+) -> tuple[list[CaseView], int]:
+    """One page of the queue with each case's details, and the number of matching cases."""
+    query = queue_query(filters=filters, agencies=agencies, reviewer=reviewer)
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.execute(query.limit(limit).offset(offset)).all()
+    views = [CaseView(case=case, post=post) for case, post in rows]
+    _fill_details(session, views)
+    return views, total or 0
+
+
+def _fill_details(session: Session, views: list[CaseView]) -> None:
+    """Parents, latest classifications and near-duplicates of the cases, in three queries."""
+    if not views:
+        return
+    case_ids = [v.case.id for v in views]
+    posts = [v.post for v in views if v.post is not None]
+    members = session.scalars(
+        select(PostRow).where(PostRow.case_id.in_(case_ids)).order_by(PostRow.created_at)
+    ).all()
+    by_case: dict[int, list[PostRow]] = {}
+    for member in members:
+        by_case.setdefault(member.case_id, []).append(member)
+    wanted = {(p.source, p.parent_external_id) for p in posts if p.parent_external_id}
+    parents: dict[tuple[str, str], PostRow] = {}
+    if wanted:
+        rows = session.scalars(
+            select(PostRow).where(PostRow.external_id.in_({ext for _, ext in wanted}))
+        ).all()
+        parents = {
+            (p.source, p.external_id): p for p in rows if (p.source, p.external_id) in wanted
+        }
+    latest: dict[int, Classification] = {}
+    if posts:
+        for row in session.scalars(
+            select(Classification)
+            .where(Classification.post_id.in_([p.id for p in posts]))
+            .order_by(Classification.id)
+        ):
+            latest[row.post_id] = row
+    for view in views:
+        rep = view.post
+        view.duplicates = [
+            m for m in by_case.get(view.case.id, []) if rep is None or m.id != rep.id
+        ]
+        if rep is not None:
+            view.classification = latest.get(rep.id)
+            if rep.parent_external_id:
+                view.parent = parents.get((rep.source, rep.parent_external_id))
+
+
+def get_case_view(*, session: Session, case_id: int, agencies: list[str] | None) -> CaseView | None:
+    """One case with its posts, reviews and forwards; None if missing or out of scope."""
+    case = session.get(Case, case_id)
+    if case is None or not in_scope(case, agencies):
+        return None
+    post = (
+        session.get(PostRow, case.representative_post_id) if case.representative_post_id else None
+    )
+    view = CaseView(case=case, post=post)
+    _fill_details(session, [view])
+    view.reviews = list(
+        session.scalars(select(Review).where(Review.case_id == case.id).order_by(Review.id))
+    )
+    view.forwards = list(session.scalars(select(Forward).where(Forward.case_id == case.id)))
+    return view
+
+
+def queue_sources(*, session: Session) -> list[str]:
+    """The sources posts came from (for the queue's filter)."""
+    return list(session.scalars(select(PostRow.source).distinct().order_by(PostRow.source)))
+
+
+def iter_queue_rows(
+    *, session: Session, filters: QueueFilter, agencies: list[str] | None
+) -> Iterator[dict]:
+    """Every matching case as a flat dict for CSV export, streamed."""
+    query = queue_query(filters=filters, agencies=agencies).execution_options(yield_per=500)
+    for case, post in session.execute(query):
+        yield {
+            "case_id": case.id,
+            "state": case.state,
+            "agency": case.agency,
+            "agency_confidence": case.agency_confidence,
+            "topic": case.topic,
+            "topic_confidence": case.topic_confidence,
+            "urgency": case.urgency,
+            "first_post_at": case.first_post_at.isoformat() if case.first_post_at else "",
+            "source": post.source if post else "",
+            "url": post.url if post else "",
+            "text": post.text if post else "",
+            "decided_by": case.decided_by or "",
+        }
+
+
+@dataclass
+class ForwardView:
+    forward: Forward
+    case: Case
+    history: list[LaporStatusChange] = field(default_factory=list)
+
+
+def list_forwards(
+    *,
+    session: Session,
+    agencies: list[str] | None,
+    states: tuple[str, ...] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[ForwardView], int]:
+    """Forwards (newest first) with their case and LAPOR! status history."""
+    query = select(Forward, Case).join(Case, Case.id == Forward.case_id)
+    if agencies is not None:
+        query = query.where(Case.agency.in_(agencies))
+    if states:
+        query = query.where(Forward.state.in_(states))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.execute(query.order_by(Forward.id.desc()).limit(limit).offset(offset)).all()
+    views = [ForwardView(forward=f, case=c) for f, c in rows]
+    if views:
+        by_id = {v.forward.id: v for v in views}
+        changes = session.scalars(
+            select(LaporStatusChange)
+            .where(LaporStatusChange.forward_id.in_(by_id))
+            .order_by(LaporStatusChange.observed_at, LaporStatusChange.id)
+        )
+        for change in changes:
+            by_id[change.forward_id].history.append(change)
+    return views, total
+
+
+def forward_counts(*, session: Session, agencies: list[str] | None) -> dict[str, int]:
+    """How many forwards are in each state."""
+    query = select(Forward.state, func.count()).join(Case, Case.id == Forward.case_id)
+    if agencies is not None:
+        query = query.where(Case.agency.in_(agencies))
+    return dict(session.execute(query.group_by(Forward.state)).all())
+
+
+def reconcile_forward(
+    *,
+    session: Session,
+    forward_id: int,
+    actor: str,
+    agencies: list[str] | None,
+    resolution: str,
+    complaint_id: str | None = None,
+) -> Forward:
+    """Settle a ``failed`` or ``unknown`` forward by hand.
+
+    ``retry``: send it again (only when LAPOR! has no such complaint: check it first for an
+    ``unknown`` one); ``sent``: LAPOR! has it, record its complaint id; ``cancel``: give up.
+    """
+    forward = session.get(Forward, forward_id)
+    case = session.get(Case, forward.case_id) if forward else None
+    if forward is None or case is None or not in_scope(case, agencies):
+        raise StoreError(f"forward {forward_id} does not exist")
+    if forward.state not in ("failed", "unknown"):
+        raise StoreError(f"forward {forward_id} is {forward.state}; only failed or unknown settle")
+    before = {"state": forward.state, "complaint_id": forward.complaint_id}
+    now = datetime.now(UTC)
+    if resolution == "retry":
+        forward.state, forward.next_attempt_at = "pending", now
+    elif resolution == "sent":
+        complaint_id = (complaint_id or "").strip()
+        if not complaint_id:
+            raise StoreError("give the LAPOR! complaint id that the complaint has there")
+        forward.state, forward.complaint_id = "sent", complaint_id
+        forward.sent_at = forward.sent_at or now
+    elif resolution == "cancel":
+        forward.state = "cancelled"
+    else:
+        raise StoreError(f"unknown resolution {resolution!r}: retry, sent or cancel")
+    record_audit(
+        session=session,
+        actor=actor,
+        action=f"forward.reconcile.{resolution}",
+        object_type="forward",
+        object_id=forward.id,
+        before=before,
+        after={"state": forward.state, "complaint_id": forward.complaint_id},
+    )
+    return forward
+
+
+def list_audit(
+    *, session: Session, limit: int = 100, offset: int = 0, actor: str | None = None
+) -> tuple[list[AuditEntry], int]:
+    """The audit log, newest first."""
+    query = select(AuditEntry)
+    if actor:
+        query = query.where(AuditEntry.actor == actor)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
