@@ -1,0 +1,326 @@
+"""A FAKE Facebook Graph API on 127.0.0.1 for tests, demos and benchmarks. It is not Facebook.
+
+It serves one Page from a JSON file shaped like ``profiles/kupang/demo/facebook_page.json``
+(``{"page": {...}, "posts": [{..., "comments": [{..., "comments": [...]}]}]}``) in the Graph shape:
+``/{version}/{page-id}/feed`` and ``/{version}/{object-id}/comments`` (``filter=stream`` flattens
+nested replies and adds ``parent``), ``fields``, ``limit``, ``since``/``until``,
+``paging.cursors`` +
+``paging.next``, an ``X-App-Usage`` header, Graph error JSON for codes 4/17/32/613 (throttled) and
+190 (token), and comments without ids (a token without the MODERATE task). Faults are injected
+through ``fake.faults`` (see harvester.fake_server) and ``throttle()``, ``expire_token()``,
+``usage()``; ``synthetic_page(n)`` makes a page of n posts + comments for the benchmark.
+
+Run it alone: ``python -m harvester.fake_graph [--data FILE | --synthetic N] [--port P]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import threading
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from harvester.fake_server import FakeRequest, FakeResponse, FakeServer, json_response
+from harvester.sources.base import parse_time
+
+FAKE_NOTE = "Aduan fake Graph API: not Facebook"
+THROTTLE_MESSAGES = {
+    4: "(#4) Application request limit reached",
+    17: "(#17) User request limit reached",
+    32: "(#32) Page request limit reached",
+    613: "(#613) Calls to this api have exceeded the rate limit.",
+}
+DEFAULT_FIELDS = {"feed": "id,message,created_time", "comments": "id,message,created_time,from"}
+
+
+def graph_error(code: int, message: str, *, subcode: int | None = None, status: int = 400):
+    error: dict[str, Any] = {
+        "message": message,
+        "type": "OAuthException",
+        "code": code,
+        "fbtrace_id": "FAKE-TRACE",
+    }
+    if subcode is not None:
+        error["error_subcode"] = subcode
+    if code in THROTTLE_MESSAGES:
+        error["is_transient"] = True
+    return json_response({"error": error, "_fake": FAKE_NOTE}, status)
+
+
+def _fields(spec: str) -> set[str]:
+    """Top-level names of a Graph ``fields`` list (``parent{id},from`` -> {parent, from})."""
+    names, depth, current = set(), 0, ""
+    for char in spec + ",":
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            names.add(current.split(".")[0].strip())
+            current = ""
+            continue
+        if depth == 0 and char not in "{}":
+            current += char
+    return {n for n in names if n}
+
+
+def _epoch(value: str | None) -> float | None:
+    if not value:
+        return None
+    if value.lstrip("-").isdigit():
+        return float(value)
+    return parse_time(value).timestamp()
+
+
+class FakeGraphAPI(FakeServer):
+    """The fake Graph API serving one Page (see the module docstring)."""
+
+    name = "fake-graph-api"
+
+    def __init__(self, data: dict[str, Any], *, version: str = "v21.0", **kw: Any) -> None:
+        super().__init__(**kw)
+        self.version = version
+        self.page = data["page"]
+        self.withhold_comment_ids = False
+        self.token_expired = False
+        self.served: set[str] = set()  # ids (or derived keys) of every post/comment served
+        self._served_lock = threading.Lock()
+        self._usage: list[int] = []
+        self._throttles: list[int] = []
+        self._posts = sorted(data["posts"], key=lambda p: _epoch(p["created_time"]), reverse=True)
+        self._times = {p["id"]: _epoch(p["created_time"]) for p in self._posts}
+        self._children: dict[str, list[dict[str, Any]]] = {}
+        self._stream: dict[str, list[dict[str, Any]]] = {}
+        for post in self._posts:
+            self._children[post["id"]] = post.get("comments", [])
+            flat: list[dict[str, Any]] = []
+            self._flatten(post["id"], post.get("comments", []), flat, top=True)
+            self._stream[post["id"]] = sorted(flat, key=lambda c: _epoch(c["created_time"]))
+
+    @classmethod
+    def from_file(cls, path: Path | str, **kw: Any) -> FakeGraphAPI:
+        return cls(json.loads(Path(path).read_text(encoding="utf-8")), **kw)
+
+    @property
+    def api_url(self) -> str:
+        """What a facebook_page source's ``base_url`` should be."""
+        return f"{self.url}/{self.version}"
+
+    @property
+    def item_count(self) -> int:
+        return len(self._posts) + sum(len(c) for c in self._stream.values())
+
+    # fault switches -----------------------------------------------------------------------
+    def throttle(self, times: int = 1, code: int = 4) -> None:
+        """The next ``times`` requests answer Graph error ``code`` (4, 17, 32 or 613)."""
+        self._throttles.extend([code] * times)
+
+    def usage(self, percent: int, times: int = 1) -> None:
+        """The next ``times`` responses report ``percent`` in ``X-App-Usage``."""
+        self._usage.extend([percent] * times)
+
+    def expire_token(self) -> None:
+        """Every request from now on answers error 190 (session expired)."""
+        self.token_expired = True
+
+    # serving ------------------------------------------------------------------------------
+    def _flatten(self, parent: str, comments: list, out: list, *, top: bool) -> None:
+        for comment in comments:
+            item = {k: v for k, v in comment.items() if k != "comments"}
+            if not top:
+                item["parent"] = {"id": parent}
+            out.append(item)
+            self._children.setdefault(comment["id"], comment.get("comments", []))
+            self._flatten(comment["id"], comment.get("comments", []), out, top=False)
+
+    def handle(self, request: FakeRequest) -> FakeResponse:
+        parts = [p for p in request.path.split("/") if p]
+        if not parts or parts[0] != self.version:
+            return graph_error(2500, f"Unknown path components: {request.path}")
+        auth = request.headers.get("Authorization", "")
+        if not (request.query.get("access_token") or auth.startswith(("Bearer ", "OAuth "))):
+            return graph_error(104, "An access token is required to request this resource.")
+        if self.token_expired:
+            return graph_error(
+                190, "Error validating access token: Session has expired (fake).", subcode=463
+            )
+        if self._throttles:
+            code = self._throttles.pop(0)
+            return graph_error(code, THROTTLE_MESSAGES[code], status=403)
+        headers = {}
+        percent = self._usage.pop(0) if self._usage else 3
+        headers["X-App-Usage"] = json.dumps(
+            {"call_count": percent, "total_cputime": 1, "total_time": 1}
+        )
+        rest = parts[1:]
+        if rest == [self.page["id"]]:
+            wanted = _fields(request.query.get("fields", "id,name"))
+            return json_response({k: v for k, v in self.page.items() if k in wanted | {"id"}})
+        if len(rest) == 2 and rest[0] == self.page["id"] and rest[1] in ("feed", "posts"):
+            return self._feed(request, headers)
+        if len(rest) == 2 and rest[1] == "comments" and rest[0] in self._children:
+            return self._comments(rest[0], request, headers)
+        return graph_error(
+            100,
+            f"Unsupported get request. Object with ID '{'/'.join(rest)}' does not exist (fake).",
+        )
+
+    def _feed(self, request: FakeRequest, headers: dict[str, str]) -> FakeResponse:
+        since, until = _epoch(request.query.get("since")), _epoch(request.query.get("until"))
+        items = [
+            p
+            for p in self._posts
+            if (since is None or self._times[p["id"]] >= since)
+            and (until is None or self._times[p["id"]] <= until)
+        ]
+        wanted = _fields(request.query.get("fields", DEFAULT_FIELDS["feed"]))
+        return self._page_of(items, request, headers, wanted, is_comment=False)
+
+    def _comments(self, object_id: str, request: FakeRequest, headers: dict[str, str]):
+        if request.query.get("filter") == "stream" and object_id in self._stream:
+            items = self._stream[object_id]
+        else:
+            items = [
+                {k: v for k, v in c.items() if k != "comments"}
+                for c in self._children.get(object_id, [])
+            ]
+        if request.query.get("order") == "reverse_chronological":
+            items = items[::-1]
+        wanted = _fields(request.query.get("fields", DEFAULT_FIELDS["comments"]))
+        return self._page_of(items, request, headers, wanted, is_comment=True)
+
+    def _page_of(
+        self,
+        items: list[dict[str, Any]],
+        request: FakeRequest,
+        headers: dict[str, str],
+        wanted: set[str],
+        *,
+        is_comment: bool,
+    ) -> FakeResponse:
+        limit = max(1, min(100, int(request.query.get("limit", "25"))))
+        start = _decode_cursor(request.query.get("after"))
+        chunk = items[start : start + limit]
+        data = [self._shape(item, wanted, is_comment) for item in chunk]
+        self._record(chunk)
+        body: dict[str, Any] = {"data": data, "_fake": FAKE_NOTE}
+        if chunk:
+            body["paging"] = {
+                "cursors": {"before": _encode_cursor(start), "after": _encode_cursor(start + limit)}
+            }
+            if start + limit < len(items):
+                query = dict(request.query, after=_encode_cursor(start + limit))
+                query.pop("access_token", None)
+                body["paging"]["next"] = f"{self.url}{request.path}?" + "&".join(
+                    f"{k}={v}" for k, v in query.items()
+                )
+        return json_response(body, headers=headers)
+
+    def _shape(self, item: dict[str, Any], wanted: set[str], is_comment: bool) -> dict[str, Any]:
+        out = {k: v for k, v in item.items() if k in wanted or k == "id"}
+        if is_comment and self.withhold_comment_ids:
+            out.pop("id", None)
+            out.pop("from", None)
+            if "parent" in out:
+                out.pop("parent")
+        return out
+
+    def _record(self, items: Iterable[dict[str, Any]]) -> None:
+        with self._served_lock:
+            self.served.update(item["id"] for item in items)
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"fake:{offset}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(value: str | None) -> int:
+    if not value:
+        return 0
+    padded = value + "=" * (-len(value) % 4)
+    try:
+        return int(base64.urlsafe_b64decode(padded).decode().split(":")[1])
+    except (ValueError, IndexError):
+        return 0
+
+
+_OPENERS = [
+    "Selamat pagi warga Kota Kupang! Info layanan hari ini nomor {i}.",
+    "Pengumuman: jadwal distribusi air bersih wilayah {i} minggu ini.",
+    "Kegiatan kerja bakti bersama di Kelurahan nomor {i}, mari ikut serta.",
+]
+_COMMENTS = [
+    "Lampu jalan di RT {i} su mati dua minggu, mohon diperbaiki.",
+    "Air sonde jalan dari kemarin di blok {i}, tolong Perumda cek.",
+    "Sampah di pinggir jalan nomor {i} belum diangkut seminggu.",
+    "Terima kasih infonya min, semoga lancar ({i}).",
+    "Jalan berlubang dekat sekolah {i}, bahaya untuk anak-anak.",
+]
+
+
+def synthetic_page(n_items: int, *, comments_per_post: int = 9, page_id: str = "104620009999999"):
+    """A fake Page with ``n_items`` posts + comments in total (every 4th comment is a reply)."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    posts: list[dict[str, Any]] = []
+    made = 0
+    i = 0
+    while made < n_items:
+        post_time = start + timedelta(minutes=10 * i)
+        post_id = f"{page_id}_{900000000000000 + i}"
+        post = {
+            "id": post_id,
+            "message": _OPENERS[i % len(_OPENERS)].format(i=i),
+            "created_time": post_time.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            "permalink_url": f"https://www.facebook.com/{page_id}/posts/{900000000000000 + i}",
+            "from": {"id": page_id, "name": "Halaman Contoh (fake)"},
+            "comments": [],
+        }
+        made += 1
+        for j in range(min(comments_per_post, n_items - made)):
+            comment = {
+                "id": f"{900000000000000 + i}_{1000000000000000 + i * 100 + j}",
+                "message": _COMMENTS[(i + j) % len(_COMMENTS)].format(i=i * 100 + j),
+                "created_time": (post_time + timedelta(seconds=30 * (j + 1))).strftime(
+                    "%Y-%m-%dT%H:%M:%S+0000"
+                ),
+                "from": {"id": f"5000{(i * 7 + j) % 5000:07d}", "name": "Warga (fake)"},
+            }
+            if j % 4 == 3 and post["comments"]:
+                post["comments"][-1].setdefault("comments", []).append(comment)
+            else:
+                post["comments"].append(comment)
+            made += 1
+        posts.append(post)
+        i += 1
+    return {"page": {"id": page_id, "name": "Halaman Contoh (fake)"}, "posts": posts}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve a fake Page until interrupted; prints the API URL on the first line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--data", type=Path, help="Page JSON file")
+    group.add_argument("--synthetic", type=int, help="Number of posts+comments to generate")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--delay", type=float, default=0.0, help="Seconds added to each response")
+    args = parser.parse_args(argv)
+    data = (
+        json.loads(args.data.read_text(encoding="utf-8"))
+        if args.data
+        else synthetic_page(args.synthetic)
+    )
+    fake = FakeGraphAPI(data, port=args.port).start()
+    fake.faults.delay = args.delay
+    print(f"{fake.api_url} page_id={fake.page['id']} items={fake.item_count}", flush=True)  # noqa: T201
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""What every source is: ``fetch(cursor)`` yields ``Page``s of ``Post``s with the cursor after them.
+
+The caller stores each page's posts and its cursor in one transaction, so a crash resumes at the
+last stored page. A page's cursor must therefore describe a point from which resuming loses
+nothing: sources whose platform gives no stable resume point mid-run repeat the previous cursor
+until the run's last page (re-fetched posts are ignored by the store's unique key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol, runtime_checkable
+
+from harvester.exceptions import InvalidPost
+from harvester.models import Post
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Page:
+    """Posts to store together, and the cursor to resume from once they are stored."""
+
+    posts: tuple[Post, ...]
+    cursor: dict[str, Any] | None
+
+
+@runtime_checkable
+class Source(Protocol):
+    """A configured source: ``name`` is the Posts' ``source``; ``fetch`` is a generator."""
+
+    name: str
+
+    def fetch(
+        self, cursor: dict[str, Any] | None, *, since: datetime | None = None
+    ) -> Iterator[Page]:
+        """Pages after ``cursor`` (or, if ``since`` is given, from that time on)."""
+        ...
+
+    def check(self) -> str:
+        """One cheap request that proves the source answers; returns a short description."""
+        ...
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def derived_id(*parts: str | None) -> str:
+    """A stable id for an item the platform delivers without one (same inputs, same id)."""
+    digest = hashlib.sha256("\x1f".join(p or "" for p in parts).encode()).hexdigest()
+    return f"derived:{digest[:32]}"
+
+
+def parse_time(value: str) -> datetime:
+    """ISO 8601 in the shapes the APIs use (``Z``, ``+0800``, ``+08:00``) to an aware UTC time."""
+    text = value.strip().replace("Z", "+00:00")
+    if len(text) >= 5 and text[-5] in "+-" and text[-4:].isdigit():
+        text = f"{text[:-2]}:{text[-2:]}"
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        raise ValueError(f"time without a timezone: {value!r}")
+    return parsed.astimezone(UTC)
+
+
+def build_post(**fields: Any) -> Post | None:
+    """A Post, or None (logged, never stored) when an item cannot make a valid one."""
+    try:
+        return Post(**fields)
+    except InvalidPost as exc:
+        log.warning("skipped an item of %s: %s", fields.get("source"), exc)
+        return None
+
+
+def unique(posts: list[Post], *, source: str) -> tuple[Post, ...]:
+    """Drop repeated external ids inside one page (a feed with duplicate ids), keeping the first."""
+    seen: set[str] = set()
+    kept: list[Post] = []
+    for post in posts:
+        if post.external_id in seen:
+            log.warning("%s: the response repeats id %s; kept the first", source, post.external_id)
+            continue
+        seen.add(post.external_id)
+        kept.append(post)
+    return tuple(kept)
