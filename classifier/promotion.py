@@ -1,0 +1,158 @@
+"""Champion vs challenger on the same held-out rows, and the rule that decides a promotion.
+
+Both models are scored on exactly the same rows: every held-out row with a gold label for the
+head. A gold label the model does not know (a class it never learned, e.g. a new topic) counts as
+an error for that model, so a model that learned a new class is not penalised for it. This is why
+the figures here can differ from ``aduan evaluate``, which leaves such rows out (n_unknown_label).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from classifier.bundle import Bundle
+from classifier.evaluate import coverage_at
+from classifier.model import RELEVANCE
+
+__all__ = ["Decision", "HeadScores", "Rules", "decide", "score_bundle"]
+
+RELEVANCE_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class Rules:
+    """A challenger must not lose more than this on any head shared with the champion."""
+
+    max_macro_f1_drop: float = 0.01
+    allow_accuracy_drop: float = 0.0
+
+
+@dataclass
+class HeadScores:
+    """One head of one model on the held-out rows (with its predictions, for the model card)."""
+
+    n: int
+    n_unseen_label: int
+    accuracy: float
+    macro_f1: float
+    coverage_at_95: float
+    coverage_at_90: float
+    gold: list[str] = field(repr=False, default_factory=list)
+    predicted: list[str] = field(repr=False, default_factory=list)
+    confidence: list[float] = field(repr=False, default_factory=list)
+
+    def figures(self) -> dict:
+        return {
+            "n": self.n,
+            "n_unseen_label": self.n_unseen_label,
+            "accuracy": round(self.accuracy, 4),
+            "macro_f1": round(self.macro_f1, 4),
+            "coverage_at_95": round(self.coverage_at_95, 4),
+            "coverage_at_90": round(self.coverage_at_90, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Whether the challenger becomes champion, and why (one reason per rule checked)."""
+
+    promote: bool
+    reasons: list[str]
+
+
+def _head_scores(gold, predicted, confidence, known) -> HeadScores:
+    from sklearn.metrics import f1_score
+
+    correct = [g == p for g, p in zip(gold, predicted, strict=True)]
+    return HeadScores(
+        n=len(gold),
+        n_unseen_label=sum(g not in known for g in gold),
+        accuracy=float(np.mean(correct)) if gold else 0.0,
+        macro_f1=float(f1_score(gold, predicted, average="macro", zero_division=0))
+        if gold
+        else 0.0,
+        coverage_at_95=coverage_at(confidence, correct, 0.95),
+        coverage_at_90=coverage_at(confidence, correct, 0.90),
+        gold=list(gold),
+        predicted=list(predicted),
+        confidence=[float(c) for c in confidence],
+    )
+
+
+def score_bundle(
+    bundle: Bundle,
+    texts: Sequence[str],
+    gold: Mapping[str, Sequence[str | None]],
+    is_complaint: Sequence[bool] | None = None,
+) -> dict[str, HeadScores]:
+    """Score each head the bundle has on the rows with a gold label for it.
+
+    ``gold[target][i]`` is row i's label or None; ``is_complaint`` (optional) scores the relevance
+    head at threshold 0.5 when the rows hold both complaints and non-complaints.
+    """
+    texts = list(texts)
+    proba = bundle.predict_proba(texts) if texts else {}
+    classes = bundle.model.classes_
+    out: dict[str, HeadScores] = {}
+    for target, column in gold.items():
+        if target not in classes or not texts:
+            continue
+        rows = [i for i, g in enumerate(column) if g]
+        names = classes[target]
+        p = proba[target][rows]
+        predicted = [names[j] for j in p.argmax(axis=1)] if rows else []
+        confidence = list(p.max(axis=1)) if rows else []
+        out[target] = _head_scores(
+            [str(column[i]) for i in rows], predicted, confidence, set(names)
+        )
+    if is_complaint is not None and RELEVANCE in proba and len(set(is_complaint)) == 2:
+        rel = proba[RELEVANCE]
+        predicted = ["complaint" if r >= RELEVANCE_THRESHOLD else "other" for r in rel]
+        confidence = [max(r, 1 - r) for r in rel]
+        gold_rel = ["complaint" if c else "other" for c in is_complaint]
+        out[RELEVANCE] = _head_scores(gold_rel, predicted, confidence, {"complaint", "other"})
+    return out
+
+
+def decide(
+    champion: Mapping[str, HeadScores] | None,
+    challenger: Mapping[str, HeadScores],
+    rules: Rules,
+    champion_version: str | None = None,
+) -> Decision:
+    """Promote only if, on every head the champion has, the challenger's macro-F1 is not lower by
+    more than ``max_macro_f1_drop`` and its accuracy not lower by more than
+    ``allow_accuracy_drop``."""
+    if champion is None:
+        return Decision(True, ["no champion yet: the challenger becomes the first champion"])
+    name = f"champion {champion_version}" if champion_version else "the champion"
+    reasons, ok = [], True
+    for target, old in champion.items():
+        new = challenger.get(target)
+        if new is None:
+            ok = False
+            reasons.append(f"{target}: the challenger has no {target} head; {name} has one")
+            continue
+        f1_drop = old.macro_f1 - new.macro_f1
+        acc_drop = old.accuracy - new.accuracy
+        f1_ok = f1_drop <= rules.max_macro_f1_drop + 1e-12
+        acc_ok = acc_drop <= rules.allow_accuracy_drop + 1e-12
+        ok = ok and f1_ok and acc_ok
+        reasons.append(
+            f"{target}: macro-F1 {new.macro_f1:.4f} vs {old.macro_f1:.4f} "
+            f"({_verdict(f1_drop, rules.max_macro_f1_drop)}), "
+            f"accuracy {new.accuracy:.4f} vs {old.accuracy:.4f} "
+            f"({_verdict(acc_drop, rules.allow_accuracy_drop)})"
+        )
+    if not champion:
+        reasons.append(f"{name} has no head to compare on these rows")
+    return Decision(ok, reasons)
+
+
+def _verdict(drop: float, allowed: float) -> str:
+    if drop <= allowed + 1e-12:
+        return "ok"
+    return f"lower by {drop:.4f}, allowed {allowed:g}"
