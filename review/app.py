@@ -1,0 +1,134 @@
+"""The facilitator review app: ``create_app()`` builds it; nothing is connected at import."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import HTTPException
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session, sessionmaker
+
+from review.auth import FLASH_COOKIE, LoginThrottle, Sessions
+from review.deps import LoginRequired, login_redirect_url, take_flash
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(
+    *,
+    factory: sessionmaker[Session] | None = None,
+    settings: Any = None,
+    profile: Any = None,
+    session_max_age_s: int = 8 * 3600,
+) -> FastAPI:
+    """The app on ``factory`` (default: the settings' database), with ``profile``'s taxonomy."""
+    from store.db import get_engine, session_factory
+    from store.profile import get_profile
+    from store.settings import get_settings
+
+    settings = settings or get_settings()
+    if factory is None:
+        factory = session_factory(get_engine(settings.sqlalchemy_url))
+    if profile is None:
+        profile = get_profile(settings.profile)
+
+    app = FastAPI(title="Aduan review", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.factory = factory
+    app.state.settings = settings
+    app.state.profile = profile
+    app.state.sessions = Sessions(settings.cookie_key(), max_age_s=session_max_age_s)
+    app.state.throttle = LoginThrottle()
+    app.state.templates = _templates(profile)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    from review.routes import admin, auth, cases, dashboard, forwards, queue
+
+    for module in (auth, queue, cases, forwards, dashboard, admin):
+        app.include_router(module.router)
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(login_redirect_url(exc), status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def _error_page(request: Request, exc: HTTPException) -> Response:
+        templates = request.app.state.templates
+        return templates.TemplateResponse(
+            request,
+            "error.html",
+            {"status": exc.status_code, "detail": exc.detail, "user": None},
+            status_code=exc.status_code,
+        )
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        shown = response.status_code < 300 and "text/html" in response.headers.get(
+            "content-type", ""
+        )
+        if shown and request.method == "GET" and request.cookies.get(FLASH_COOKIE):
+            response.delete_cookie(FLASH_COOKIE, path="/")
+        return response
+
+    return app
+
+
+def _templates(profile: Any) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    zone = ZoneInfo(profile.timezone)
+    agencies = {a.key: (a.short or a.name) for a in profile.agencies}
+    topics = {t.key: t.name for t in profile.topics}
+
+    def local_time(moment: datetime | None) -> str:
+        if moment is None:
+            return "-"
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.astimezone(zone).strftime("%d-%m-%Y %H:%M")
+
+    def percent(value: float | None) -> str:
+        return "-" if value is None else f"{value * 100:.0f}%"
+
+    def safe_url(url: str | None) -> str:
+        # Only web links become hrefs: a "javascript:" URL in a harvested post stays inert.
+        if url and url.lower().startswith(("https://", "http://")):
+            return url
+        return ""
+
+    env = templates.env
+    env.filters["safe_url"] = safe_url
+    env.filters["local_time"] = local_time
+    env.filters["percent"] = percent
+    env.filters["agency_name"] = lambda key: agencies.get(key, key or "-")
+    env.filters["topic_name"] = lambda key: topics.get(key, key or "-")
+    env.globals["profile"] = profile
+    env.globals["take_flash"] = take_flash
+    return templates
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    """A template rendered with the flash message (if any) and the current request."""
+    templates = request.app.state.templates
+    context.setdefault("flash", take_flash(request))
+    return templates.TemplateResponse(request, name, context, status_code=status)
+
+
+__all__ = ["create_app", "render", "HTMLResponse"]

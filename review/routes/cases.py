@@ -1,0 +1,298 @@
+"""One case: its page and the decisions on it (accept, correct, reject, skip, merge, split,
+reopen). Every decision is one transaction; a stale one answers with a clear message."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from review.app import render
+from review.deps import Actor, CurrentUser, Principal, SessionDep, atomic, safe_next
+from review.routes import redirect
+from store import cases as decisions
+from store.exceptions import StaleAction, StoreError
+from store.queue import get_case_view, in_scope
+from store.tables import Case
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/cases")
+
+Version = Annotated[int | None, Form()]
+Next = Annotated[str, Form()]
+
+
+def parse_case_version(item: str) -> tuple[int, int | None] | None:
+    """``"12:3"`` (case 12 seen at version 3) or ``"12"`` -> (12, 3) / (12, None)."""
+    head, _, tail = item.partition(":")
+    try:
+        return int(head), (int(tail) if tail else None)
+    except ValueError:
+        return None
+
+
+def load_case_for_action(session: Session, case_id: int, user: Principal) -> Case:
+    """The case if it exists and ``user`` may act on it; 404 otherwise (no hint it exists)."""
+    case = session.get(Case, case_id)
+    if case is None or not in_scope(case, user.agencies):
+        raise HTTPException(status_code=404, detail="Kasus tidak ditemukan")
+    return case
+
+
+@router.get("/{case_id}")
+def case_page(case_id: int, request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    view = get_case_view(session=session, case_id=case_id, agencies=user.agencies)
+    if view is None:
+        raise HTTPException(status_code=404, detail="Kasus tidak ditemukan")
+    profile = request.app.state.profile
+    context = {
+        "user": user,
+        "view": view,
+        "agencies": profile.agencies,
+        "topics": profile.topics,
+        "here": request.url.path,
+        "next": safe_next(request.query_params.get("next"), "/"),
+    }
+    return render(request, "case.html", context)
+
+
+def decide(
+    request: Request,
+    session: SessionDep,
+    user: Principal,
+    case_id: int,
+    next_url: str,
+    action: Callable[[], object],
+    done: str,
+) -> Response:
+    """Run one decision in a transaction and go back with a message saying what happened."""
+    next_url = safe_next(next_url)
+    try:
+        with atomic(session):
+            load_case_for_action(session, case_id, user)
+            action()
+    except (StaleAction, StaleDataError, IntegrityError) as exc:
+        reason = str(exc) if isinstance(exc, StaleAction) else "someone else decided it meanwhile"
+        log.info("stale action on case %s by %r", case_id, user.name)
+        return redirect(
+            request,
+            next_url,
+            f"Kasus #{case_id} tidak diubah: {reason}. Tidak dikirim dua kali.",
+            "warning",
+        )
+    except OperationalError:
+        log.warning("database busy while deciding case %s", case_id, exc_info=True)
+        return redirect(request, next_url, f"Kasus #{case_id}: database sibuk, coba lagi.", "error")
+    except StoreError as exc:
+        return redirect(request, next_url, f"Kasus #{case_id}: {exc}", "error")
+    return redirect(request, next_url, done, "success")
+
+
+def _choice(request: Request, agency: str, topic: str) -> tuple[str | None, str | None]:
+    profile = request.app.state.profile
+    if agency and profile.agency(agency) is None:
+        raise HTTPException(status_code=400, detail=f"unknown agency {agency!r}")
+    if topic and profile.topic(topic) is None:
+        raise HTTPException(status_code=400, detail=f"unknown topic {topic!r}")
+    return agency or None, topic or None
+
+
+@router.post("/{case_id}/accept")
+def accept(
+    case_id: int,
+    request: Request,
+    user: Actor,
+    session: SessionDep,
+    version: Version = None,
+    next: Next = "/",
+) -> Response:
+    return decide(
+        request,
+        session,
+        user,
+        case_id,
+        next,
+        lambda: decisions.approve_case(
+            session=session,
+            case_id=case_id,
+            actor=user.name,
+            expected_version=version,
+            action="accept",
+        ),
+        f"Kasus #{case_id} diterima dan masuk antrean kirim LAPOR!.",
+    )
+
+
+@router.post("/{case_id}/correct")
+def correct(
+    case_id: int,
+    request: Request,
+    user: Actor,
+    session: SessionDep,
+    version: Version = None,
+    next: Next = "/",
+    agency: Annotated[str, Form()] = "",
+    topic: Annotated[str, Form()] = "",
+) -> Response:
+    agency_key, topic_key = _choice(request, agency, topic)
+    if user.agencies is not None and agency_key and agency_key not in user.agencies:
+        # Moving a case to an agency one does not serve is allowed: it is how misrouted cases
+        # reach the right facilitators. The audit log records it.
+        log.info("case %s moved outside %r's agencies", case_id, user.name)
+    return decide(
+        request,
+        session,
+        user,
+        case_id,
+        next,
+        lambda: decisions.approve_case(
+            session=session,
+            case_id=case_id,
+            actor=user.name,
+            agency=agency_key,
+            topic=topic_key,
+            expected_version=version,
+        ),
+        f"Kasus #{case_id} dikoreksi dan masuk antrean kirim LAPOR!.",
+    )
+
+
+@router.post("/{case_id}/reject")
+def reject(
+    case_id: int,
+    request: Request,
+    user: Actor,
+    session: SessionDep,
+    version: Version = None,
+    next: Next = "/",
+) -> Response:
+    return decide(
+        request,
+        session,
+        user,
+        case_id,
+        next,
+        lambda: decisions.reject_case(
+            session=session, case_id=case_id, actor=user.name, expected_version=version
+        ),
+        f"Kasus #{case_id} ditandai bukan aduan.",
+    )
+
+
+@router.post("/{case_id}/skip")
+def skip(
+    case_id: int,
+    request: Request,
+    user: Actor,
+    session: SessionDep,
+    version: Version = None,
+    next: Next = "/",
+) -> Response:
+    return decide(
+        request,
+        session,
+        user,
+        case_id,
+        next,
+        lambda: decisions.skip_case(
+            session=session, case_id=case_id, actor=user.name, expected_version=version
+        ),
+        f"Kasus #{case_id} dilewati.",
+    )
+
+
+@router.post("/{case_id}/reopen")
+def reopen(
+    case_id: int,
+    request: Request,
+    user: Actor,
+    session: SessionDep,
+    version: Version = None,
+    next: Next = "/",
+) -> Response:
+    return decide(
+        request,
+        session,
+        user,
+        case_id,
+        next,
+        lambda: decisions.reopen_case(
+            session=session, case_id=case_id, actor=user.name, expected_version=version
+        ),
+        f"Kasus #{case_id} dibuka lagi; kiriman yang belum terkirim dibatalkan.",
+    )
+
+
+@router.post("/{case_id}/merge")
+def merge(
+    case_id: int,
+    request: Request,
+    user: Actor,
+    session: SessionDep,
+    into: Annotated[str, Form()] = "",
+    version: Version = None,
+    next: Next = "/",
+) -> Response:
+    try:
+        into_id = int(into.strip().lstrip("#"))
+    except ValueError:
+        return redirect(request, safe_next(next), "Isi nomor kasus tujuan.", "error")
+
+    def action() -> None:
+        load_case_for_action(session, into_id, user)
+        decisions.merge_cases(
+            session=session,
+            case_id=case_id,
+            into_case_id=into_id,
+            actor=user.name,
+            expected_version=version,
+        )
+
+    return decide(
+        request,
+        session,
+        user,
+        case_id,
+        f"/cases/{into_id}",
+        action,
+        f"Kasus #{case_id} digabung ke kasus #{into_id}.",
+    )
+
+
+@router.post("/{case_id}/split")
+def split(
+    case_id: int,
+    request: Request,
+    user: Actor,
+    session: SessionDep,
+    post_id: Annotated[int, Form()],
+    version: Version = None,
+    next: Next = "/",
+) -> Response:
+    created: list[int] = []
+
+    def action() -> None:
+        new = decisions.split_post(
+            session=session,
+            case_id=case_id,
+            post_id=post_id,
+            actor=user.name,
+            expected_version=version,
+        )
+        created.append(new.id)
+
+    response = decide(request, session, user, case_id, next, action, f"Posting {post_id} dipisah.")
+    if created:
+        return redirect(
+            request,
+            f"/cases/{case_id}",
+            f"Posting {post_id} dipisah menjadi kasus baru #{created[0]}.",
+            "success",
+        )
+    return response

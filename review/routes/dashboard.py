@@ -1,0 +1,65 @@
+"""The dashboard: complaints per agency and topic per week, funnel, speed, backlog (SVG)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from review.app import render
+from review.charts import bar_chart, funnel_chart, line_chart
+from review.deps import CurrentUser, SessionDep
+from review.routes.queue import csv_response
+from store.dashboard import build_dashboard
+
+router = APIRouter()
+RED_ZONE_BACKLOG = 25  # open cases
+RED_ZONE_HOURS = 72.0  # age of the oldest open case
+
+
+@router.get("/dashboard")
+def dashboard(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    board = build_dashboard(session=session, agencies=user.agencies)
+    profile = request.app.state.profile
+    names = {a.key: a.short or a.name for a in profile.agencies}
+    topics = {t.key: t.name for t in profile.topics}
+    labels = [w.strftime("%d/%m") for w in board.weeks]
+    top_agencies = dict(list(board.per_agency_week.items())[:6])
+    top_topics = dict(list(board.per_topic_week.items())[:6])
+    red = [
+        (agency, count, age)
+        for agency, count, age in board.backlog
+        if count >= RED_ZONE_BACKLOG or age >= RED_ZONE_HOURS
+    ]
+    context = {
+        "user": user,
+        "board": board,
+        "agency_chart": line_chart(
+            {names.get(k, k): v for k, v in top_agencies.items()}, labels, "Aduan per instansi"
+        ),
+        "topic_chart": line_chart(
+            {topics.get(k, k): v for k, v in top_topics.items()}, labels, "Aduan per topik"
+        ),
+        "funnel_chart": funnel_chart(board.funnel),
+        "backlog_chart": bar_chart(
+            [(names.get(a, a), c, a in {r[0] for r in red}) for a, c, _ in board.backlog],
+            "Antrean terbuka per instansi",
+        ),
+        "red": red,
+        "red_backlog": RED_ZONE_BACKLOG,
+        "red_hours": RED_ZONE_HOURS,
+        "names": names,
+        "topics": topics,
+    }
+    return render(request, "dashboard.html", context)
+
+
+@router.get("/dashboard.csv")
+def dashboard_csv(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    """Complaints per agency and week, the table behind the first chart."""
+    board = build_dashboard(session=session, agencies=user.agencies)
+    rows = (
+        {"agency": agency, "week": week.isoformat(), "complaints": count}
+        for agency, series in board.per_agency_week.items()
+        for week, count in zip(board.weeks, series, strict=True)
+    )
+    return csv_response(rows, "aduan-per-agency-week.csv")

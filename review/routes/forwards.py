@@ -1,0 +1,105 @@
+"""The Forwarded view: LAPOR! complaint ids, statuses and their history; settle failed/unknown."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from review.app import render
+from review.deps import Actor, CurrentUser, SessionDep, atomic
+from review.routes import redirect
+from review.routes.queue import csv_response
+from store.exceptions import StoreError
+from store.queue import FORWARD_STATES, forward_counts, list_forwards, reconcile_forward
+
+router = APIRouter()
+PAGE = 50
+LAPOR_COMPLAINT_URL = "https://www.lapor.go.id/laporan/detil/{id}"
+
+
+def _states(request: Request) -> tuple[str, ...] | None:
+    state = request.query_params.get("state", "")
+    if state == "attention":
+        return ("failed", "unknown")
+    return (state,) if state in FORWARD_STATES else None
+
+
+@router.get("/forwards")
+def forwards(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    try:
+        page = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        page = 1
+    views, total = list_forwards(
+        session=session,
+        agencies=user.agencies,
+        states=_states(request),
+        limit=PAGE,
+        offset=(page - 1) * PAGE,
+    )
+    context = {
+        "user": user,
+        "views": views,
+        "total": total,
+        "page": page,
+        "pages": max(1, -(-total // PAGE)),
+        "state": request.query_params.get("state", ""),
+        "counts": forward_counts(session=session, agencies=user.agencies),
+        "states": FORWARD_STATES,
+        "lapor_url": LAPOR_COMPLAINT_URL,
+        "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
+    }
+    return render(request, "forwards.html", context)
+
+
+@router.get("/forwards.csv")
+def forwards_csv(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    views, _ = list_forwards(
+        session=session, agencies=user.agencies, states=_states(request), limit=100_000
+    )
+    rows = (
+        {
+            "forward_id": v.forward.id,
+            "case_id": v.case.id,
+            "agency": v.case.agency,
+            "topic": v.case.topic,
+            "state": v.forward.state,
+            "complaint_id": v.forward.complaint_id or "",
+            "status": v.forward.status_name or "",
+            "sent_at": v.forward.sent_at.isoformat() if v.forward.sent_at else "",
+            "last_error": v.forward.last_error or "",
+        }
+        for v in views
+    )
+    return csv_response(rows, "aduan-forwards.csv")
+
+
+@router.post("/forwards/{forward_id}/reconcile")
+def reconcile(
+    forward_id: int,
+    request: Request,
+    user: Actor,
+    session: SessionDep,
+    resolution: Annotated[str, Form()] = "",
+    complaint_id: Annotated[str, Form()] = "",
+) -> Response:
+    try:
+        with atomic(session):
+            reconcile_forward(
+                session=session,
+                forward_id=forward_id,
+                actor=user.name,
+                agencies=user.agencies,
+                resolution=resolution,
+                complaint_id=complaint_id,
+            )
+    except StoreError as exc:
+        return redirect(request, "/forwards?state=attention", str(exc), "error")
+    return redirect(
+        request,
+        "/forwards?state=attention",
+        f"Kiriman {forward_id}: {resolution} dicatat.",
+        "success",
+    )

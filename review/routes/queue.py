@@ -1,0 +1,166 @@
+"""The queue of cases awaiting review, its CSV export and bulk accept."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
+
+from review.app import render
+from review.deps import Actor, CurrentUser, SessionDep, atomic, safe_next
+from review.routes import redirect
+from store.cases import approve_case
+from store.exceptions import StoreError
+from store.queue import BANDS, QueueFilter, iter_queue_rows, list_queue, queue_sources
+
+router = APIRouter()
+PAGE = 20
+FILTER_KEYS = ("agency", "topic", "source", "band", "from", "to", "skipped")
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def parse_filters(request: Request) -> tuple[QueueFilter, dict[str, str]]:
+    """The queue filters from the query string (unknown values are ignored)."""
+    params = request.query_params
+    profile = request.app.state.profile
+    zone = ZoneInfo(profile.timezone)
+    raw = {k: params.get(k, "").strip() for k in FILTER_KEYS}
+    day_from, day_to = _day(raw["from"]), _day(raw["to"])
+    filters = QueueFilter(
+        agency=raw["agency"] if profile.agency(raw["agency"]) else None,
+        topic=raw["topic"] if profile.topic(raw["topic"]) else None,
+        source=raw["source"] or None,
+        band=raw["band"] if raw["band"] in BANDS else None,
+        date_from=datetime.combine(day_from, time(0), tzinfo=zone) if day_from else None,
+        date_to=datetime.combine(day_to + timedelta(days=1), time(0), tzinfo=zone)
+        if day_to
+        else None,
+        include_skipped=raw["skipped"] == "1",
+    )
+    return filters, {k: v for k, v in raw.items() if v}
+
+
+def _page(request: Request) -> int:
+    try:
+        return max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@router.get("/")
+def queue(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    filters, raw = parse_filters(request)
+    page = _page(request)
+    views, total = list_queue(
+        session=session,
+        filters=filters,
+        agencies=user.agencies,
+        reviewer=user.name,
+        limit=PAGE,
+        offset=(page - 1) * PAGE,
+    )
+    profile = request.app.state.profile
+    agencies = [a for a in profile.agencies if user.agencies is None or a.key in user.agencies]
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    context = {
+        "user": user,
+        "views": views,
+        "total": total,
+        "page": page,
+        "pages": max(1, -(-total // PAGE)),
+        "raw": raw,
+        "query": urlencode(raw),
+        "agencies": agencies,
+        "topics": profile.topics,
+        "sources": queue_sources(session=session),
+        "bands": list(BANDS),
+        "here": here,
+    }
+    return render(request, "queue.html", context)
+
+
+def _cell(value: object) -> object:
+    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def csv_response(rows: Iterator[dict], filename: str) -> StreamingResponse:
+    """Stream ``rows`` as CSV (header from the first row's keys), formula-safe cells."""
+
+    def lines() -> Iterator[str]:
+        buffer = io.StringIO()
+        writer = None
+        for row in rows:
+            if writer is None:
+                writer = csv.DictWriter(buffer, fieldnames=list(row))
+                writer.writeheader()
+            writer.writerow({k: _cell(v) for k, v in row.items()})
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers=headers)
+
+
+@router.get("/queue.csv")
+def queue_csv(request: Request, user: CurrentUser, session: SessionDep) -> Response:
+    filters, _ = parse_filters(request)
+    state = request.query_params.get("state", "open")
+    if state in ("open", "approved", "rejected", "merged"):
+        filters = QueueFilter(**{**filters.__dict__, "state": state})
+    rows = iter_queue_rows(session=session, filters=filters, agencies=user.agencies)
+    return csv_response(rows, f"aduan-{state}.csv")
+
+
+@router.post("/bulk/accept")
+def bulk_accept(
+    request: Request,
+    user: Actor,
+    session: SessionDep,
+    case: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI form default
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """Accept the selected cases one by one; the ones decided meanwhile are reported."""
+    from review.routes.cases import load_case_for_action, parse_case_version
+
+    accepted, stale = 0, []
+    for item in case[:200]:
+        parsed = parse_case_version(item)
+        if parsed is None:
+            continue
+        case_id, version = parsed
+        try:
+            with atomic(session):
+                load_case_for_action(session, case_id, user)
+                approve_case(
+                    session=session,
+                    case_id=case_id,
+                    actor=user.name,
+                    expected_version=version,
+                    action="accept",
+                )
+            accepted += 1
+        except (StoreError, StaleDataError, IntegrityError, OperationalError, HTTPException):
+            stale.append(str(case_id))
+    message = f"{accepted} kasus diterima dan masuk antrean kirim LAPOR!."
+    if stale:
+        message += f" Sudah diputuskan orang lain / berubah: #{', #'.join(stale)}."
+    return redirect(request, safe_next(next), message, "warning" if stale else "success")
