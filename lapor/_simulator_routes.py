@@ -1,0 +1,236 @@
+"""The simulator's routes (LAPOR! v3 shapes, Open311 GeoReport v2, control). See simulator.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from lapor.simulator import (
+    BANNER,
+    STATUS_CODES,
+    SimulatorState,
+    pause,
+    validate,
+    wib,
+)
+from store.profile import Profile
+
+
+def answer(body: dict[str, Any], status: int = 200, headers: dict | None = None) -> JSONResponse:
+    return JSONResponse({"simulator": True, **body}, status_code=status, headers=headers)
+
+
+def answer_list(body: list[Any], status: int = 200) -> JSONResponse:
+    """Open311 answers are JSON arrays; the simulator label rides in each element."""
+    return JSONResponse([{"simulator": True, **item} for item in body], status_code=status)
+
+
+def build_app(state: SimulatorState, profile: Profile) -> FastAPI:
+    config = state.config
+    app = FastAPI(title="LAPOR! SIMULATOR (not SP4N-LAPOR!)", description=BANNER)
+
+    def auth_error(request: Request) -> JSONResponse | None:
+        bearer = request.headers.get("authorization") or request.headers.get("auth") or ""
+        if bearer != f"Bearer {config.api_key}" or request.headers.get("token") != config.token:
+            state.count("auth_rejected")
+            return answer({"success": False, "message": "Unauthenticated (SIMULATOR)"}, 401)
+        return None
+
+    def fault() -> JSONResponse | None:
+        if not state.roll(config.fault_rate):
+            return None
+        if state.roll(0.5):
+            state.count("fault_503")
+            message = {"success": False, "message": "Service Unavailable (SIMULATOR fault)"}
+            return answer(message, 503, {"Retry-After": str(config.retry_after_s)})
+        state.count("fault_429")
+        message = {"success": False, "message": "Too Many Requests (SIMULATOR fault)"}
+        return answer(message, 429, {"Retry-After": str(config.retry_after_s)})
+
+    @app.post("/complaints/complaint")
+    async def create_complaint(request: Request) -> JSONResponse:
+        if (refused := auth_error(request) or fault()) is not None:
+            return refused
+        try:
+            payload = await request.json()
+        except ValueError:
+            payload = None
+        errors = validate(payload, state)
+        if errors:
+            state.count("validation_failed")
+            return answer(
+                {"success": False, "message": "The given data was invalid.", "errors": errors}, 422
+            )
+        complaint_id = state.add_complaint(payload)
+        state.count("created")
+        if state.roll(config.drop_after_commit):
+            state.count("dropped_after_commit")
+            request.state.drop_connection = True
+        await pause(config)
+        results = {"complaint_id": complaint_id, "tracking_id": f"SIM-{complaint_id}"}
+        return answer(
+            {"success": True, "message": "Laporan berhasil dibuat (SIMULATOR)", "results": results},
+            201,
+        )
+
+    @app.post("/complaints/complaint/file")
+    async def upload(request: Request) -> JSONResponse:
+        if (refused := auth_error(request)) is not None:
+            return refused
+        form = await request.form()
+        files = form.getlist("attachments[]")
+        with state.lock:
+            base = 9000 + state.counters.get("files", 0)
+            state.counters["files"] = state.counters.get("files", 0) + len(files)
+        docs = [
+            {"id": base + i + 1, "name": getattr(f, "filename", "")} for i, f in enumerate(files)
+        ]
+        return answer({"success": True, "results": {"docs": docs, "images": []}})
+
+    def find(complaint_id: int) -> dict[str, Any] | None:
+        with state.lock:
+            return state.complaints.get(complaint_id)
+
+    @app.get("/complaints/{complaint_id}/complaint")
+    async def get_complaint(complaint_id: int, request: Request) -> JSONResponse:
+        if (refused := auth_error(request) or fault()) is not None:
+            return refused
+        complaint = find(complaint_id)
+        if complaint is None:
+            return answer({"success": False, "message": "Not found (SIMULATOR)"}, 404)
+        steps = state.statuses(complaint)
+        name, _ = steps[-1]
+        disposition = next(
+            (
+                i["name"]
+                for i in state.institutions
+                if str(i["id"]) == str(complaint["disposition_id"])
+            ),
+            None,
+        )
+        data = {
+            "id": complaint_id,
+            "title": complaint["title"],
+            "status_code": STATUS_CODES[name],
+            "status_name": name,
+            "disposition_name": disposition,
+        }
+        logs = [
+            {"status_code": STATUS_CODES[n], "status_name": n, "created_at": wib(at)}
+            for n, at in steps
+        ]
+        return answer({"success": True, "results": {"data": data, "data_logs": logs}})
+
+    @app.get("/complaints/{complaint_id}/followups")
+    async def followups(complaint_id: int, request: Request) -> JSONResponse:
+        if (refused := auth_error(request)) is not None:
+            return refused
+        complaint = find(complaint_id)
+        if complaint is None:
+            return answer({"success": False, "message": "Not found (SIMULATOR)"}, 404)
+        data = [
+            {"id": i, "content": f"Tindak lanjut simulasi: {name}", "created_at": wib(at)}
+            for i, (name, at) in enumerate(state.statuses(complaint)[2:], start=1)
+        ]
+        return answer({"success": True, "results": {"data": data}})
+
+    def paged(rows: list[dict[str, Any]], request: Request) -> JSONResponse:
+        size = max(1, int(request.query_params.get("page_size", 10)))
+        page = max(1, int(request.query_params.get("page", 1)))
+        last = max(1, -(-len(rows) // size))
+        meta = {"page": page, "page_size": size, "total": len(rows), "last_page": last}
+        data = rows[(page - 1) * size : page * size]
+        return answer({"success": True, "results": {"data": data, "meta": meta}})
+
+    @app.get("/masters/institutions/external")
+    async def institutions(request: Request) -> JSONResponse:
+        return auth_error(request) or paged(state.institutions, request)
+
+    @app.get("/masters/categories")
+    async def categories(request: Request) -> JSONResponse:
+        return auth_error(request) or paged(state.categories, request)
+
+    @app.get("/masters/locations")
+    async def locations(request: Request) -> JSONResponse:
+        return auth_error(request) or paged(state.locations, request)
+
+    # --- Open311 GeoReport v2 ---------------------------------------------------------------
+
+    @app.get("/open311/services.json")
+    async def services() -> JSONResponse:
+        return answer_list(
+            [
+                {
+                    "service_code": t.key,
+                    "service_name": t.name,
+                    "type": "realtime",
+                    "metadata": False,
+                }
+                for t in profile.topics
+            ]
+        )
+
+    @app.post("/open311/requests.json")
+    async def post_request(request: Request) -> JSONResponse:
+        form = await request.form()
+        if form.get("api_key") != config.open311_api_key:
+            return answer_list([{"code": 403, "description": "Invalid api_key (SIMULATOR)"}], 403)
+        if (refused := fault()) is not None:
+            return refused
+        problems = []
+        if form.get("service_code") not in {t.key for t in profile.topics}:
+            problems.append("service_code is not a known service")
+        if not form.get("description"):
+            problems.append("description is required")
+        if not (form.get("address_string") or (form.get("lat") and form.get("long"))):
+            problems.append("a location (lat & long, or address_string) is required")
+        if problems:
+            return answer_list([{"code": 400, "description": p} for p in problems], 400)
+        with state.lock:
+            request_id = f"SIM311-{len(state.requests_311) + 1}"
+            state.requests_311[request_id] = {**dict(form), "created": state.now()}
+        if state.roll(config.drop_after_commit):
+            request.state.drop_connection = True
+        await pause(config)
+        return answer_list([{"service_request_id": request_id, "service_notice": BANNER}], 201)
+
+    @app.get("/open311/requests/{request_id}.json")
+    async def get_request(request_id: str) -> JSONResponse:
+        with state.lock:
+            item = state.requests_311.get(request_id)
+        if item is None:
+            return answer_list([{"code": 404, "description": "not found (SIMULATOR)"}], 404)
+        closed = state.now() - item["created"] >= 3 * config.step_s
+        when = datetime.fromtimestamp(item["created"], UTC).isoformat()
+        return answer_list(
+            [
+                {
+                    "service_request_id": request_id,
+                    "status": "closed" if closed else "open",
+                    "service_code": item.get("service_code"),
+                    "requested_datetime": when,
+                }
+            ]
+        )
+
+    # --- control ----------------------------------------------------------------------------
+
+    @app.get("/_simulator/complaints")
+    async def all_complaints() -> JSONResponse:
+        with state.lock:
+            rows = [
+                {k: v for k, v in c.items() if k in ("id", "title", "content", "disposition_id")}
+                for c in state.complaints.values()
+            ]
+        return answer({"complaints": rows, "counters": dict(state.counters)})
+
+    @app.post("/_simulator/advance")
+    async def advance(seconds: float) -> JSONResponse:
+        with state.lock:
+            state.offset_s += seconds
+        return answer({"offset_s": state.offset_s})
+
+    return app

@@ -1,0 +1,128 @@
+"""Compose a LAPOR! complaint from a case and its posts (pure: no I/O, no clock).
+
+Title from topic and place; content = the citizen's words (redacted), the public link of the source
+post and a one-line note that Aduan collected it from public social media. Ids come from the
+profile; a missing id raises ``MappingMissing`` so nothing half-mapped is ever sent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from lapor.exceptions import MappingMissing
+from lapor.redact import redact
+from store.profile import Profile
+
+TITLE_MAX = 150
+CONTENT_MAX = 4000
+MORE_POSTS_SHOWN = 2
+NOTE = (
+    "Catatan: laporan ini dikumpulkan oleh Aduan dari unggahan publik di media sosial; "
+    "Aduan bukan pelapor. Ref: aduan-{case_id}"
+)
+_NAMED_PLACE = re.compile(
+    r"\b(?:Jl\.|Jln\.?|Jalan|Kelurahan|Kel\.|Kecamatan|Kec\.|Pasar|Puskesmas|Gang|Gg\.|"
+    r"Perumahan|Perum|Terminal|RSUD|SDN?|SMPN?|SMAN?)\s*[A-Z][\w'.-]*(?:\s+[A-Z][\w'-]*){0,2}"
+)
+_AFTER_PREPOSITION = re.compile(r"\b(?:di|ke|dekat|sekitar|depan)\s+([A-Z][a-z][\w'-]*)")
+_NOT_PLACES = {"Kota", "Dinas", "Bapak", "Bapa", "Ibu", "Pak", "Bu", "Mohon", "Tolong", "Sini"}
+
+
+class CaseLike(Protocol):
+    id: int
+    agency: str | None
+    topic: str | None
+    urgency: int
+
+
+class PostLike(Protocol):
+    text: str
+    url: str | None
+    created_at: datetime
+
+
+def find_place(text: str) -> str | None:
+    """The first named place in ``text`` (a street, kelurahan, market, ...) or None."""
+    match = _NAMED_PLACE.search(text)
+    if match:
+        return match.group(0).rstrip(".,")
+    for match in _AFTER_PREPOSITION.finditer(text):
+        if match.group(1) not in _NOT_PLACES:
+            return match.group(1)
+    return None
+
+
+def lapor_ids(case: CaseLike, profile: Profile) -> dict[str, Any]:
+    """The LAPOR! ids this case needs, or MappingMissing naming every one that is absent."""
+    missing: list[str] = []
+    agency = profile.agency(case.agency) if case.agency else None
+    topic = profile.topic(case.topic) if case.topic else None
+    if agency is None:
+        missing.append(f"case has agency {case.agency!r}, which is not in the profile")
+    elif agency.lapor_disposition_id is None:
+        missing.append(f"agency {agency.key} has no lapor_disposition_id")
+    if topic is None:
+        missing.append(f"case has topic {case.topic!r}, which is not in the profile")
+    elif topic.lapor_category_id is None:
+        missing.append(f"topic {topic.key} has no lapor_category_id")
+    if profile.lapor.channel_id is None:
+        missing.append("lapor.channel_id is not set")
+    if profile.lapor.default_location_id is None:
+        missing.append("lapor.default_location_id is not set")
+    if missing:
+        raise MappingMissing(missing)
+    return {
+        "channel": profile.lapor.channel_id,
+        "category_id": topic.lapor_category_id,
+        "disposition_id": agency.lapor_disposition_id,
+        "location_id": profile.lapor.default_location_id,
+    }
+
+
+def compose_title(topic_name: str, posts: Sequence[PostLike], region: str) -> str:
+    """ "<topic> di <place>, <region>" (or "<topic> di <region>" when no place is named)."""
+    place = next((p for p in (find_place(post.text) for post in posts) if p), None)
+    title = f"{topic_name} di {place}, {region}" if place else f"{topic_name} di {region}"
+    return title[:TITLE_MAX]
+
+
+def compose_content(case_id: int, posts: Sequence[PostLike]) -> str:
+    """The first post's redacted words, links of the source posts and the Aduan note."""
+    first, more = posts[0], posts[1 : 1 + MORE_POSTS_SHOWN]
+    parts = [redact(first.text).strip()]
+    for post in more:
+        parts.append("Unggahan serupa: " + redact(post.text).strip())
+    links = [p.url for p in posts if p.url]
+    if links:
+        parts.append("Sumber: " + " ".join(links[: 1 + MORE_POSTS_SHOWN]))
+    if len(posts) > 1 + MORE_POSTS_SHOWN:
+        parts.append(f"(dan {len(posts) - 1 - MORE_POSTS_SHOWN} unggahan serupa lainnya)")
+    note = NOTE.format(case_id=case_id)
+    body = "\n\n".join(parts)
+    room = CONTENT_MAX - len(note) - 2
+    if len(body) > room:
+        body = body[: room - 1].rstrip() + "…"
+    return f"{body}\n\n{note}"
+
+
+def compose_complaint(case: CaseLike, posts: Sequence[PostLike], profile: Profile) -> dict:
+    """The JSON body of ``POST /complaints/complaint`` (first post = the representative one)."""
+    if not posts:
+        raise ValueError(f"case {case.id} has no posts to forward")
+    ids = lapor_ids(case, profile)
+    topic = profile.topic(case.topic)  # lapor_ids checked it exists
+    incident = posts[0].created_at.astimezone(ZoneInfo(profile.timezone))
+    return {
+        "title": compose_title(topic.name, posts, profile.region),
+        "content": compose_content(case.id, posts),
+        **ids,
+        "date_of_incident": incident.date().isoformat(),
+        "is_anonymous": profile.lapor.is_anonymous,
+        "is_secret": profile.lapor.is_secret,
+        "is_priority": False,
+        "tags_raw": "aduan",
+    }

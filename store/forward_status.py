@@ -1,0 +1,125 @@
+"""Status history of sent forwards: which to poll, and every status change with its time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from store.forwards import case_
+from store.tables import Forward, LaporStatusChange
+
+_NO_SYNC = {"synchronize_session": False}
+
+
+@dataclass(frozen=True)
+class StatusDue:
+    """A sent forward whose status is not final yet."""
+
+    forward_id: int
+    target: str
+    complaint_id: str
+    status_name: str | None
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A status the target reported, with its time when the target dates it."""
+
+    status_name: str
+    status_code: str | None = None
+    changed_at: datetime | None = None
+    raw: dict[str, Any] | None = None
+
+
+def due_for_status(
+    *, session: Session, limit: int | None = None, targets: Sequence[str] = ("lapor",)
+) -> list[StatusDue]:
+    """Sent, non-final forwards, least recently checked first (never-checked ones first)."""
+    query = (
+        select(Forward.id, Forward.target, Forward.complaint_id, Forward.status_name)
+        .where(
+            Forward.state == "sent",
+            Forward.status_final.is_(False),
+            Forward.complaint_id.is_not(None),
+            Forward.target.in_(list(targets)),
+        )
+        .order_by(case_(Forward.status_checked_at.is_(None)), Forward.status_checked_at, Forward.id)
+        .limit(limit)
+    )
+    return [StatusDue(*row) for row in session.execute(query)]
+
+
+def record_status(
+    *,
+    session: Session,
+    forward_id: int,
+    current: StatusChange,
+    final: bool,
+    changes: Sequence[StatusChange],
+    now: datetime,
+) -> int:
+    """Store the status changes not seen before (``changes`` oldest first, then ``current``) and the
+    forward's current status; returns how many history rows were added."""
+    history = session.execute(
+        select(LaporStatusChange.status_name, LaporStatusChange.changed_at)
+        .where(LaporStatusChange.forward_id == forward_id)
+        .order_by(LaporStatusChange.id)
+    ).all()
+    seen = {(name, at) for name, at in history}
+    seen_names = {name for name, _ in history}
+    last = history[-1][0] if history else None
+    added = 0
+    for change in [*changes, current]:
+        key = (change.status_name, change.changed_at)
+        if key in seen or (change.changed_at is None and change.status_name in (last, *seen_names)):
+            continue
+        session.add(
+            LaporStatusChange(
+                forward_id=forward_id,
+                status_code=change.status_code,
+                status_name=change.status_name,
+                changed_at=change.changed_at,
+                observed_at=now,
+                raw=change.raw,
+            )
+        )
+        seen.add(key)
+        seen_names.add(change.status_name)
+        last = change.status_name
+        added += 1
+    session.execute(
+        update(Forward)
+        .where(Forward.id == forward_id)
+        .values(
+            status_code=current.status_code,
+            status_name=current.status_name,
+            status_final=final,
+            status_checked_at=now,
+        ),
+        execution_options=_NO_SYNC,
+    )
+    return added
+
+
+def touch_status_checked(*, session: Session, forward_id: int, now: datetime) -> None:
+    """Remember that a status poll of this forward failed now (so others are polled first)."""
+    session.execute(
+        update(Forward).where(Forward.id == forward_id).values(status_checked_at=now),
+        execution_options=_NO_SYNC,
+    )
+
+
+def status_history(*, session: Session, forward_id: int) -> list[LaporStatusChange]:
+    """The statuses a forward went through, in the order they were observed."""
+    return list(
+        session.scalars(
+            select(LaporStatusChange)
+            .where(LaporStatusChange.forward_id == forward_id)
+            .order_by(LaporStatusChange.id)
+        )
+    )

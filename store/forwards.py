@@ -1,0 +1,394 @@
+"""The outbox (``forwards``): claim due rows, record every outcome, reconcile, status history.
+
+A row's way:  pending --claim--> sending --> sent | pending (retry) | failed | unknown
+The claim commits ``sending`` (with a lease in ``next_attempt_at``) BEFORE the request is made, so a
+crash after the request may have reached LAPOR! leaves ``sending``; once the lease has passed,
+``recover_stale`` turns it into ``unknown``, which only a human resolves (``reconcile``).
+
+Outcomes are written with a guard on (id, attempts, state): the outcome of attempt N only lands if
+the row is still in attempt N and nobody decided meanwhile. ``unknown`` is accepted as a "from"
+state because the lease may expire under a slow but live sender, whose answer is then the truth.
+
+Claims are safe with several senders: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite one
+``UPDATE ... WHERE id = (first due) AND state = 'pending' RETURNING`` statement (SQLite has one
+writer at a time, and the state guard makes a second claim of the same row match nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.audit import record_audit
+from store.exceptions import StaleAction, StoreError
+from store.tables import Case, Forward, PostRow
+
+SYSTEM = "system"
+_NO_SYNC = {"synchronize_session": False}
+
+
+@dataclass(frozen=True)
+class ForwardContext:
+    """What a sender needs to compose one forward: the row's ids, its case and the case's posts."""
+
+    forward_id: int
+    target: str
+    attempt: int
+    case: Case
+    posts: list[PostRow]
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A row now in ``sending`` (committed) with the payload to send."""
+
+    forward_id: int
+    case_id: int
+    target: str
+    attempt: int
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """A due row that could not be composed (e.g. missing mapping): left pending, not sent."""
+
+    forward_id: int
+    case_id: int
+    reason: str
+
+
+def _snapshot(row: Any) -> dict[str, Any]:
+    return {
+        "state": row.state,
+        "attempts": row.attempts,
+        "complaint_id": row.complaint_id,
+        "last_error": row.last_error,
+    }
+
+
+def case_posts(*, session: Session, case: Case) -> list[PostRow]:
+    """The posts of ``case``, its representative post first, then oldest first."""
+    first = case.representative_post_id or -1
+    return list(
+        session.scalars(
+            select(PostRow)
+            .where(PostRow.case_id == case.id)
+            .order_by(case_(PostRow.id == first), PostRow.created_at, PostRow.id)
+        )
+    )
+
+
+def case_(condition: Any) -> Any:
+    """0 when ``condition`` holds, else 1 (sorts matching rows first)."""
+    return case((condition, 0), else_=1)
+
+
+def claim_next(
+    *,
+    factory: sessionmaker[Session],
+    now: datetime,
+    lease_until: datetime,
+    blocked_until: datetime,
+    prepare: Callable[[ForwardContext], dict[str, Any]],
+    targets: Sequence[str] = ("lapor",),
+) -> Claimed | Blocked | None:
+    """Claim the next due row of ``targets``, compose it with ``prepare`` and commit ``sending``.
+
+    If ``prepare`` raises, the row stays ``pending`` with ``last_error = "blocked: ..."`` and is not
+    due again before ``blocked_until`` (no attempt is counted). None when nothing is due.
+    """
+    due = (
+        (Forward.state == "pending")
+        & (Forward.next_attempt_at <= now)
+        & Forward.target.in_(list(targets))
+    )
+    claim = {"state": "sending", "attempts": Forward.attempts + 1, "next_attempt_at": lease_until}
+    with factory.begin() as session:
+        first = select(Forward.id).where(due).order_by(Forward.next_attempt_at, Forward.id).limit(1)
+        if session.get_bind().dialect.name == "postgresql":
+            forward_id = session.scalar(first.with_for_update(skip_locked=True))
+            if forward_id is None:
+                return None
+            guard = Forward.id == forward_id
+        else:
+            guard = Forward.id == first.scalar_subquery()
+        row = session.execute(
+            update(Forward)
+            .where(guard, Forward.state == "pending")
+            .values(**claim)
+            .returning(Forward.id, Forward.case_id, Forward.target, Forward.attempts),
+            execution_options=_NO_SYNC,
+        ).first()
+        if row is None:
+            return None
+        case_row = session.get(Case, row.case_id)
+        context = ForwardContext(
+            forward_id=row.id,
+            target=row.target,
+            attempt=row.attempts,
+            case=case_row,
+            posts=case_posts(session=session, case=case_row),
+        )
+        try:
+            payload = prepare(context)
+        except Exception as exc:  # anything that stops composing blocks the row visibly
+            reason = f"blocked: {exc}"
+            session.execute(
+                update(Forward)
+                .where(Forward.id == row.id)
+                .values(
+                    state="pending",
+                    attempts=Forward.attempts - 1,
+                    next_attempt_at=blocked_until,
+                    last_error=reason,
+                ),
+                execution_options=_NO_SYNC,
+            )
+            return Blocked(forward_id=row.id, case_id=row.case_id, reason=reason)
+        session.execute(
+            update(Forward).where(Forward.id == row.id).values(payload=payload),
+            execution_options=_NO_SYNC,
+        )
+        return Claimed(
+            forward_id=row.id,
+            case_id=row.case_id,
+            target=row.target,
+            attempt=row.attempts,
+            payload=payload,
+        )
+
+
+def _finish(
+    session: Session,
+    *,
+    forward_id: int,
+    attempt: int,
+    values: dict[str, Any],
+    from_states: tuple[str, ...] = ("sending", "unknown"),
+) -> bool:
+    result = session.execute(
+        update(Forward)
+        .where(
+            Forward.id == forward_id,
+            Forward.attempts == attempt,
+            Forward.state.in_(from_states),
+        )
+        .values(**values),
+        execution_options=_NO_SYNC,
+    )
+    return result.rowcount == 1
+
+
+def _audit(session: Session, forward_id: int, action: str, after: dict[str, Any]) -> None:
+    record_audit(
+        session=session,
+        actor=SYSTEM,
+        action=action,
+        object_type="forward",
+        object_id=forward_id,
+        after=after,
+    )
+
+
+def mark_sent(
+    *,
+    factory: sessionmaker[Session],
+    forward_id: int,
+    attempt: int,
+    complaint_id: str,
+    now: datetime,
+) -> bool:
+    """Attempt ``attempt`` created ``complaint_id``; False if the row was decided meanwhile."""
+    with factory.begin() as session:
+        values = {"state": "sent", "complaint_id": complaint_id, "sent_at": now, "last_error": None}
+        done = _finish(session, forward_id=forward_id, attempt=attempt, values=values)
+        if done:
+            _audit(session, forward_id, "forward.sent", {"complaint_id": complaint_id})
+        return done
+
+
+def mark_retry(
+    *,
+    factory: sessionmaker[Session],
+    forward_id: int,
+    attempt: int,
+    error: str,
+    next_attempt_at: datetime,
+    max_attempts: int,
+) -> str | None:
+    """A definite failure: ``pending`` again at ``next_attempt_at``, or ``failed`` after the last
+    attempt. Returns the new state (None if the row was decided meanwhile)."""
+    if attempt >= max_attempts:
+        reason = f"gave up after {attempt} attempts: {error}"
+        done = mark_failed(factory=factory, forward_id=forward_id, attempt=attempt, error=reason)
+        return "failed" if done else None
+    with factory.begin() as session:
+        values = {"state": "pending", "last_error": error, "next_attempt_at": next_attempt_at}
+        return (
+            "pending"
+            if _finish(session, forward_id=forward_id, attempt=attempt, values=values)
+            else None
+        )
+
+
+def mark_failed(
+    *, factory: sessionmaker[Session], forward_id: int, attempt: int, error: str
+) -> bool:
+    """A failure that retrying will not fix (e.g. LAPOR!'s validation messages)."""
+    with factory.begin() as session:
+        values = {"state": "failed", "last_error": error}
+        done = _finish(session, forward_id=forward_id, attempt=attempt, values=values)
+        if done:
+            _audit(session, forward_id, "forward.failed", {"last_error": error})
+        return done
+
+
+def mark_unknown(
+    *, factory: sessionmaker[Session], forward_id: int, attempt: int, error: str
+) -> bool:
+    """The request may have reached the target: never resent until a human reconciles."""
+    with factory.begin() as session:
+        values = {"state": "unknown", "last_error": error}
+        done = _finish(
+            session, forward_id=forward_id, attempt=attempt, values=values, from_states=("sending",)
+        )
+        if done:
+            _audit(session, forward_id, "forward.unknown", {"last_error": error})
+        return done
+
+
+def release(
+    *,
+    factory: sessionmaker[Session],
+    forward_id: int,
+    attempt: int,
+    error: str,
+    next_attempt_at: datetime,
+) -> bool:
+    """Give a claimed row back uncounted (the failure was not the row's: e.g. auth rejected)."""
+    with factory.begin() as session:
+        values = {
+            "state": "pending",
+            "attempts": Forward.attempts - 1,
+            "last_error": error,
+            "next_attempt_at": next_attempt_at,
+        }
+        return _finish(
+            session, forward_id=forward_id, attempt=attempt, values=values, from_states=("sending",)
+        )
+
+
+def recover_stale(*, factory: sessionmaker[Session], now: datetime) -> list[int]:
+    """Rows left in ``sending`` past their lease (the sender died): ``unknown``, never resent."""
+    with factory.begin() as session:
+        rows = session.execute(
+            update(Forward)
+            .where(Forward.state == "sending", Forward.next_attempt_at < now)
+            .values(
+                state="unknown",
+                last_error="the sender stopped while this row was being sent; the request may "
+                "have reached the target: check there, then `aduan lapor reconcile`",
+            )
+            .returning(Forward.id, Forward.attempts),
+            execution_options=_NO_SYNC,
+        ).all()
+        for row in rows:
+            _audit(
+                session,
+                row.id,
+                "forward.unknown",
+                {"reason": "stale lease", "attempt": row.attempts},
+            )
+        return [row.id for row in rows]
+
+
+def reconcile(
+    *,
+    session: Session,
+    forward_id: int,
+    actor: str,
+    complaint_id: str | None = None,
+    resend: bool = False,
+    cancel: bool = False,
+    now: datetime,
+) -> Forward:
+    """A human's decision on a forward: confirm it was sent (with the target's id), send it again,
+    or cancel it. Audited with the state before and after."""
+    if sum([complaint_id is not None, resend, cancel]) != 1:
+        raise StoreError("reconcile needs exactly one of: a complaint id, resend, cancel")
+    query = select(Forward).where(Forward.id == forward_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.scalars(query).one_or_none()
+    if row is None:
+        raise StoreError(f"forward {forward_id} does not exist")
+    allowed = (
+        ("unknown", "failed") if complaint_id is not None else ("unknown", "failed", "pending")
+    )
+    if row.state not in allowed:
+        raise StaleAction(
+            f"forward {forward_id} is {row.state}; "
+            f"only {'/'.join(allowed)} can be reconciled that way"
+        )
+    before = _snapshot(row)
+    if complaint_id is not None:
+        action = "forward.reconcile_sent"
+        row.state, row.complaint_id, row.sent_at = "sent", complaint_id, now
+        row.last_error = f"confirmed sent by {actor}"
+    elif resend:
+        action = "forward.reconcile_resend"
+        row.state, row.attempts, row.next_attempt_at = "pending", 0, now
+        row.last_error = f"resend requested by {actor}"
+    else:
+        action = "forward.cancel"
+        row.state, row.last_error = "cancelled", f"cancelled by {actor}"
+    session.flush()
+    record_audit(
+        session=session,
+        actor=actor,
+        action=action,
+        object_type="forward",
+        object_id=forward_id,
+        before=before,
+        after=_snapshot(row),
+    )
+    return row
+
+
+# --- listings for the review app and the CLI -------------------------------------------------
+
+
+def get_forward(*, session: Session, forward_id: int) -> Forward | None:
+    return session.get(Forward, forward_id)
+
+
+def list_forwards(
+    *,
+    session: Session,
+    states: Sequence[str] | None = None,
+    target: str | None = None,
+    case_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[Forward]:
+    """Forwards, most recently changed first, optionally of some states / one target / one case."""
+    query = select(Forward).order_by(Forward.updated_at.desc(), Forward.id.desc())
+    if states:
+        query = query.where(Forward.state.in_(list(states)))
+    if target:
+        query = query.where(Forward.target == target)
+    if case_id is not None:
+        query = query.where(Forward.case_id == case_id)
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def count_by_state(*, session: Session) -> dict[str, int]:
+    """How many forwards are in each state (e.g. for the dashboard)."""
+    rows = session.execute(select(Forward.state, func.count()).group_by(Forward.state))
+    return {state: count for state, count in rows}
