@@ -1,0 +1,52 @@
+"""Prefect's environment, set BEFORE prefect is imported: private by default, nothing in ~/.prefect.
+
+- No outbound calls: ``DO_NOT_TRACK=1`` (the SDK's analytics, checked at import) and
+  ``PREFECT_SERVER_ANALYTICS_ENABLED=false`` (the server's telemetry heartbeat).
+- Results are not persisted unless configured (``PREFECT_RESULTS_PERSIST_BY_DEFAULT=false``).
+- ``PREFECT_HOME`` under ``ADUAN_HOME`` (its SQLite database, profiles and logs), so nothing is
+  written to ``~/.prefect`` unexpectedly.
+- Without ``PREFECT_API_URL`` Prefect starts its embedded (ephemeral) API for the run; it gets a
+  generous start-up timeout because a busy machine starts it slowly.
+
+Any of these the user has set in the environment is left as it is.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+EPHEMERAL_STARTUP_TIMEOUT_S = 180
+
+
+def prefect_defaults(home: Path) -> dict[str, str]:
+    """The environment defaults for Prefect given Aduan's home folder."""
+    defaults = {
+        "DO_NOT_TRACK": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
+        "PREFECT_HOME": str((home / "prefect").resolve()),
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(EPHEMERAL_STARTUP_TIMEOUT_S),
+    }
+    if not os.environ.get("PREFECT_API_URL"):
+        defaults["PREFECT_SERVER_ALLOW_EPHEMERAL_MODE"] = "true"
+    return defaults
+
+
+def configure_prefect(home: Path | None = None) -> dict[str, str]:
+    """Put the defaults into ``os.environ`` where unset; returns what was set.
+
+    Call it before the first ``import prefect`` of the process (the CLI commands, the tests and
+    the benchmark do); prefect reads most of these at import.
+    """
+    if home is None:
+        from store.settings import get_settings
+
+        home = get_settings().home
+    applied = {}
+    for name, value in prefect_defaults(Path(home)).items():
+        if name not in os.environ:
+            os.environ[name] = value
+            applied[name] = value
+    Path(os.environ["PREFECT_HOME"]).mkdir(parents=True, exist_ok=True)
+    return applied

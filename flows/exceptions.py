@@ -1,0 +1,24 @@
+"""Errors of the flow commands: one line for the user, exit code 2.
+
+FlowError (store.exceptions.UserError)
+ ├── UnknownFlow       `aduan run NAME` with a name that is not a flow
+ └── BadSchedule       a cron expression or timezone given to `aduan serve` is not valid
+"""
+
+from __future__ import annotations
+
+from store.exceptions import UserError
+
+__all__ = ["BadSchedule", "FlowError", "UnknownFlow"]
+
+
+class FlowError(UserError):
+    """Something about running or serving flows that the user can fix."""
+
+
+class UnknownFlow(FlowError):
+    """The flow name is not one of Aduan's flows."""
+
+
+class BadSchedule(FlowError):
+    """A cron expression or timezone is not valid."""

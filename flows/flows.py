@@ -1,0 +1,200 @@
+"""Prefect flows and tasks: thin wrappers around flows/steps.py (all logic lives in the packages).
+
+    pipeline_flow       harvest_flow -> classify_flow -> triage_flow -> forward_flow (every 15 min)
+    harvest_flow        one task per enabled source, concurrently; a failing source fails alone
+    classify_flow       unclassified posts in batches with the champion; on Dask when
+                        ADUAN_DASK_ADDRESS is set (prefect-dask), in this process otherwise
+    triage_flow         archive / group near-duplicates / auto-approve or queue (flows.triage)
+    forward_flow        the LAPOR! outbox (every 5 min)
+    lapor_status_flow   status sync of forwarded complaints (hourly)
+    retrain_flow        train a challenger (weekly)
+
+Tasks return counts, never post text; I/O tasks retry with exponential backoff. Import this
+module only after ``flows.env.configure_prefect()`` (the CLI does), so telemetry stays off.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
+
+from flows import steps
+
+IO_RETRIES = dict(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=5))
+
+
+@task(name="harvest-source", task_run_name="harvest-{name}", cache_policy=NO_CACHE, **IO_RETRIES)
+def harvest_source_task(name: str, max_pages: int | None = None) -> dict[str, Any]:
+    return steps.harvest_one(name, max_pages=max_pages)
+
+
+@flow(name="harvest", log_prints=False)
+def harvest_flow(sources: list[str] | None = None, max_pages: int | None = None) -> dict[str, Any]:
+    """Harvest every enabled source (or the named ones) concurrently, each as its own task."""
+    logger = get_run_logger()
+    names, problems = steps.enabled_sources()
+    for problem in problems:
+        logger.warning("source config problem: %s", problem)
+    if sources:
+        names = [n for n in names if n in set(sources)]
+    futures = [harvest_source_task.submit(name, max_pages) for name in names]
+    summary: dict[str, Any] = {"sources": len(names), "new": 0, "seen": 0, "failed": []}
+    for name, future in zip(names, futures, strict=True):
+        future.wait()
+        if not future.state.is_completed():
+            summary["failed"].append(name)
+            continue
+        result = future.result()
+        summary["new"] += result["new"]
+        summary["seen"] += result["seen"]
+        if result["error"]:
+            summary["failed"].append(name)
+    logger.info(
+        "harvest: %d sources, %d new posts of %d seen, failed: %s",
+        summary["sources"],
+        summary["new"],
+        summary["seen"],
+        ", ".join(summary["failed"]) or "none",
+    )
+    return summary
+
+
+@task(name="classify-batch", cache_policy=NO_CACHE, **IO_RETRIES)
+def classify_batch_task(post_ids: list[int], version: str) -> int:
+    return steps.classify_batch(post_ids, version=version)
+
+
+@flow(name="classify-batches")
+def classify_batches_flow(batches: list[list[int]], version: str) -> int:
+    """Submit every batch to this flow's task runner (Dask or threads) and add up the counts."""
+    futures = [classify_batch_task.submit(ids, version) for ids in batches]
+    return sum(future.result() for future in futures)
+
+
+@flow(name="classify")
+def classify_flow(batch_size: int = steps.CLASSIFY_BATCH, limit: int | None = None) -> dict:
+    """Classify the posts still ``new`` with the champion model, ``batch_size`` at a time."""
+    from store.pipeline import unclassified_id_batches
+    from store.settings import get_settings
+
+    logger = get_run_logger()
+    version = steps.champion_version()
+    batches = list(
+        unclassified_id_batches(factory=steps.store_factory(), batch=batch_size, limit=limit)
+    )
+    address = get_settings().dask_address
+    if not batches:
+        classified = 0
+    elif address:
+        classified = _classify_on_dask(address, batches, version)
+    else:
+        classified = sum(classify_batch_task(ids, version) for ids in batches)
+    logger.info(
+        "classified %d posts in %d batches with model %s%s",
+        classified,
+        len(batches),
+        version,
+        " on Dask" if address and batches else "",
+    )
+    return {"classified": classified, "batches": len(batches), "model_version": version}
+
+
+def _classify_on_dask(address: str, batches: list[list[int]], version: str) -> int:
+    """Run the batches on the Dask cluster at ``address`` through prefect-dask."""
+    from prefect.context import FlowRunContext
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect_dask import DaskTaskRunner
+
+    runner = classify_batches_flow.with_options(task_runner=DaskTaskRunner(address=address))
+    # Dask workers report their task runs to the same API as this flow: on the embedded API
+    # its URL exists only in this process, so it travels with the tasks' settings context.
+    context = FlowRunContext.get()
+    api_url = PREFECT_API_URL.value() or (context.client.api_url if context else None)
+    if api_url:
+        with temporary_settings({PREFECT_API_URL: str(api_url).rstrip("/")}):
+            return runner(batches, version)
+    return runner(batches, version)
+
+
+@task(name="triage", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=10)
+def triage_task() -> dict[str, Any]:
+    return steps.triage_pending()
+
+
+@flow(name="triage")
+def triage_flow() -> dict[str, Any]:
+    """Archive non-complaints, group near-duplicates into cases, auto-approve or queue them."""
+    result = triage_task()
+    get_run_logger().info("triage: %s", result)
+    return result
+
+
+@task(name="forward-due", cache_policy=NO_CACHE, **IO_RETRIES)
+def forward_task(limit: int | None = None) -> dict[str, Any]:
+    return steps.forward_due(limit=limit)
+
+
+@flow(name="forward")
+def forward_flow(limit: int | None = None) -> dict[str, Any]:
+    """Send the LAPOR! outbox rows that are due."""
+    result = forward_task(limit)
+    get_run_logger().info("forward: %s", result)
+    return result
+
+
+@task(name="sync-status", cache_policy=NO_CACHE, **IO_RETRIES)
+def status_task(limit: int | None = None) -> dict[str, Any]:
+    return steps.sync_status(limit=limit)
+
+
+@flow(name="lapor-status")
+def lapor_status_flow(limit: int | None = None) -> dict[str, Any]:
+    """Poll LAPOR! for the status of forwarded complaints that are not final yet."""
+    result = status_task(limit)
+    get_run_logger().info("status: %s", result)
+    return result
+
+
+@task(name="retrain", cache_policy=NO_CACHE)
+def retrain_task() -> dict[str, Any]:
+    return steps.retrain()
+
+
+@flow(name="retrain")
+def retrain_flow() -> dict[str, Any]:
+    """Train a challenger model; the retraining loop decides whether it becomes champion."""
+    result = retrain_task()
+    get_run_logger().info("retrain: %s", result)
+    return result
+
+
+@flow(name="pipeline")
+def pipeline_flow(max_pages: int | None = None, forward: bool = True) -> dict[str, Any]:
+    """The regular run: harvest -> classify -> triage -> forward, each a subflow."""
+    from store.pipeline import pipeline_counts
+
+    summary = {
+        "harvest": harvest_flow(max_pages=max_pages),
+        "classify": classify_flow(),
+        "triage": triage_flow(),
+    }
+    if forward:
+        summary["forward"] = forward_flow()
+    with steps.store_factory()() as session:
+        summary["store"] = pipeline_counts(session=session)
+    get_run_logger().info("pipeline done: %s", summary["store"])
+    return summary
+
+
+FLOWS = {
+    "pipeline": pipeline_flow,
+    "harvest": harvest_flow,
+    "classify": classify_flow,
+    "triage": triage_flow,
+    "forward": forward_flow,
+    "status": lapor_status_flow,
+    "retrain": retrain_flow,
+}

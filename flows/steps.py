@@ -1,0 +1,250 @@
+"""The pipeline's steps as plain functions: the Prefect flows wrap them, tests and notebooks call them.
+
+"Remove the decorators and the code still works": nothing here imports Prefect. Every step
+returns counts (a dict of ints/strings), never post text, so the results are safe to log and to
+keep in Prefect's database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+CLASSIFY_BATCH = 500
+
+
+def store_factory() -> sessionmaker[Session]:
+    """A sessionmaker on the configured store (ADUAN_DATABASE_URL or the SQLite file in home)."""
+    from store.db import session_factory
+
+    return session_factory()
+
+
+def _counts(result: Any) -> dict[str, Any]:
+    """A step result (dataclass, object or dict) as a plain dict of its public fields."""
+    if dataclasses.is_dataclass(result):
+        data = dataclasses.asdict(result)
+    elif isinstance(result, dict):
+        data = dict(result)
+    else:
+        data = {k: v for k, v in vars(result).items() if not k.startswith("_")}
+    return {k: v for k, v in data.items() if isinstance(v, int | float | str | bool | type(None))}
+
+
+# -- harvest -------------------------------------------------------------------------------------
+def enabled_sources(profile_dir: Path | None = None) -> tuple[list[str], list[str]]:
+    """Names of the enabled sources in the profile's sources.yaml, and the config problems."""
+    from harvester.config import load_sources
+    from store.settings import get_settings
+
+    configs, problems = load_sources(Path(profile_dir or get_settings().profile))
+    return [c.name for c in configs if c.enabled], [str(p) for p in problems]
+
+
+def harvest_one(
+    name: str,
+    *,
+    factory: sessionmaker[Session] | None = None,
+    profile_dir: Path | None = None,
+    max_pages: int | None = None,
+) -> dict[str, Any]:
+    """Harvest one source by name from its stored cursor; a source error comes back in ``error``."""
+    from harvester.config import load_sources
+    from harvester.http import PoliteSession, user_agent
+    from harvester.run import harvest_source
+    from harvester.sources import build_source
+    from store.profile import get_profile
+    from store.settings import get_settings
+
+    settings = get_settings()
+    folder = Path(profile_dir or settings.profile)
+    configs, _ = load_sources(folder)
+    config = next((c for c in configs if c.name == name), None)
+    if config is None:
+        raise LookupError(f"no valid source named {name!r} in {folder}/sources.yaml")
+    factory = factory or store_factory()
+    with PoliteSession(user_agent=user_agent(get_profile(folder).contact)) as http:
+        source = build_source(config, http=http, author_key=settings.author_key())
+        result = harvest_source(source, factory=factory, max_pages=max_pages)
+    counts = {
+        "source": result.source,
+        "pages": result.pages,
+        "seen": result.seen,
+        "new": result.new,
+        "duplicates": result.duplicates,
+        "error": result.error,
+    }
+    log.info("harvest %s: %d new of %d seen", name, result.new, result.seen)
+    return counts
+
+
+# -- classify ------------------------------------------------------------------------------------
+@lru_cache(maxsize=2)
+def load_model(models_dir: str, version: str | None = None) -> Any:
+    """A model bundle from the registry (None = the champion), loaded once per process."""
+    from classifier.registry import Registry
+
+    return Registry(Path(models_dir)).load(version)
+
+
+def champion_version(models_dir: Path | None = None) -> str:
+    """The champion's version (NoChampion if there is none) so workers load the same model."""
+    from classifier.exceptions import NoChampion
+    from classifier.registry import Registry
+    from store.settings import get_settings
+
+    folder = Path(models_dir or get_settings().models_dir)
+    version = Registry(folder).champion_version()
+    if version is None:
+        raise NoChampion(f"no champion model in {folder}; train one with `aduan train --promote`")
+    return version
+
+
+def classification_row(post_id: int, prediction: Any) -> dict[str, Any]:
+    """The store's classification columns from a ``classifier.bundle.Prediction``."""
+    agency = prediction.heads.get("agency")
+    topic = prediction.heads.get("topic")
+    relevance = prediction.relevance
+    # A model without a relevance head sends every post on (the review queue decides).
+    relevance = 1.0 if relevance is None or math.isnan(relevance) else float(relevance)
+    return {
+        "post_id": post_id,
+        "relevance": relevance,
+        "agency": agency.label if agency else None,
+        "agency_confidence": agency.confidence if agency else None,
+        "topic": topic.label if topic else None,
+        "topic_confidence": topic.confidence if topic else None,
+        "alternatives": {
+            name: [[label, round(p, 4)] for label, p in head.alternatives]
+            for name, head in prediction.heads.items()
+        },
+    }
+
+
+def classify_batch(
+    post_ids: Sequence[int],
+    *,
+    factory: sessionmaker[Session] | None = None,
+    models_dir: Path | None = None,
+    version: str | None = None,
+) -> int:
+    """Classify the given posts (those still ``new``) and store the results; returns how many."""
+    from store.pipeline import save_classifications, texts_of
+    from store.settings import get_settings
+
+    factory = factory or store_factory()
+    bundle = load_model(str(models_dir or get_settings().models_dir), version)
+    with factory() as session:
+        rows = texts_of(session=session, post_ids=post_ids)
+    if not rows:
+        return 0
+    predictions = bundle.predict([text for _, text in rows])
+    values = [classification_row(pid, p) for (pid, _), p in zip(rows, predictions, strict=True)]
+    with factory() as session, session.begin():
+        return save_classifications(session=session, model_version=bundle.version, rows=values)
+
+
+def classify_pending(
+    *,
+    factory: sessionmaker[Session] | None = None,
+    models_dir: Path | None = None,
+    batch: int = CLASSIFY_BATCH,
+    limit: int | None = None,
+) -> dict[str, Any]:
+    """Classify every post still ``new`` with the champion, ``batch`` posts at a time."""
+    from store.pipeline import unclassified_id_batches
+
+    factory = factory or store_factory()
+    version = champion_version(models_dir)
+    classified = batches = 0
+    for ids in unclassified_id_batches(factory=factory, batch=batch, limit=limit):
+        classified += classify_batch(ids, factory=factory, models_dir=models_dir, version=version)
+        batches += 1
+    log.info("classified %d posts in %d batches with model %s", classified, batches, version)
+    return {"classified": classified, "batches": batches, "model_version": version}
+
+
+# -- triage --------------------------------------------------------------------------------------
+def triage_pending(*, factory: sessionmaker[Session] | None = None) -> dict[str, Any]:
+    """Archive, group and auto-approve or queue every classified post (see flows.triage)."""
+    from flows import triage
+    from store.profile import get_profile
+
+    stats = triage.triage_pending(factory=factory or store_factory(), profile=get_profile())
+    return stats.as_dict()
+
+
+# -- LAPOR! --------------------------------------------------------------------------------------
+def forward_due(
+    *, factory: sessionmaker[Session] | None = None, limit: int | None = None
+) -> dict[str, Any]:
+    """Send the outbox rows that are due to LAPOR! (lapor.outbox.send_due)."""
+    from lapor.client import LaporClient
+    from lapor.outbox import send_due
+    from store.profile import get_profile
+    from store.settings import get_settings
+
+    client = LaporClient.from_settings(get_settings())
+    stats = send_due(
+        factory=factory or store_factory(), client=client, profile=get_profile(), limit=limit
+    )
+    return _counts(stats)
+
+
+def sync_status(
+    *, factory: sessionmaker[Session] | None = None, limit: int | None = None
+) -> dict[str, Any]:
+    """Poll LAPOR! for the status of forwarded complaints that are not final."""
+    from lapor.client import LaporClient
+    from lapor.status import sync_status as sync
+
+    client = LaporClient.from_settings(_settings())
+    return _counts(sync(factory=factory or store_factory(), client=client, limit=limit))
+
+
+def _settings() -> Any:
+    from store.settings import get_settings
+
+    return get_settings()
+
+
+# -- retrain -------------------------------------------------------------------------------------
+def retrain() -> dict[str, Any]:
+    """Train a challenger model (the retraining loop decides on promotion; see flows.retrain)."""
+    try:
+        from flows.retrain import retrain as retrain_loop
+    except ImportError:
+        return _train_challenger_from_seed()
+    return _counts(retrain_loop())
+
+
+def _train_challenger_from_seed() -> dict[str, Any]:
+    """Until the retraining loop lands: a challenger from the profile's seed corpus, not promoted."""
+    import tempfile
+
+    from classifier.registry import Registry
+    from classifier.train import train_bundle
+
+    settings = _settings()
+    seed = Path(settings.profile) / "seed"
+    negatives = [seed / "non_complaints.csv"] if (seed / "non_complaints.csv").exists() else []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = train_bundle(
+            data_files=[seed / "complaints.csv"],
+            targets=["agency", "topic"],
+            negatives=negatives,
+            out_dir=Path(tmp) / "bundle",
+            min_class_size=5,
+        )
+        version = Registry(Path(settings.models_dir)).add(out)
+    log.info("trained challenger %s (not promoted)", version)
+    return {"challenger": version, "promoted": False}

@@ -1,0 +1,251 @@
+"""Triage of classified posts: archive, group near-duplicates into cases, auto-approve or queue.
+
+Plain library code (no Prefect). The rules come from the profile (``taxonomy.yaml``, ``triage:``):
+
+- relevance below ``relevance_threshold``: the post is archived as not a complaint;
+- posts whose TF-IDF cosine (character 3-5-grams, robust to rewording and typos in short texts)
+  is at least ``duplicate_similarity`` and that were posted within ``duplicate_window_hours`` of
+  each other are one case; a post similar to a post of an open or approved case joins that case;
+- a new case whose agency confidence is at least that agency's auto-forward threshold, and whose
+  agency has a LAPOR! ``lapor_disposition_id``, is approved by ``system`` (its outbox row is
+  written in the same transaction; a facilitator can reopen it in the review app);
+- every other case stays ``open``: it waits in the review queue.
+
+Each batch is one transaction, so a crash leaves every post either triaged or still waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+
+from store.cases import SYSTEM, approve_case, attach_post, create_case
+from store.pipeline import (
+    TriageItem,
+    archive_posts,
+    get_case,
+    posts_awaiting_triage,
+    posts_by_id,
+    recent_case_posts,
+)
+from store.profile import Profile
+
+log = logging.getLogger(__name__)
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_MENTION = re.compile(r"[@#]\w+")
+_SPACE = re.compile(r"\s+")
+CHUNK = 500
+
+
+def _clean(text: str) -> str:
+    text = _MENTION.sub(" ", _URL.sub(" ", text.casefold()))
+    return _SPACE.sub(" ", text).strip()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """Something a new post may duplicate: a post already in a case, with its time."""
+
+    text: str
+    created_at: datetime
+    case_id: int
+
+
+@dataclass
+class Group:
+    """New posts (indices into the batch) that are one complaint; joined to a case if any."""
+
+    members: list[int]
+    case_id: int | None = None
+
+
+def group_duplicates(
+    texts: Sequence[str],
+    times: Sequence[datetime],
+    *,
+    threshold: float,
+    window: timedelta,
+    candidates: Sequence[Candidate] = (),
+) -> list[Group]:
+    """Group ``texts`` (sorted by time) into near-duplicate groups, greedily in time order.
+
+    A text joins the group of its most similar earlier text (or candidate) whose cosine is at
+    least ``threshold`` and whose time is within ``window``; otherwise it starts a group.
+    """
+    n = len(texts)
+    if n == 0:
+        return []
+    group_of: list[int] = []  # index into groups, per new text
+    groups: list[Group] = []
+    by_case: dict[int, int] = {}
+    similar = _similar_pairs([c.text for c in candidates] + list(texts), len(candidates), threshold)
+    e = len(candidates)
+    for k in range(n):
+        best, best_sim = None, -1.0
+        for j, sim in similar.get(k, ()):
+            if j >= e and j - e >= k:  # only earlier texts of this batch
+                continue
+            other_time = candidates[j].created_at if j < e else times[j - e]
+            if abs(times[k] - other_time) > window:
+                continue
+            if sim > best_sim:
+                best, best_sim = j, sim
+        if best is None:
+            groups.append(Group(members=[k]))
+            group_of.append(len(groups) - 1)
+        elif best < e:
+            case_id = candidates[best].case_id
+            if case_id not in by_case:
+                groups.append(Group(members=[], case_id=case_id))
+                by_case[case_id] = len(groups) - 1
+            groups[by_case[case_id]].members.append(k)
+            group_of.append(by_case[case_id])
+        else:
+            g = group_of[best - e]
+            groups[g].members.append(k)
+            group_of.append(g)
+    return groups
+
+
+def _similar_pairs(texts: list[str], offset: int, threshold: float) -> dict[int, list]:
+    """For each text at index >= offset: [(index, cosine)] of the other texts at >= threshold."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    cleaned = [_clean(t) for t in texts]
+    try:
+        matrix = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32
+        ).fit_transform(cleaned)
+    except ValueError:  # no text has a 3-gram (only emoji or empty): nothing is similar
+        return {}
+    out: dict[int, list] = {}
+    total = matrix.shape[0]
+    for start in range(offset, total, CHUNK):
+        block = (matrix[start : start + CHUNK] @ matrix.T).tocoo()
+        keep = block.data >= threshold - 1e-6
+        for row, col, value in zip(block.row[keep], block.col[keep], block.data[keep], strict=True):
+            index = start + int(row)
+            if int(col) != index:
+                out.setdefault(index - offset, []).append((int(col), float(value)))
+    return out
+
+
+def auto_forward_allowed(profile: Profile, agency: str | None, confidence: float | None) -> bool:
+    """True when the agency is mapped to LAPOR! and the confidence reaches its threshold."""
+    if agency is None or confidence is None:
+        return False
+    entry = profile.agency(agency)
+    if entry is None or entry.lapor_disposition_id is None:
+        return False
+    return confidence >= profile.auto_forward_threshold(agency)
+
+
+@dataclass
+class TriageStats:
+    """What triage did (counts only: these go into flow results and logs)."""
+
+    examined: int = 0
+    archived: int = 0
+    cases_created: int = 0
+    joined_existing: int = 0
+    grouped_duplicates: int = 0
+    auto_approved: int = 0
+    queued: int = 0
+    batches: int = field(default=0)
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def triage_pending(
+    *, factory: sessionmaker[Session], profile: Profile, batch: int = 2000
+) -> TriageStats:
+    """Triage every classified post, ``batch`` posts per transaction (oldest first)."""
+    stats = TriageStats()
+    while True:
+        with factory() as session, session.begin():
+            items = posts_awaiting_triage(session=session, limit=batch)
+            if not items:
+                break
+            _triage_batch(session, items, profile, stats)
+        stats.batches += 1
+    log.info(
+        "triage: %d posts, %d archived, %d new cases (%d auto-approved, %d queued), "
+        "%d joined existing cases",
+        stats.examined,
+        stats.archived,
+        stats.cases_created,
+        stats.auto_approved,
+        stats.queued,
+        stats.joined_existing,
+    )
+    return stats
+
+
+def _triage_batch(
+    session: Session, items: list[TriageItem], profile: Profile, stats: TriageStats
+) -> None:
+    rules = profile.triage
+    stats.examined += len(items)
+    relevant = [it for it in items if not it.relevance < rules.relevance_threshold]
+    stats.archived += archive_posts(
+        session=session,
+        post_ids=[it.post_id for it in items if it.relevance < rules.relevance_threshold],
+    )
+    if not relevant:
+        return
+    window = timedelta(hours=rules.duplicate_window_hours)
+    existing = recent_case_posts(
+        session=session,
+        since=min(it.created_at for it in relevant) - window,
+        until=max(it.created_at for it in relevant) + window,
+    )
+    groups = group_duplicates(
+        [it.text for it in relevant],
+        [it.created_at for it in relevant],
+        threshold=rules.duplicate_similarity,
+        window=window,
+        candidates=[Candidate(c.text, c.created_at, c.case_id) for c in existing],
+    )
+    rows = posts_by_id(session=session, post_ids=[it.post_id for it in relevant])
+    for group in groups:
+        members = [relevant[k] for k in group.members]
+        if group.case_id is not None:
+            case = get_case(session=session, case_id=group.case_id)
+            for item in members:
+                attach_post(session=session, case=case, post=rows[item.post_id])
+            stats.joined_existing += len(members)
+            continue
+        _new_case(session, members, rows, profile, stats)
+
+
+def _new_case(session: Session, members: list[TriageItem], rows: dict, profile: Profile, stats):
+    first = members[0]
+    # The tags come from the member the model is surest about; the first post represents it.
+    tagged = max(members, key=lambda it: it.agency_confidence or 0.0)
+    topic = profile.topic(tagged.topic) if tagged.topic else None
+    case = create_case(
+        session=session,
+        post=rows[first.post_id],
+        agency=tagged.agency,
+        topic=tagged.topic,
+        agency_confidence=tagged.agency_confidence,
+        topic_confidence=tagged.topic_confidence,
+        urgency=topic.urgency if topic else 1,
+    )
+    for item in members[1:]:
+        attach_post(session=session, case=case, post=rows[item.post_id])
+    stats.cases_created += 1
+    stats.grouped_duplicates += len(members) - 1
+    if auto_forward_allowed(profile, case.agency, case.agency_confidence):
+        approve_case(session=session, case_id=case.id, actor=SYSTEM)
+        stats.auto_approved += 1
+    else:
+        stats.queued += 1
