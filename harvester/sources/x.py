@@ -1,0 +1,132 @@
+"""``x_search``: X API v2 recent search, polled with ``since_id``, paged with ``next_token``.
+
+A 429 waits until ``x-rate-limit-reset``. A stored page's cursor carries the next page's token;
+``since_id`` moves to the newest id only with the run's last page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from harvester.config import XSearchConfig
+from harvester.exceptions import FetchFailed, TokenInvalid
+from harvester.http import HttpResponse, PoliteSession
+from harvester.models import author_ref
+from harvester.sources.base import Page, build_post, parse_time, unique, utcnow
+
+log = logging.getLogger(__name__)
+TWEET_FIELDS = "created_at,author_id,conversation_id,referenced_tweets,lang"
+DEFAULT_MAX_PAGES = 20
+
+
+def rate_limit_wait(response: HttpResponse) -> float | None:
+    """Seconds until ``x-rate-limit-reset`` on a 429 (0: the session's backoff)."""
+    if response.status != 429:
+        return None
+    reset = response.headers.get("x-rate-limit-reset")
+    if reset and reset.isdigit():
+        return max(1.0, int(reset) - time.time())
+    return 0.0
+
+
+def parse_search(data: dict[str, Any], *, source: str, key: bytes, fetched_at: datetime):
+    """Posts of one search response, and its ``meta``."""
+    posts = []
+    for item in data.get("data", []):
+        parent = next(
+            (r["id"] for r in item.get("referenced_tweets", []) if r.get("type") == "replied_to"),
+            None,
+        )
+        post = build_post(
+            source=source,
+            external_id=item["id"],
+            url=f"https://x.com/i/web/status/{item['id']}",
+            author_ref=author_ref(key, item.get("author_id")),
+            text=item.get("text", "").strip(),
+            created_at=parse_time(item["created_at"]),
+            fetched_at=fetched_at,
+            parent_external_id=parent,
+            raw=json.dumps({k: v for k, v in item.items() if k != "author_id"}, ensure_ascii=False),
+        )
+        if post is not None and post.text:
+            posts.append(post)
+    return posts, data.get("meta") or {}
+
+
+class XSearchSource:
+    """Recent posts on X matching a query."""
+
+    def __init__(self, config: XSearchConfig, *, http: PoliteSession, author_key: bytes):
+        self.config = config
+        self.name = config.name
+        self.http = http
+        self.key = author_key
+        self.endpoint = f"{config.api_url}/tweets/search/recent"
+        self._headers = {"Authorization": f"Bearer {config.token()}"}
+        http.set_rate(config.api_url, config.rate)
+
+    def check(self) -> str:
+        data = self._get({"query": self.config.query, "max_results": 10})
+        return f"search answers, {data.get('meta', {}).get('result_count', 0)} recent results"
+
+    def fetch(
+        self, cursor: dict[str, Any] | None, *, since: datetime | None = None
+    ) -> Iterator[Page]:
+        old = dict(cursor or {})
+        run = old.get("run") if since is None else None
+        since_id = None if since else old.get("since_id")
+        token, newest = None, None
+        if run:
+            since_id, token, newest = run.get("since_id"), run.get("next_token"), run.get("newest")
+        for _ in range(self.config.max_pages or DEFAULT_MAX_PAGES):
+            params: dict[str, Any] = {
+                "query": self.config.query,
+                "max_results": self.config.max_results,
+                "tweet.fields": TWEET_FIELDS,
+            }
+            if since_id:
+                params["since_id"] = since_id
+            if since is not None:
+                params["start_time"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+            if token:
+                params["next_token"] = token
+            data = self._get(params)
+            posts, meta = parse_search(data, source=self.name, key=self.key, fetched_at=utcnow())
+            if meta.get("newest_id") and (newest is None or int(meta["newest_id"]) > int(newest)):
+                newest = meta["newest_id"]
+            token = meta.get("next_token")
+            if not token:
+                final = {"since_id": newest or since_id, "run": None}
+                yield Page(unique(posts, source=self.name), final)
+                return
+            run_state = {"since_id": since_id, "next_token": token, "newest": newest}
+            yield Page(unique(posts, source=self.name), {"since_id": since_id, "run": run_state})
+        # Page limit reached: the stored cursor keeps the run's next_token; the next run resumes.
+        log.info("%s: page limit reached, the next run continues this one", self.name)
+
+    def _get(self, params: dict[str, Any]) -> dict[str, Any]:
+        response = self.http.get(
+            self.endpoint,
+            params=params,
+            headers=self._headers,
+            throttled=rate_limit_wait,
+            expect_json=True,
+        )
+        if response.status == 401:
+            raise TokenInvalid(
+                f"{self.name}: X API says 401 Unauthorized: the bearer token in "
+                f"${self.config.token_env} is invalid or revoked",
+                source=self.name,
+                url=self.endpoint,
+            )
+        if response.status >= 400:
+            detail = response.content[:300].decode("utf-8", "replace")
+            raise FetchFailed(
+                f"{self.name}: X API HTTP {response.status}: {detail}", source=self.name
+            )
+        return response.json()

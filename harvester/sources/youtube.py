@@ -1,0 +1,201 @@
+"""``youtube_comments``: comment threads with replies, of listed videos or a channel's uploads.
+
+``commentThreads?part=snippet,replies&order=time`` paged with ``pageToken``; threads with more
+replies than the five YouTube embeds are completed through ``comments?parentId=``. A video is read
+until threads older than its newest stored comment; its cursor entry moves only when the video is
+done. The key travels in the ``X-Goog-Api-Key`` header, never in a logged URL.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from harvester.config import YouTubeCommentsConfig
+from harvester.exceptions import FetchFailed, TokenInvalid
+from harvester.http import HttpResponse, PoliteSession
+from harvester.models import Post, author_ref
+from harvester.sources.base import Page, build_post, parse_time, unique, utcnow
+
+log = logging.getLogger(__name__)
+DEFAULT_MAX_PAGES = 20
+QUOTA_WAIT_S = 86_400.0  # the daily quota resets at midnight Pacific time: more than max_wait
+
+
+def _reason(response: HttpResponse) -> str | None:
+    if response.status < 400:
+        return None
+    try:
+        errors = response.json()["error"].get("errors") or [{}]
+        return errors[0].get("reason")
+    except Exception:  # noqa: BLE001 - a non-JSON error body has no reason
+        return None
+
+
+def quota_wait(response: HttpResponse) -> float | None:
+    """rateLimitExceeded: back off; quotaExceeded: wait for the next day (i.e. give up now)."""
+    reason = _reason(response)
+    if reason in ("rateLimitExceeded", "userRateLimitExceeded"):
+        return 0.0
+    if reason in ("quotaExceeded", "dailyLimitExceeded"):
+        return QUOTA_WAIT_S
+    return None
+
+
+def _comment(item: dict[str, Any], *, source: str, key: bytes, fetched_at, parent: str | None):
+    snippet = item["snippet"]
+    video = snippet.get("videoId")
+    text = (snippet.get("textOriginal") or snippet.get("textDisplay") or "").strip()
+    if not text:
+        return None
+    return build_post(
+        source=source,
+        external_id=item["id"],
+        url=f"https://www.youtube.com/watch?v={video}&lc={item['id']}" if video else None,
+        author_ref=author_ref(key, (snippet.get("authorChannelId") or {}).get("value")),
+        text=text,
+        created_at=parse_time(snippet["publishedAt"]),
+        fetched_at=fetched_at,
+        parent_external_id=parent or (f"video:{video}" if video else None),
+        raw=None,
+    )
+
+
+def parse_threads(
+    data: dict[str, Any], *, source: str, key: bytes, fetched_at: datetime
+) -> tuple[list[Post], list[str]]:
+    """Posts of one commentThreads response, and the thread ids with replies left to fetch."""
+    posts, incomplete = [], []
+    for thread in data.get("items", []):
+        snippet = thread["snippet"]
+        top = dict(snippet["topLevelComment"])
+        top["snippet"] = {**top["snippet"], "videoId": snippet.get("videoId")}
+        post = _comment(top, source=source, key=key, fetched_at=fetched_at, parent=None)
+        if post is not None:
+            posts.append(post)
+        replies = (thread.get("replies") or {}).get("comments", [])
+        for reply in replies:
+            reply = {**reply, "snippet": {**reply["snippet"], "videoId": snippet.get("videoId")}}
+            item = _comment(reply, source=source, key=key, fetched_at=fetched_at, parent=top["id"])
+            if item is not None:
+                posts.append(item)
+        if snippet.get("totalReplyCount", 0) > len(replies):
+            incomplete.append(top["id"])
+    return posts, incomplete
+
+
+class YouTubeCommentsSource:
+    """Comments under some videos of YouTube."""
+
+    def __init__(self, config: YouTubeCommentsConfig, *, http: PoliteSession, author_key: bytes):
+        self.config = config
+        self.name = config.name
+        self.http = http
+        self.key = author_key
+        self._headers = {"X-Goog-Api-Key": config.token() or ""}
+        http.set_rate(config.api_url, config.rate)
+
+    def check(self) -> str:
+        videos = self._videos()
+        return f"{len(videos)} videos to read"
+
+    def fetch(
+        self, cursor: dict[str, Any] | None, *, since: datetime | None = None
+    ) -> Iterator[Page]:
+        state: dict[str, str] = dict((cursor or {}).get("videos") or {})
+        for video in self._videos():
+            floor = since or (parse_time(state[video]) if video in state else None)
+            newest = state.get(video)
+            pending: tuple[Post, ...] | None = None
+            for posts in self._video_pages(video, floor):
+                if pending is not None:
+                    yield Page(pending, {"videos": dict(state)})
+                pending = unique(posts, source=self.name)
+                for post in posts:
+                    stamp = post.created_at.isoformat()
+                    newest = stamp if newest is None or stamp > newest else newest
+            if newest:
+                state[video] = newest
+            yield Page(pending or (), {"videos": dict(state)})
+
+    def _video_pages(self, video: str, floor: datetime | None) -> Iterator[list[Post]]:
+        token = None
+        for _ in range(self.config.max_pages or DEFAULT_MAX_PAGES):
+            params = {
+                "part": "snippet,replies",
+                "videoId": video,
+                "maxResults": 100,
+                "order": "time",
+                "textFormat": "plainText",
+            }
+            if token:
+                params["pageToken"] = token
+            data = self._get("commentThreads", params, video=video)
+            if data is None:
+                return
+            posts, incomplete = parse_threads(
+                data, source=self.name, key=self.key, fetched_at=utcnow()
+            )
+            for thread_id in incomplete:
+                posts.extend(self._replies(thread_id))
+            yield posts
+            token = data.get("nextPageToken")
+            tops = [p.created_at for p in posts if p.parent_external_id == f"video:{video}"]
+            if not token or (floor is not None and tops and min(tops) < floor):
+                return
+
+    def _replies(self, thread_id: str) -> list[Post]:
+        replies, token = [], None
+        while True:
+            params = {"part": "snippet", "parentId": thread_id, "maxResults": 100}
+            params["textFormat"] = "plainText"
+            if token:
+                params["pageToken"] = token
+            data = self._get("comments", params) or {}
+            fetched_at = utcnow()
+            for item in data.get("items", []):
+                post = _comment(
+                    item, source=self.name, key=self.key, fetched_at=fetched_at, parent=thread_id
+                )
+                if post is not None:
+                    replies.append(post)
+            token = data.get("nextPageToken")
+            if not token:
+                return replies
+
+    def _videos(self) -> list[str]:
+        if self.config.video_ids:
+            return list(self.config.video_ids)
+        channel = self._get("channels", {"part": "contentDetails", "id": self.config.channel_id})
+        items = (channel or {}).get("items") or []
+        if not items:
+            raise FetchFailed(f"{self.name}: channel {self.config.channel_id} not found")
+        uploads = items[0]["contentDetails"]["relatedPlaylists"]["uploads"]
+        params = {
+            "part": "contentDetails",
+            "playlistId": uploads,
+            "maxResults": self.config.max_videos,
+        }
+        listing = self._get("playlistItems", params) or {}
+        return [i["contentDetails"]["videoId"] for i in listing.get("items", [])]
+
+    def _get(self, endpoint: str, params: dict[str, Any], *, video: str | None = None):
+        url = f"{self.config.api_url}/{endpoint}"
+        response = self.http.get(
+            url, params=params, headers=self._headers, throttled=quota_wait, expect_json=True
+        )
+        reason = _reason(response)
+        if reason in ("keyInvalid", "keyExpired", "forbidden") or response.status == 401:
+            raise TokenInvalid(
+                f"{self.name}: YouTube refuses the key in ${self.config.token_env} ({reason})",
+                source=self.name,
+                url=url,
+            )
+        if reason in ("commentsDisabled", "videoNotFound") and video:
+            log.warning("%s: video %s: %s; skipped", self.name, video, reason)
+            return None
+        if response.status >= 400:
+            raise FetchFailed(f"{self.name}: YouTube {endpoint} HTTP {response.status} ({reason})")
+        return response.json()
