@@ -116,8 +116,8 @@ def _head_section(target: str, s: HeadScores, picture: str | None) -> list[str]:
 
     lines = [f"### {target}", ""]
     lines += _table(
-        ["n", "unseen gold label", *FIGURES],
-        [(s.n, s.n_unseen_label, *[getattr(s, f) for f in FIGURES])],
+        ["n", "unknown gold label", *FIGURES],
+        [(s.n, s.n_unknown_label, *[getattr(s, f) for f in FIGURES])],
     )
     support = Counter(s.gold)
     labels = sorted(set(s.gold) | set(s.predicted), key=lambda c: (-support[c], c))
@@ -226,8 +226,9 @@ def build_card(
         lines += [
             f"Held-out rows: the latest {held['fraction']:.0%} by time, {held['n']} texts from "
             f"{held['from']} to {held['to']} (sha256 of their keys {held['keys_sha256'][:16]}); "
-            "the model was not trained on them. Rows whose gold label the model never learned "
-            "count as errors.",
+            "the model was not trained on them. Figures are on the rows whose gold label is a "
+            "class this model (and the champion, when compared) knows; the others are counted "
+            "as unknown gold labels.",
             "",
         ]
     if scores:

@@ -48,7 +48,7 @@ class WordCharNgrams(TransformerMixin, BaseEstimator):
 
     def __init__(
         self,
-        ngram_range: tuple[int, int] = (2, 5),
+        ngram_range: tuple[int, int] = (2, 4),
         min_df: int = 2,
         max_features: int | None = None,
         sublinear_tf: bool = True,

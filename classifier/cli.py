@@ -1,7 +1,230 @@
-"""Commands of the classifier package (filled in by its issue)."""
+"""``aduan train | evaluate | classify | models ...``: the classifier's commands."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from pathlib import Path
 
 import typer
 
+models_app = typer.Typer(
+    help="Model registry: list, show, promote, rollback.", no_args_is_help=True
+)
+
+
+MODEL_HELP = "Bundle folder or registry version (default: the champion)."
+
 
 def register(app: typer.Typer) -> None:
-    """Add this package's commands to the root app."""
+    app.command("train")(train)
+    app.command("evaluate")(evaluate)
+    app.command("classify")(classify)
+    app.add_typer(models_app, name="models")
+
+
+def _settings():
+    from store.settings import get_settings
+
+    return get_settings()
+
+
+def _registry():
+    from classifier.registry import Registry
+
+    return Registry(Path(_settings().models_dir))
+
+
+def _split_targets(targets: str) -> list[str]:
+    return [t.strip() for t in targets.split(",") if t.strip()]
+
+
+def _load(model: str | None, targets: list[str] | None = None):
+    """--model: a bundle folder, a registry version, or None for the champion."""
+    from classifier.bundle import load_bundle
+
+    is_folder = bool(model) and Path(model).is_dir()
+    bundle = load_bundle(Path(model)) if is_folder else _registry().load(model)
+    if targets:
+        bundle.require_targets(targets)
+    return bundle
+
+
+def _default_negatives() -> list[Path]:
+    seed = Path(_settings().profile) / "seed" / "non_complaints.csv"
+    return [seed] if seed.is_file() else []
+
+
+def train(
+    data: list[Path] = typer.Option(..., "--data", help="Labelled CSV (repeatable)."),
+    targets: str = typer.Option(..., "--targets", help="Label columns, e.g. agency,topic."),
+    text_column: str = typer.Option("text", "--text-column"),
+    min_class_size: int = typer.Option(30, "--min-class-size", help="Smaller classes left out."),
+    negatives: list[Path] = typer.Option(
+        None,
+        "--negatives",
+        help="Non-complaint texts: CSV (text/full_text; status Netral/Positif rows only when a "
+        "status column exists) or SmSA TSV. Default: <profile>/seed/non_complaints.csv.",
+    ),
+    out: Path = typer.Option(None, "--out", help="Bundle folder (default: new registry version)."),
+    seed: int = typer.Option(0, "--seed"),
+    validation_fraction: float = typer.Option(
+        0.1, "--validation-fraction", help="Latest rows held out for the manifest's figures."
+    ),
+    promote: bool = typer.Option(False, "--promote", help="Make the new model the champion."),
+) -> None:
+    """Train relevance + label heads and save a model bundle."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from classifier.train import train_bundle
+
+    target_list = _split_targets(targets)
+    negs = list(negatives) if negatives else _default_negatives()
+    registry = _registry()
+    into_registry = out is None
+    out_dir = out or registry.models_dir / f".training-{uuid.uuid4().hex[:8]}"
+    steps = 3 + len(target_list) + (1 if validation_fraction > 0 else 0) + (1 if negs else 0)
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True
+    ) as bar:
+        task = bar.add_task("reading data", total=steps)
+
+        def step(name: str) -> None:
+            bar.update(task, advance=1, description=f"{name} done")
+
+        try:
+            path = train_bundle(
+                data_files=list(data),
+                targets=target_list,
+                text_column=text_column,
+                min_class_size=min_class_size,
+                negatives=negs,
+                out_dir=out_dir,
+                seed=seed,
+                progress=step,
+                validation_fraction=validation_fraction,
+            )
+        except BaseException:
+            if into_registry:
+                import shutil
+
+                shutil.rmtree(out_dir, ignore_errors=True)
+            raise
+    if into_registry:
+        version = registry.add(path, move=True)
+        path = registry.path_of(version)
+    from classifier.bundle import read_manifest
+
+    manifest = read_manifest(path)
+    typer.echo(f"model {manifest['version']} saved to {path}")
+    for t in target_list:
+        figures = manifest.get("validation", {}).get(t)
+        if figures:
+            typer.echo(
+                f"  {t}: {len(manifest['classes'][t])} classes; validation accuracy "
+                f"{figures['accuracy']:.3f}, macro-F1 {figures['macro_f1']:.3f}, "
+                f"coverage@95 {figures['coverage_at_95']:.3f}"
+            )
+    if promote:
+        if not into_registry:
+            registry.add(path)
+        registry.promote(manifest["version"])
+        typer.echo(f"model {manifest['version']} is now the champion")
+
+
+def evaluate(
+    model: str = typer.Option(None, "--model", help=MODEL_HELP),
+    data: list[Path] = typer.Option(..., "--data", help="Labelled CSV (repeatable)."),
+    targets: str = typer.Option(None, "--targets", help="Default: the model's targets."),
+    text_column: str = typer.Option("text", "--text-column"),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Score a model on labelled CSV files: accuracy, macro-F1, coverage at 95% and 90%."""
+    from classifier.evaluate import evaluate as run
+
+    target_list = _split_targets(targets) if targets else None
+    bundle = _load(model, target_list)
+    result = run(bundle, data_files=list(data), targets=target_list, text_column=text_column)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo(f"model {bundle.version}")
+    for t, f in result.items():
+        if t == "posts_per_s":
+            continue
+        acc = "n/a" if f["accuracy"] is None else f"{f['accuracy']:.3f}"
+        f1 = "n/a" if f["macro_f1"] is None else f"{f['macro_f1']:.3f}"
+        typer.echo(
+            f"  {t}: n={f['n']} unknown={f['n_unknown_label']} accuracy={acc} macro_f1={f1} "
+            f"coverage@95={f['coverage_at_95']:.3f} coverage@90={f['coverage_at_90']:.3f}"
+        )
+    typer.echo(f"  {result['posts_per_s']:.0f} posts/s")
+
+
+def classify(
+    text: str = typer.Argument(None, help="A text to classify (or use --input)."),
+    model: str = typer.Option(None, "--model", help=MODEL_HELP),
+    input_file: Path = typer.Option(None, "--input", help='JSONL file, one {"text": …} a line.'),
+    text_column: str = typer.Option("text", "--text-column", help="Key of the text in --input."),
+    as_json: bool = typer.Option(False, "--json", help="JSON lines output."),
+) -> None:
+    """Print relevance, labels, confidences and alternatives for texts."""
+    from classifier.data import read_jsonl_texts
+    from classifier.exceptions import DataError
+
+    if (text is None) == (input_file is None):
+        raise DataError("give either a TEXT argument or --input FILE.jsonl")
+    bundle = _load(model)
+    if input_file is not None:
+        records = read_jsonl_texts(input_file, text_column)
+    else:
+        records = [({text_column: text}, text)]
+    for start in range(0, len(records), 1000):
+        chunk = records[start : start + 1000]
+        for (record, _), pred in zip(chunk, bundle.predict([t for _, t in chunk]), strict=True):
+            if as_json:
+                extra = {k: v for k, v in record.items() if k != text_column}
+                sys.stdout.write(json.dumps({**extra, **pred.as_dict()}) + "\n")
+                continue
+            typer.echo(f"relevance {pred.relevance:.3f}")
+            for name, h in pred.heads.items():
+                alts = ", ".join(f"{lab} {p:.2f}" for lab, p in h.alternatives[1:])
+                typer.echo(f"  {name}: {h.label} ({h.confidence:.2f}); also {alts}")
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """List the versions in ADUAN_MODELS_DIR; * marks the champion."""
+    rows = _registry().list()
+    if not rows:
+        typer.echo(f"no models in {_registry().models_dir}")
+    for s in rows:
+        mark = "*" if s.is_champion else " "
+        typer.echo(f"{mark} {s.version}  {s.created_at}  {','.join(s.targets)}  {s.n_rows} rows")
+
+
+@models_app.command("show")
+def models_show(version: str = typer.Argument(None, help="Default: the champion.")) -> None:
+    """Print a version's manifest (JSON)."""
+    from classifier.exceptions import NoChampion
+
+    registry = _registry()
+    version = version or registry.champion_version()
+    if version is None:
+        raise NoChampion(f"no champion model in {registry.models_dir}")
+    typer.echo(json.dumps(registry.manifest(version), indent=2, ensure_ascii=False))
+
+
+@models_app.command("promote")
+def models_promote(version: str = typer.Argument(...)) -> None:
+    """Make VERSION the champion (verified before)."""
+    _registry().promote(version)
+    typer.echo(f"model {version} is now the champion")
+
+
+@models_app.command("rollback")
+def models_rollback() -> None:
+    """Make the previous champion the champion again."""
+    version = _registry().rollback()
+    typer.echo(f"rolled back: model {version} is the champion again")

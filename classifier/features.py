@@ -19,7 +19,7 @@ __all__ = ["make_features"]
 def make_features(
     *,
     word_ngrams: tuple[int, int] = (1, 2),
-    char_ngrams: tuple[int, int] | None = (2, 5),
+    char_ngrams: tuple[int, int] | None = (2, 4),
     char_max_features: int | None = None,
     min_df: int = 2,
 ) -> Pipeline:

@@ -38,7 +38,7 @@ class ComplaintModel(BaseEstimator):
         self,
         *,
         word_ngrams: tuple[int, int] = (1, 2),
-        char_ngrams: tuple[int, int] | None = (2, 5),
+        char_ngrams: tuple[int, int] | None = (2, 4),
         char_max_features: int | None = None,
         min_df: int = 2,
         C: float = 0.5,
@@ -46,6 +46,7 @@ class ComplaintModel(BaseEstimator):
         calibration: str = "sigmoid",
         cv: int = 3,
         class_weight: str | None = None,
+        tol: float = 1e-3,
         hierarchy: tuple[str, str] | None = ("topic", "agency"),
         hierarchy_weight: float = 0.0,
         random_state: int = 0,
@@ -59,12 +60,15 @@ class ComplaintModel(BaseEstimator):
         self.calibration = calibration
         self.cv = cv
         self.class_weight = class_weight
+        self.tol = tol
         self.hierarchy = hierarchy
         self.hierarchy_weight = hierarchy_weight
         self.random_state = random_state
 
     def _head(self, C: float) -> CalibratedClassifierCV:
-        svc = LinearSVC(C=C, class_weight=self.class_weight, random_state=self.random_state)
+        svc = LinearSVC(
+            C=C, class_weight=self.class_weight, tol=self.tol, random_state=self.random_state
+        )
         return CalibratedClassifierCV(svc, method=self.calibration, cv=self.cv)
 
     def fit(

@@ -1,9 +1,10 @@
 """Champion vs challenger on the same held-out rows, and the rule that decides a promotion.
 
-Both models are scored on exactly the same rows: every held-out row with a gold label for the
-head. A gold label the model does not know (a class it never learned, e.g. a new topic) counts as
-an error for that model, so a model that learned a new class is not penalised for it. This is why
-the figures here can differ from ``aduan evaluate``, which leaves such rows out (n_unknown_label).
+Both models are scored on exactly the same rows: the held-out rows whose gold label is a class
+that both models know (``known``). Rows with a label one of them never learned (a rare class left
+out by --min-class-size, or a new topic) are counted in ``n_unknown_label`` and left out, as
+``aduan evaluate`` does; when the two models know the same classes the figures equal
+``aduan evaluate``'s on those rows.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from classifier.bundle import Bundle
 from classifier.evaluate import coverage_at
 from classifier.model import RELEVANCE
 
-__all__ = ["Decision", "HeadScores", "Rules", "decide", "score_bundle"]
+__all__ = ["Decision", "HeadScores", "Rules", "decide", "score_bundle", "shared_classes"]
 
 RELEVANCE_THRESHOLD = 0.5
 
@@ -35,7 +36,7 @@ class HeadScores:
     """One head of one model on the held-out rows (with its predictions, for the model card)."""
 
     n: int
-    n_unseen_label: int
+    n_unknown_label: int
     accuracy: float
     macro_f1: float
     coverage_at_95: float
@@ -47,7 +48,7 @@ class HeadScores:
     def figures(self) -> dict:
         return {
             "n": self.n,
-            "n_unseen_label": self.n_unseen_label,
+            "n_unknown_label": self.n_unknown_label,
             "accuracy": round(self.accuracy, 4),
             "macro_f1": round(self.macro_f1, 4),
             "coverage_at_95": round(self.coverage_at_95, 4),
@@ -63,13 +64,13 @@ class Decision:
     reasons: list[str]
 
 
-def _head_scores(gold, predicted, confidence, known) -> HeadScores:
+def _head_scores(gold, predicted, confidence, n_unknown: int) -> HeadScores:
     from sklearn.metrics import f1_score
 
     correct = [g == p for g, p in zip(gold, predicted, strict=True)]
     return HeadScores(
-        n=len(gold),
-        n_unseen_label=sum(g not in known for g in gold),
+        n=len(gold) + n_unknown,
+        n_unknown_label=n_unknown,
         accuracy=float(np.mean(correct)) if gold else 0.0,
         macro_f1=float(f1_score(gold, predicted, average="macro", zero_division=0))
         if gold
@@ -87,11 +88,13 @@ def score_bundle(
     texts: Sequence[str],
     gold: Mapping[str, Sequence[str | None]],
     is_complaint: Sequence[bool] | None = None,
+    known: Mapping[str, set[str]] | None = None,
 ) -> dict[str, HeadScores]:
-    """Score each head the bundle has on the rows with a gold label for it.
+    """Score each head the bundle has on the rows with a gold label it knows.
 
-    ``gold[target][i]`` is row i's label or None; ``is_complaint`` (optional) scores the relevance
-    head at threshold 0.5 when the rows hold both complaints and non-complaints.
+    ``gold[target][i]`` is row i's label or None (row not labelled for that head); ``known``
+    narrows the classes counted (default: the bundle's own); ``is_complaint`` (optional) scores
+    the relevance head at 0.5 when the rows hold both complaints and non-complaints.
     """
     texts = list(texts)
     proba = bundle.predict_proba(texts) if texts else {}
@@ -100,21 +103,30 @@ def score_bundle(
     for target, column in gold.items():
         if target not in classes or not texts:
             continue
-        rows = [i for i, g in enumerate(column) if g]
         names = classes[target]
+        allowed = set(names) & set(known[target] if known and target in known else names)
+        labelled = [i for i, g in enumerate(column) if g]
+        rows = [i for i in labelled if column[i] in allowed]
         p = proba[target][rows]
         predicted = [names[j] for j in p.argmax(axis=1)] if rows else []
         confidence = list(p.max(axis=1)) if rows else []
         out[target] = _head_scores(
-            [str(column[i]) for i in rows], predicted, confidence, set(names)
+            [str(column[i]) for i in rows], predicted, confidence, len(labelled) - len(rows)
         )
     if is_complaint is not None and RELEVANCE in proba and len(set(is_complaint)) == 2:
         rel = proba[RELEVANCE]
         predicted = ["complaint" if r >= RELEVANCE_THRESHOLD else "other" for r in rel]
         confidence = [max(r, 1 - r) for r in rel]
         gold_rel = ["complaint" if c else "other" for c in is_complaint]
-        out[RELEVANCE] = _head_scores(gold_rel, predicted, confidence, {"complaint", "other"})
+        out[RELEVANCE] = _head_scores(gold_rel, predicted, confidence, 0)
     return out
+
+
+def shared_classes(*bundles: Bundle | None) -> dict[str, set[str]]:
+    """Per head, the classes every given bundle knows (heads missing from one are skipped)."""
+    present = [b.model.classes_ for b in bundles if b is not None]
+    heads = set.intersection(*(set(c) for c in present)) if present else set()
+    return {h: set.intersection(*(set(c[h]) for c in present)) for h in heads}
 
 
 def decide(

@@ -110,8 +110,9 @@ class Registry:
         return load_bundle(self.path_of(version))
 
     # -- writing ---------------------------------------------------------------------------
-    def add(self, bundle_dir: Path) -> str:
-        """Copy a trained bundle folder into the registry (verified first); returns its version."""
+    def add(self, bundle_dir: Path, *, move: bool = False) -> str:
+        """Copy (or move) a trained bundle folder into the registry, verified first; returns
+        its version."""
         bundle_dir = Path(bundle_dir)
         version = load_bundle(bundle_dir).version
         target = self.models_dir / version
@@ -120,10 +121,15 @@ class Registry:
         if target.exists():
             raise RegistryError(f"version {version} already exists in {self.models_dir}")
         self.models_dir.mkdir(parents=True, exist_ok=True)
+        if move and bundle_dir.parent.resolve() == self.models_dir.resolve():
+            os.replace(bundle_dir, target)
+            return version
         tmp = self.models_dir / f".{version}.tmp"
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.copytree(bundle_dir, tmp)
         os.replace(tmp, target)
+        if move:
+            shutil.rmtree(bundle_dir, ignore_errors=True)
         return version
 
     def promote(self, version: str) -> None:

@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 # Chosen on a validation split of the training months only; see bench/README.md.
 DEFAULT_PARAMS: dict = {
     "word_ngrams": (1, 2),
-    "char_ngrams": (2, 5),
+    "char_ngrams": (2, 4),
     "C": 0.5,
     "relevance_C": 0.5,
     "calibration": "sigmoid",
