@@ -1,0 +1,73 @@
+"""A fake X API v2 recent search: Bearer token, ``since_id``, ``max_results``, ``next_token``,
+``x-rate-limit-*`` headers and 429 with ``x-rate-limit-reset``."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from harvester.fake_server import FakeRequest, FakeResponse, FakeServer, json_response
+from tests.conftest import fixture_path
+
+
+class FakeX(FakeServer):
+    name = "fake-x-api"
+
+    def __init__(self, *, token: str = "x-test-token", **kw) -> None:
+        super().__init__(**kw)
+        self.token = token
+        self.tweets = json.loads(fixture_path("x", "search_recent.json").read_text("utf-8"))["data"]
+        self.rate_limited = 0
+        self.reset_in = 2
+
+    def post(self, tweet: dict) -> None:
+        self.tweets.insert(0, tweet)
+
+    def handle(self, request: FakeRequest) -> FakeResponse:
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return json_response(
+                {
+                    "title": "Unauthorized",
+                    "type": "about:blank",
+                    "status": 401,
+                    "detail": "Unauthorized",
+                },
+                401,
+            )
+        reset = str(int(time.time()) + self.reset_in)
+        if self.rate_limited:
+            self.rate_limited -= 1
+            return json_response(
+                {
+                    "title": "Too Many Requests",
+                    "detail": "Too Many Requests",
+                    "type": "about:blank",
+                    "status": 429,
+                },
+                429,
+                {
+                    "x-rate-limit-limit": "450",
+                    "x-rate-limit-remaining": "0",
+                    "x-rate-limit-reset": reset,
+                },
+            )
+        if request.path != "/2/tweets/search/recent":
+            return json_response({"title": "Not Found Error", "status": 404}, 404)
+        items = self.tweets
+        if "since_id" in request.query:
+            items = [t for t in items if int(t["id"]) > int(request.query["since_id"])]
+        size = int(request.query.get("max_results", "10"))
+        start = int(request.query.get("next_token", "0") or 0)
+        chunk = items[start : start + size]
+        meta = {"result_count": len(chunk)}
+        if chunk:
+            meta.update(newest_id=chunk[0]["id"], oldest_id=chunk[-1]["id"])
+        if start + size < len(items):
+            meta["next_token"] = str(start + size)
+        body = {"data": chunk, "meta": meta} if chunk else {"meta": meta}
+        headers = {
+            "x-rate-limit-limit": "450",
+            "x-rate-limit-remaining": "449",
+            "x-rate-limit-reset": reset,
+        }
+        return json_response(body, headers=headers)
