@@ -16,9 +16,16 @@ RED_ZONE_BACKLOG = 25  # open cases
 RED_ZONE_HOURS = 72.0  # age of the oldest open case
 
 
+def _weeks(request: Request) -> int:
+    try:
+        return min(52, max(2, int(request.query_params.get("weeks", "8"))))
+    except ValueError:
+        return 8
+
+
 @router.get("/dashboard")
 def dashboard(request: Request, user: CurrentUser, session: SessionDep) -> Response:
-    board = build_dashboard(session=session, agencies=user.agencies)
+    board = build_dashboard(session=session, agencies=user.agencies, weeks=_weeks(request))
     profile = request.app.state.profile
     names = {a.key: a.short or a.name for a in profile.agencies}
     topics = {t.key: t.name for t in profile.topics}
@@ -56,10 +63,10 @@ def dashboard(request: Request, user: CurrentUser, session: SessionDep) -> Respo
 @router.get("/dashboard.csv")
 def dashboard_csv(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     """Complaints per agency and week, the table behind the first chart."""
-    board = build_dashboard(session=session, agencies=user.agencies)
+    board = build_dashboard(session=session, agencies=user.agencies, weeks=_weeks(request))
     rows = (
         {"agency": agency, "week": week.isoformat(), "complaints": count}
         for agency, series in board.per_agency_week.items()
         for week, count in zip(board.weeks, series, strict=True)
     )
-    return csv_response(rows, "aduan-per-agency-week.csv")
+    return csv_response(rows, "aduan-per-agency-week.csv", ["agency", "week", "complaints"])

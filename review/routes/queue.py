@@ -101,12 +101,17 @@ def _cell(value: object) -> object:
     return value
 
 
-def csv_response(rows: Iterator[dict], filename: str) -> StreamingResponse:
-    """Stream ``rows`` as CSV (header from the first row's keys), formula-safe cells."""
+def csv_response(
+    rows: Iterator[dict], filename: str, fields: list[str] | None = None
+) -> StreamingResponse:
+    """Stream ``rows`` as CSV (header: ``fields`` or the first row's keys), formula-safe cells."""
 
     def lines() -> Iterator[str]:
         buffer = io.StringIO()
         writer = None
+        if fields:
+            writer = csv.DictWriter(buffer, fieldnames=fields)
+            writer.writeheader()
         for row in rows:
             if writer is None:
                 writer = csv.DictWriter(buffer, fieldnames=list(row))
@@ -115,6 +120,8 @@ def csv_response(rows: Iterator[dict], filename: str) -> StreamingResponse:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+        if buffer.getvalue():
+            yield buffer.getvalue()
 
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers=headers)
