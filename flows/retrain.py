@@ -312,7 +312,7 @@ def retrain(
     """Train a challenger, judge it against the champion on the same held-out rows, promote it
     if the profile's rules hold. Defaults come from the settings and the profile."""
     from classifier.bundle import load_bundle, read_manifest
-    from classifier.promotion import decide, score_bundle
+    from classifier.promotion import decide, score_bundle, shared_classes
     from classifier.registry import Registry
     from classifier.train import train_bundle
     from store.settings import get_settings
@@ -346,6 +346,9 @@ def retrain(
     ]
     review_negatives = [_safe_negative(r.text) for r in train if not r.is_complaint]
     negative_files = list(negatives) if negatives is not None else _default_negatives()
+    # The champion is loaded (and its sha256 checked) before the long training, not after.
+    champion_version = registry.champion_version()
+    champion = registry.load(champion_version) if champion_version else None
     work = Path(tempfile.mkdtemp(prefix="aduan-retrain-"))
     try:
         bundle_dir = train_bundle(
@@ -360,16 +363,15 @@ def retrain(
             progress=step,
         )
         challenger = load_bundle(bundle_dir)
-        champion_version = registry.champion_version()
-        champion = registry.load(champion_version) if champion_version else None
         texts = [r.text for r in holdout]
         gold_targets = list(dict.fromkeys([*targets, *(champion.targets if champion else [])]))
         gold = {
             t: [r.labels.get(t) if r.is_complaint else None for r in holdout] for t in gold_targets
         }
         is_complaint = [r.is_complaint for r in holdout]
-        new_scores = score_bundle(challenger, texts, gold, is_complaint)
-        old_scores = score_bundle(champion, texts, gold, is_complaint) if champion else None
+        known = shared_classes(challenger, champion)
+        new_scores = score_bundle(challenger, texts, gold, is_complaint, known)
+        old_scores = score_bundle(champion, texts, gold, is_complaint, known) if champion else None
         step("evaluation")
         decision = decide(old_scores, new_scores, rules, champion_version)
         notes = [n for n in [_champion_overlap(champion.path if champion else None, holdout)] if n]

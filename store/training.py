@@ -10,8 +10,8 @@ Rules (also printed by ``aduan data import`` and recorded in every retrained mod
 - *Conflicts* (same text, different labels) are all stored and reported. They are resolved when a
   training set is assembled (``resolve_labels``): a facilitator's label (origin ``review``)
   overrides every imported label for that text, the latest review winning; among imported
-  labels, each label column takes the majority vote, ties going to the most recent row
-  (text time, then import order).
+  labels, each label column takes the majority vote of all rows that said it (merged duplicates
+  count), ties going to the most recent row (text time, then import order).
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ __all__ = [
 
 RESOLUTION_RULE = (
     "a facilitator's correction overrides imported labels for that text (latest correction "
-    "wins); among imported labels each column takes the majority vote, ties to the most recent row"
+    "wins); among imported labels each column takes the majority vote of all rows (merged "
+    "duplicates included), ties going to the most recent row"
 )
 CORE_COLUMNS = ("agency", "topic")
 _BATCH = 500
@@ -65,6 +66,7 @@ class LabelRecord:
     where: str = ""
     order: int = 0
     labelled_at: datetime | None = None
+    weight: int = 1  # how many rows said exactly this (merged duplicates count in the vote)
 
     @property
     def key(self) -> str:
@@ -133,6 +135,7 @@ def _record_of(row: TrainingLabel) -> LabelRecord:
         where=where,
         order=row.id,
         labelled_at=row.created_at,
+        weight=1 + len(prov.get("duplicate_rows") or []),
     )
 
 
@@ -189,6 +192,10 @@ def import_labels(
             ident = rec.label_tuple()
             if ident in stored:
                 report.already_present += 1
+                row = stored[ident]
+                prov = dict(row.provenance or {})
+                prov["duplicate_rows"] = [*prov.get("duplicate_rows", []), f"{file}:{rec.where}"]
+                row.provenance = prov  # a new dict, so SQLAlchemy sees the JSON change
                 continue
             if ident in new_rows:
                 report.duplicates_merged += 1
@@ -264,7 +271,11 @@ def resolve_labels(records: Iterable[LabelRecord]) -> tuple[list[ResolvedLabel],
         imports = [r for r in group if r.origin != "review"]
         conflicting = len({r.label_tuple() for r in group}) > 1
         labels = _majority(imports) if imports else {}
-        is_complaint = _vote([r.is_complaint for r in imports]) if imports else True
+        is_complaint = (
+            _vote([r.is_complaint for r in imports], [r.weight for r in imports])
+            if imports
+            else True
+        )
         if reviews:
             latest = reviews[-1]
             is_complaint = latest.is_complaint
@@ -291,9 +302,11 @@ def resolve_labels(records: Iterable[LabelRecord]) -> tuple[list[ResolvedLabel],
     return out, dict(stats)
 
 
-def _vote(values: Sequence[Any]) -> Any:
-    """Majority; ties to the value seen last (values are in time order)."""
-    counts = Counter(values)
+def _vote(values: Sequence[Any], weights: Sequence[int] | None = None) -> Any:
+    """Weighted majority; ties to the value seen last (values are in time order)."""
+    counts: Counter = Counter()
+    for value, weight in zip(values, weights or [1] * len(values), strict=True):
+        counts[value] += weight
     best = max(counts.values())
     return next(v for v in reversed(values) if counts[v] == best)
 
@@ -302,8 +315,9 @@ def _majority(group: Sequence[LabelRecord]) -> dict[str, str | None]:
     columns = dict.fromkeys(c for r in group for c in r.labels)
     out: dict[str, str | None] = {}
     for column in columns:
-        values = [r.labels.get(column) for r in group if r.labels.get(column)]
-        out[column] = _vote(values) if values else None
+        voters = [r for r in group if r.labels.get(column)]
+        values = [r.labels[column] for r in voters]
+        out[column] = _vote(values, [r.weight for r in voters]) if values else None
     return out
 
 
