@@ -20,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from classifier.exceptions import DataError, MissingColumn
-from store.exceptions import UserError
+from flows.exceptions import FlowError
 from store.training import (
     RESOLUTION_RULE,
     ImportReport,
@@ -50,7 +50,7 @@ _TRUE = {"1", "true", "yes", "ya", "y", "complaint", "aduan"}
 _FALSE = {"0", "false", "no", "tidak", "n", "other", "bukan"}
 
 
-class RetrainError(UserError):
+class RetrainError(FlowError):
     """Retraining or a label import cannot go ahead as asked (one line, exit 2)."""
 
 
@@ -325,6 +325,11 @@ def retrain(
     for path in data_files:
         records += _data_file_records(Path(path), targets, text_column)
     resolved, stats = resolve_labels(records)
+    if not resolved:
+        raise RetrainError(
+            "no training labels: import some with `aduan data import FILE --map text=...` "
+            "or give labelled CSVs with --data"
+        )
     train, holdout = split_by_time(resolved, holdout_fraction)
     hold_complaints = [
         r for r in holdout if r.is_complaint and any(r.labels.get(t) for t in targets)

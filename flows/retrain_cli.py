@@ -89,8 +89,11 @@ def retrain(
     promote: bool = typer.Option(True, "--promote/--no-promote", help="Promote if rules hold."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),
 ) -> None:
-    """Train a challenger, compare it with the champion on the same held-out rows, promote it
-    only if the profile's promotion rules hold."""
+    """Train a challenger, judge it against the champion on held-out rows, promote by the rules.
+
+    The training set is the imported labels plus facilitators' corrections plus any --data file;
+    the latest --holdout-fraction of texts (by time) is held out and recorded in the manifest.
+    """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from flows.retrain import retrain as run_retrain
