@@ -1,7 +1,306 @@
-"""Commands of the lapor package (filled in by its issue)."""
+"""``aduan forward`` and ``aduan lapor ...``: send the outbox, reference data, mapping, status,
+reconciliation, and the local LAPOR! SIMULATOR."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
 
 import typer
+
+lapor_app = typer.Typer(
+    help="SP4N-LAPOR!: reference data, mapping check, status sync, reconcile, simulator.",
+    no_args_is_help=True,
+)
 
 
 def register(app: typer.Typer) -> None:
     """Add this package's commands to the root app."""
+    app.add_typer(lapor_app, name="lapor")
+    app.command("forward")(forward)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _client():
+    from lapor.client import LaporClient
+    from store.settings import get_settings
+
+    return LaporClient.from_settings(get_settings())
+
+
+def _targets():
+    """(LAPOR! client or None, [Open311 target]) as configured."""
+    from lapor.exceptions import LaporConfigError
+    from lapor.open311 import Open311Client, Open311Target, load_open311_config
+    from store.profile import get_profile
+    from store.settings import get_settings
+
+    config = load_open311_config(get_profile().folder)
+    extra = []
+    if config is not None:
+        extra.append(Open311Target(Open311Client(config, timeout=get_settings().lapor_timeout_s)))
+    try:
+        client = _client()
+    except LaporConfigError:
+        if not extra:
+            raise
+        typer.echo("LAPOR! secrets not set: sending to Open311 only", err=True)
+        client = None
+    return client, extra
+
+
+def forward(
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Send at most N rows."),
+    concurrency: int = typer.Option(4, "--concurrency", min=1, max=32, help="Parallel sends."),
+) -> None:
+    """Send the due rows of the outbox to LAPOR! (and Open311 if the profile configures it)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from lapor.outbox import send_due
+    from store.db import session_factory
+    from store.forwards import count_due
+    from store.profile import get_profile
+
+    client, extra = _targets()
+    factory = session_factory()
+    names = (["lapor"] if client else []) + [t.name for t in extra]
+    with factory() as session:
+        due = count_due(session=session, now=_now(), targets=names)
+    total = min(due, limit) if limit else due
+    columns = [
+        TextColumn("forwarding"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+    ]
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task("forward", total=total, last="")
+        try:
+            stats = send_due(
+                factory=factory,
+                client=client,
+                profile=get_profile(),
+                limit=limit,
+                concurrency=concurrency,
+                extra_targets=extra,
+                progress=lambda what: progress.update(task, advance=1, last=what),
+            )
+        except Exception as exc:
+            if getattr(exc, "stats", None) is not None:
+                _print_send_stats(exc.stats)
+            raise
+    _print_send_stats(stats)
+
+
+def _print_send_stats(stats) -> None:
+    typer.echo(
+        f"sent {stats.sent}, retry later {stats.retried}, failed {stats.failed}, "
+        f"unknown {stats.unknown}, blocked {stats.blocked}"
+        + (
+            f", stale sending -> unknown {stats.recovered_unknown}"
+            if stats.recovered_unknown
+            else ""
+        )
+        + (f", conflicts {stats.conflicts}" if stats.conflicts else "")
+    )
+    for problem in stats.problems[:20]:
+        typer.echo(f"  {problem}")
+    if stats.unknown or stats.recovered_unknown:
+        typer.echo(
+            "unknown rows are never resent automatically: `aduan lapor outbox --state unknown`"
+        )
+
+
+@lapor_app.command("sync-reference")
+def sync_reference() -> None:
+    """Fetch LAPOR!'s institutions, categories and locations and store them with their ids."""
+    from store.db import session_factory
+    from store.lapor_reference import replace_reference
+
+    client = _client()
+    lists = {
+        "institution": client.institutions(),
+        "category": client.categories(),
+        "location": client.locations(),
+    }
+    with session_factory().begin() as session:
+        for kind, items in lists.items():
+            count = replace_reference(
+                session=session,
+                kind=kind,
+                items=[(i.ref_id, i.name, i.parent_id) for i in items],
+                now=_now(),
+            )
+            typer.echo(f"{kind}: {count}")
+
+
+@lapor_app.command("check")
+def check() -> None:
+    """List every agency/topic/setting without a LAPOR! id (exit 1 if any): run before sending."""
+    from lapor.mapping import missing_mappings, unknown_ids
+    from store.db import session_factory
+    from store.lapor_reference import KINDS, list_reference
+    from store.profile import get_profile
+
+    profile = get_profile()
+    problems = missing_mappings(profile)
+    with session_factory()() as session:
+        known = {k: {r.ref_id for r in list_reference(session=session, kind=k)} for k in KINDS}
+    problems += unknown_ids(profile, known)
+    if not any(known.values()):
+        typer.echo("note: no reference data synced yet (`aduan lapor sync-reference`)")
+    for line in problems:
+        typer.echo(line)
+    if problems:
+        typer.echo(f"{len(problems)} problem(s) in {profile.folder}/taxonomy.yaml")
+        raise typer.Exit(1)
+    typer.echo("every agency and topic has a LAPOR! id")
+
+
+@lapor_app.command("map")
+def map_ids(
+    auto: bool = typer.Option(False, "--auto", help="Match names exactly (case-insensitive)."),
+    out: Path | None = typer.Option(None, "--out", help="Write a profile copy to this folder."),
+    channel_id: str | None = typer.Option(None, "--channel-id", help="Also set lapor.channel_id."),
+) -> None:
+    """Fill the profile's LAPOR! ids from the synced reference data by exact name match.
+
+    Agency names -> institutions, topic names -> categories, the region -> a location. Without
+    --out the ids are printed as YAML to paste; with --out a copy of the profile folder is written
+    (use it with ADUAN_PROFILE=<out>). Names without exactly one match are listed and left alone.
+    """
+    import yaml
+
+    from lapor.mapping import auto_map, write_profile_copy
+    from store.db import session_factory
+    from store.lapor_reference import KINDS, ids_by_name
+    from store.profile import get_profile
+
+    if not auto:
+        raise typer.BadParameter("only --auto mapping exists; edit taxonomy.yaml by hand otherwise")
+    profile = get_profile()
+    with session_factory()() as session:
+        by_name = {kind: ids_by_name(session=session, kind=kind) for kind in KINDS}
+    if not any(by_name.values()):
+        from lapor.exceptions import LaporError
+
+        raise LaporError("no reference data synced yet: run `aduan lapor sync-reference` first")
+    mapping = auto_map(profile, by_name)
+    mapping.channel_id = channel_id
+    for line in mapping.unmatched:
+        typer.echo(f"unmatched: {line}", err=True)
+    if out is not None:
+        path = write_profile_copy(profile, mapping, out)
+        typer.echo(f"wrote {path}; use it with ADUAN_PROFILE={out}")
+        return
+    typer.echo(
+        yaml.safe_dump(
+            {
+                "lapor": {"channel_id": channel_id, "default_location_id": mapping.location_id},
+                "agencies": mapping.agencies,
+                "topics": mapping.topics,
+            },
+            sort_keys=False,
+        )
+    )
+
+
+@lapor_app.command("sync-status")
+def sync_status_command(
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Poll at most N complaints."),
+) -> None:
+    """Poll complaints that are not final yet; store each status change with its time."""
+    from lapor.status import sync_status
+    from store.db import session_factory
+
+    client, extra = _targets()
+    stats = sync_status(factory=session_factory(), client=client, limit=limit, extra_sources=extra)
+    typer.echo(
+        f"polled {stats.polled}, new status changes {stats.changes}, "
+        f"final now {stats.became_final}, errors {stats.errors}"
+    )
+
+
+@lapor_app.command("outbox")
+def outbox(
+    state: str | None = typer.Option(None, "--state", help="pending|sending|sent|failed|unknown"),
+    limit: int = typer.Option(50, "--limit", min=1),
+) -> None:
+    """Counts per state, and the most recently changed forwards (optionally of one state)."""
+    from store.db import session_factory
+    from store.forwards import count_by_state, list_forwards
+
+    with session_factory()() as session:
+        counts = count_by_state(session=session)
+        typer.echo("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "outbox empty")
+        for row in list_forwards(session=session, states=[state] if state else None, limit=limit):
+            typer.echo(
+                f"#{row.id} case {row.case_id} {row.target} {row.state} attempts {row.attempts} "
+                f"id {row.complaint_id or '-'} status {row.status_name or '-'}"
+                + (f"  | {row.last_error}" if row.last_error else "")
+            )
+
+
+@lapor_app.command("reconcile")
+def reconcile_command(
+    forward_id: int = typer.Argument(..., help="The forward (outbox row) id."),
+    actor: str = typer.Option(..., "--actor", help="Your name, for the audit log."),
+    sent: str | None = typer.Option(None, "--sent", help="It is in LAPOR! with this id."),
+    resend: bool = typer.Option(False, "--resend", help="It is NOT in LAPOR!: send it again."),
+    cancel: bool = typer.Option(False, "--cancel", help="Do not send it."),
+) -> None:
+    """Settle an unknown/failed forward by hand (check LAPOR! first): --sent ID, --resend or
+    --cancel. Audited."""
+    from lapor.exceptions import ReconcileError
+    from store.db import session_factory
+    from store.exceptions import StoreError
+    from store.forwards import reconcile
+
+    try:
+        with session_factory().begin() as session:
+            row = reconcile(
+                session=session,
+                forward_id=forward_id,
+                actor=actor,
+                complaint_id=sent,
+                resend=resend,
+                cancel=cancel,
+                now=_now(),
+            )
+            state = row.state
+    except StoreError as exc:
+        raise ReconcileError(str(exc)) from None
+    typer.echo(f"forward {forward_id} is now {state}")
+
+
+@lapor_app.command("simulator")
+def simulator(
+    port: int = typer.Option(8800, "--port"),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    fault_rate: float = typer.Option(0.0, "--fault-rate", min=0, max=1),
+    latency_ms: float = typer.Option(50.0, "--latency-ms", min=0),
+    drop_after_commit: float = typer.Option(0.0, "--drop-after-commit", min=0, max=1),
+    step_s: float = typer.Option(60.0, "--step-s", min=0.01, help="Seconds per status step."),
+) -> None:
+    """Run a local LAPOR! SIMULATOR (not SP4N-LAPOR!) for demos and tests.
+
+    Key `simulator-key`, token `simulator-token`: set ADUAN_LAPOR_BASE_URL=http://HOST:PORT,
+    ADUAN_LAPOR_API_KEY=simulator-key, ADUAN_LAPOR_TOKEN=simulator-token.
+    """
+    from lapor.simulator import run_simulator
+
+    typer.echo(
+        f"LAPOR! SIMULATOR (not SP4N-LAPOR!) on http://{host}:{port}  "
+        f"fault-rate {fault_rate}, drop-after-commit {drop_after_commit}, latency {latency_ms} ms"
+    )
+    run_simulator(
+        port=port,
+        fault_rate=fault_rate,
+        latency_ms=latency_ms,
+        drop_after_commit=drop_after_commit,
+        host=host,
+        step_s=step_s,
+    )

@@ -158,7 +158,7 @@ def raise_for_answer(response: requests.Response, *, side_effect: bool) -> Any:
     raise LaporApiError(f"{what}: unexpected answer{detail}", **kw)
 
 
-def _transport_error(exc: requests.RequestException, what: str, *, side_effect: bool) -> Exception:
+def transport_error(exc: requests.RequestException, what: str, *, side_effect: bool) -> Exception:
     """Did the request possibly reach the server? Only a failed connect says it did not."""
     if isinstance(exc, requests.ConnectTimeout) or (
         isinstance(exc, requests.ConnectionError) and "NewConnectionError" in repr(exc)
@@ -234,7 +234,7 @@ class LaporClient:
         try:
             response = self.session.request(method, url, timeout=timeout, **kw)
         except requests.RequestException as exc:
-            raise _transport_error(exc, what, side_effect=side_effect) from exc
+            raise transport_error(exc, what, side_effect=side_effect) from exc
         log.debug("%s -> %s", what, response.status_code)
         return raise_for_answer(response, side_effect=side_effect)
 

@@ -111,7 +111,9 @@ class SendStats:
     recovered_unknown: int = 0
     conflicts: int = 0
     problems: list[str] = field(default_factory=list)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()  # not a field: asdict() must be able to copy the stats
 
     def add(self, what: str, problem: str | None = None) -> None:
         with self._lock:

@@ -16,11 +16,11 @@ EMAIL_MARK = "[email dihapus]"
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # NIK / KK: 16 digits, written solid, as 4-4-4-4, or as 2.2.2.6.4 (province.city.district.dob.seq)
 _NIK = re.compile(
-    r"(?<![\d.,])(?:"
+    r"(?<![\d.,])(?<!\d[ .\-])(?:"
     r"[1-9]\d{15}"
     r"|[1-9]\d{3}[ .\-]\d{4}[ .\-]\d{4}[ .\-]\d{4}"
     r"|[1-9]\d[ .]?\d{2}[ .]?\d{2}[ .]?\d{6}[ .]?\d{4}"
-    r")(?![\d])"
+    r")(?!\d|[ .\-]\d)"
 )
 _SEP = r"[ .\-]?"
 # mobile: 08.., 628.., +62 8.., (+62) 8..; 9-13 digits after the 0, any of space/dot/dash between

@@ -392,3 +392,14 @@ def count_by_state(*, session: Session) -> dict[str, int]:
     """How many forwards are in each state (e.g. for the dashboard)."""
     rows = session.execute(select(Forward.state, func.count()).group_by(Forward.state))
     return {state: count for state, count in rows}
+
+
+def count_due(*, session: Session, now: datetime, targets: Sequence[str] = ("lapor",)) -> int:
+    """How many pending rows of ``targets`` are due at ``now``."""
+    return session.scalar(
+        select(func.count()).where(
+            Forward.state == "pending",
+            Forward.next_attempt_at <= now,
+            Forward.target.in_(list(targets)),
+        )
+    )
