@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "lapor.cli",
     "review.cli",
     "flows.commands",
+    "flows.retrain_cli",
 ]
 
 _debug = False
