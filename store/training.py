@@ -5,13 +5,14 @@ Rules (also printed by ``aduan data import`` and recorded in every retrained mod
 - Two labelled rows are *the same text* when their ``content_hash`` is equal (case-folded,
   whitespace collapsed, as for posts).
 - *Exact duplicates* (same text, same labels) are merged: the first row is stored, the others
-  are recorded in its provenance (``duplicate_rows``). A file already imported (same sha256) is
-  not imported again.
+  are recorded in its provenance: ``duplicate_rows`` (same file; each is a vote) and ``also_in``
+  (a later file repeating it, e.g. an overlapping export; not a new vote). A file already
+  imported (same sha256) is not imported again.
 - *Conflicts* (same text, different labels) are all stored and reported. They are resolved when a
   training set is assembled (``resolve_labels``): a facilitator's label (origin ``review``)
   overrides every imported label for that text, the latest review winning; among imported
-  labels, each label column takes the majority vote of all rows that said it (merged duplicates
-  count), ties going to the most recent row (text time, then import order).
+  labels, each label column takes the majority vote of the rows that said it (duplicates within
+  a file count), ties going to the most recent row (text time, then import order).
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ __all__ = [
 
 RESOLUTION_RULE = (
     "a facilitator's correction overrides imported labels for that text (latest correction "
-    "wins); among imported labels each column takes the majority vote of all rows (merged "
-    "duplicates included), ties going to the most recent row"
+    "wins); among imported labels each column takes the majority vote of the rows (duplicates "
+    "within a file count, a later export repeating a row does not), ties to the most recent row"
 )
 CORE_COLUMNS = ("agency", "topic")
 _BATCH = 500
@@ -66,7 +67,7 @@ class LabelRecord:
     where: str = ""
     order: int = 0
     labelled_at: datetime | None = None
-    weight: int = 1  # how many rows said exactly this (merged duplicates count in the vote)
+    weight: int = 1  # rows of its file that said exactly this (merged duplicates are votes)
 
     @property
     def key(self) -> str:
@@ -194,7 +195,7 @@ def import_labels(
                 report.already_present += 1
                 row = stored[ident]
                 prov = dict(row.provenance or {})
-                prov["duplicate_rows"] = [*prov.get("duplicate_rows", []), f"{file}:{rec.where}"]
+                prov["also_in"] = [*prov.get("also_in", []), f"{file}:{rec.where}"]
                 row.provenance = prov  # a new dict, so SQLAlchemy sees the JSON change
                 continue
             if ident in new_rows:

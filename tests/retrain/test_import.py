@@ -13,7 +13,7 @@ from flows.retrain import import_file
 from flows.retrain_cli import register
 from store.cases import approve_case, create_case
 from store.repository import upsert_posts
-from store.tables import PostRow
+from store.tables import PostRow, TrainingLabel
 from store.training import load_label_records, resolve_labels
 from tests.factories import make_post
 
@@ -88,11 +88,15 @@ def test_import_reports_conflicts(session_factory, tmp_path: Path) -> None:
 
     with session_factory() as session:
         records = load_label_records(session=session)
+        stored = {(r.text[:6], r.agency): r.provenance for r in session.query(TrainingLabel)}
+    assert stored[("Sampah", "dlhk")]["also_in"][0].endswith("lapor_2024_02.xlsx:2")
+    assert stored[("Jalan ", "pupr")]["sha256"] and stored[("Jalan ", "pupr")]["row"] == "2"
     road = next(r for r in records if r.labels["agency"] == "pupr")
     assert road.weight == 2  # row 3 of the first file was merged into row 2
     resolved = {r.text.split(",")[0].lower(): r for r in resolve_labels(records)[0]}
-    # Sampah: dlhk twice (first file row 4 + the xlsx duplicate) beats dinkes once.
-    assert resolved["sampah menumpuk di pasar oeba"].labels["agency"] == "dlhk"
+    # Sampah: dlhk once (the xlsx repeats that row, which is not a new vote) and dinkes once:
+    # the tie goes to the most recent row, dinkes.
+    assert resolved["sampah menumpuk di pasar oeba"].labels["agency"] == "dinkes"
     # Jalan: pupr twice (two rows merged) beats dishub once, although dishub is more recent.
     assert resolved["jalan rusak di oebobo"].labels["agency"] == "pupr"
     assert resolved["jalan rusak di oebobo"].conflicting
