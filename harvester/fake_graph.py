@@ -26,6 +26,7 @@ from typing import Any
 
 from harvester.fake_server import FakeRequest, FakeResponse, FakeServer, json_response
 from harvester.sources.base import parse_time
+from harvester.sources.facebook import comment_id
 
 FAKE_NOTE = "Aduan fake Graph API: not Facebook"
 THROTTLE_MESSAGES = {
@@ -87,7 +88,8 @@ class FakeGraphAPI(FakeServer):
         self.page = data["page"]
         self.withhold_comment_ids = False
         self.token_expired = False
-        self.served: set[str] = set()  # ids (or derived keys) of every post/comment served
+        # What was served with text, under the external id a harvester derives for it.
+        self.served: set[str] = set()
         self._served_lock = threading.Lock()
         self._usage: list[int] = []
         self._throttles: list[int] = []
@@ -131,10 +133,11 @@ class FakeGraphAPI(FakeServer):
     def _flatten(self, parent: str, comments: list, out: list, *, top: bool) -> None:
         for comment in comments:
             item = {k: v for k, v in comment.items() if k != "comments"}
-            if not top:
+            if not top and parent:
                 item["parent"] = {"id": parent}
             out.append(item)
-            self._children.setdefault(comment["id"], comment.get("comments", []))
+            if comment.get("id"):
+                self._children.setdefault(comment["id"], comment.get("comments", []))
             self._flatten(comment["id"], comment.get("comments", []), out, top=False)
 
     def handle(self, request: FakeRequest) -> FakeResponse:
@@ -206,7 +209,7 @@ class FakeGraphAPI(FakeServer):
         start = _decode_cursor(request.query.get("after"))
         chunk = items[start : start + limit]
         data = [self._shape(item, wanted, is_comment) for item in chunk]
-        self._record(chunk)
+        self._record(data, post_id=request.path.split("/")[-2] if is_comment else None)
         body: dict[str, Any] = {"data": data, "_fake": FAKE_NOTE}
         if chunk:
             body["paging"] = {
@@ -222,6 +225,8 @@ class FakeGraphAPI(FakeServer):
 
     def _shape(self, item: dict[str, Any], wanted: set[str], is_comment: bool) -> dict[str, Any]:
         out = {k: v for k, v in item.items() if k in wanted or k == "id"}
+        if out.get("id") is None:
+            out.pop("id", None)  # the file says the id was withheld: Graph then omits the key
         if is_comment and self.withhold_comment_ids:
             out.pop("id", None)
             out.pop("from", None)
@@ -229,9 +234,15 @@ class FakeGraphAPI(FakeServer):
                 out.pop("parent")
         return out
 
-    def _record(self, items: Iterable[dict[str, Any]]) -> None:
+    def _record(self, items: Iterable[dict[str, Any]], *, post_id: str | None) -> None:
+        """Remember what was served, under the id a harvester stores (derived when withheld)."""
+        keys = [
+            item["id"] if post_id is None else comment_id(item, post_id=post_id)
+            for item in items
+            if (item.get("message") or "").strip()
+        ]
         with self._served_lock:
-            self.served.update(item["id"] for item in items)
+            self.served.update(keys)
 
 
 def _encode_cursor(offset: int) -> str:

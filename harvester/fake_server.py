@@ -111,6 +111,9 @@ class FakeServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body in one send: no Nagle/delayed-ACK stall of 40 ms per response.
+            wbufsize = 64 * 1024
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 owner._serve(self)

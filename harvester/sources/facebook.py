@@ -98,6 +98,17 @@ def parse_feed(
     return posts
 
 
+def comment_id(item: dict[str, Any], *, post_id: str) -> str:
+    """The comment's id, or a stable one derived from what Graph delivered when it withholds ids
+    (tokens without the MODERATE task on the Page, since 2021)."""
+    if item.get("id"):
+        return item["id"]
+    author = (item.get("from") or {}).get("id")
+    parent = (item.get("parent") or {}).get("id") or post_id
+    message = (item.get("message") or "").strip()
+    return derived_id(post_id, parent, item.get("created_time"), author, message)
+
+
 def parse_comments(
     data: dict[str, Any], *, post_id: str, source: str, key: bytes, fetched_at: datetime
 ) -> list[Post]:
@@ -109,9 +120,7 @@ def parse_comments(
             continue
         author = (item.get("from") or {}).get("id")
         parent = (item.get("parent") or {}).get("id") or post_id
-        external_id = item.get("id") or derived_id(
-            post_id, parent, item.get("created_time"), author, message
-        )
+        external_id = comment_id(item, post_id=post_id)
         post = build_post(
             source=source,
             external_id=external_id,
