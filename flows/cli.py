@@ -28,6 +28,7 @@ COMMAND_MODULES = [
     "review.cli",
     "flows.commands",
     "flows.retrain_cli",
+    "flows.demo",
 ]
 
 _debug = False

@@ -1,0 +1,284 @@
+"""``aduan demo``: the whole job on this machine, offline — fake Facebook page in, LAPOR! simulator out.
+
+    1. a fresh SQLite store under ADUAN_HOME/demo
+    2. the fake Graph API serving profiles/kupang/demo/facebook_page.json, the LAPOR! simulator
+    3. the default model, trained from the profile's seed corpus (or reused if already trained
+       from the same files)
+    4. a copy of the profile whose LAPOR! ids come from the simulator's reference lists and whose
+       sources.yaml points at the fake page
+    5. pipeline_flow on Prefect's embedded API: harvest -> classify -> triage -> forward
+    6. a demo facilitator account, then the review app until Ctrl-C (``--no-serve`` stops here)
+
+Nothing here talks to the internet; everything it starts stops on exit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import typer
+import yaml
+
+DEMO_SOURCE = "pemkot-kupang-fb-demo"
+DEMO_TOKEN_ENV = "ADUAN_DEMO_FB_TOKEN"
+DEMO_CHANNEL_ID = "1"  # the simulator's channel for integrations
+DEMO_USER = "fasilitator"
+SEED_MIN_CLASS_SIZE = 20
+
+
+@dataclass
+class DemoSummary:
+    """What the demo did, for the console and for tests."""
+
+    home: str
+    model_version: str = ""
+    model_trained: bool = False
+    store: dict[str, Any] = field(default_factory=dict)
+    pipeline: dict[str, Any] = field(default_factory=dict)
+    review_url: str | None = None
+    user: str | None = None
+    password: str | None = None
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)
+
+
+def demo(
+    serve: bool = typer.Option(
+        True,
+        "--serve/--no-serve",
+        help="Serve the review app after the pipeline (--no-serve: print a summary and exit).",
+    ),
+    host: str = typer.Option("127.0.0.1", help="Address of the review app."),
+    port: int = typer.Option(8000, help="Port of the review app."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+) -> None:
+    """Run the whole job offline: fake Facebook page -> store -> classifier -> triage -> LAPOR!
+    simulator, then the review app with a demo facilitator account."""
+    with running_demo() as (summary, env):
+        _print_summary(summary, as_json)
+        if serve:
+            _serve_review(summary, env, host, port)
+
+
+@contextmanager
+def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str]]]:
+    """Set up and run the demo; the fakes stop when the block ends."""
+    from harvester.fake_graph import FakeGraphAPI
+    from lapor.simulator import start_simulator
+    from store.profile import load_profile
+    from store.settings import get_settings, reset_settings
+
+    settings = get_settings()
+    base_profile = Path(settings.profile)
+    demo_home = Path(settings.home).resolve() / "demo"
+    _fresh_folder(demo_home)
+    summary = DemoSummary(home=str(demo_home))
+    env = {
+        "ADUAN_DATABASE_URL": f"sqlite:///{demo_home / 'aduan.sqlite3'}",
+        "ADUAN_MODELS_DIR": str(demo_home.parent / "demo-models"),
+    }
+    with ExitStack() as stack:
+        page = stack.enter_context(
+            FakeGraphAPI.from_file(base_profile / "demo" / "facebook_page.json")
+        )
+        simulator = stack.enter_context(
+            _started(start_simulator(load_profile(base_profile), step_s=20.0))
+        )
+        env |= {
+            "ADUAN_LAPOR_BASE_URL": simulator.url,
+            "ADUAN_LAPOR_API_KEY": simulator.state.config.api_key,
+            "ADUAN_LAPOR_TOKEN": simulator.state.config.token,
+            DEMO_TOKEN_ENV: "fake-demo-token",
+        }
+        stack.enter_context(_environment(env))
+        reset_settings()
+        _say(
+            "1/5 store and fakes ready",
+            f"fake Graph API {page.api_url}, LAPOR! SIMULATOR {simulator.url}",
+        )
+        summary.model_version, summary.model_trained = default_model(
+            base_profile, Path(env["ADUAN_MODELS_DIR"])
+        )
+        _say(
+            "2/5 model",
+            f"{summary.model_version} "
+            f"({'trained from the seed corpus' if summary.model_trained else 'reused'})",
+        )
+        profile_dir = demo_profile(base_profile, demo_home / "profile", page.api_url)
+        stack.enter_context(_environment({"ADUAN_PROFILE": str(profile_dir)}))
+        reset_settings()
+        _say("3/5 profile", f"{profile_dir} (LAPOR! ids from the simulator)")
+        summary.pipeline = run_pipeline()
+        summary.store = summary.pipeline.get("store", {})
+        _say("4/5 pipeline", json.dumps(summary.store))
+        summary.user, summary.password = DEMO_USER, create_demo_user()
+        _say("5/5 account", f"{summary.user} (facilitator, all agencies)")
+        yield summary, {**env, "ADUAN_PROFILE": str(profile_dir)}
+    reset_settings()
+
+
+def default_model(profile_dir: Path, models_dir: Path) -> tuple[str, bool]:
+    """The champion of ``models_dir`` if it was trained from this profile's seed files as they
+    are now; otherwise train one from them (seconds) and make it the champion."""
+    from classifier.data import file_info
+    from classifier.registry import Registry
+    from classifier.train import train_bundle
+
+    seed = profile_dir / "seed"
+    files = [seed / "complaints.csv"]
+    negatives = [seed / "non_complaints.csv"]
+    wanted = sorted(file_info(p, 0).sha256 for p in files + negatives)
+    registry = Registry(models_dir)
+    champion = registry.champion_version()
+    if champion:
+        manifest = registry.manifest(champion)
+        used = manifest.get("data_files", []) + manifest.get("negative_files", [])
+        if sorted(f.get("sha256", "") for f in used) == wanted:
+            return champion, False
+    out = train_bundle(
+        data_files=files,
+        targets=["agency", "topic"],
+        negatives=negatives,
+        min_class_size=SEED_MIN_CLASS_SIZE,
+        out_dir=models_dir / ".incoming",
+    )
+    version = registry.add(out, move=True)
+    registry.promote(version)
+    return version, True
+
+
+def demo_profile(base: Path, out: Path, graph_url: str) -> Path:
+    """A copy of ``base`` with LAPOR! ids mapped from the simulator and the fake page enabled."""
+    from lapor.client import LaporClient
+    from lapor.mapping import auto_map, fold, write_profile_copy
+    from store.profile import load_profile
+    from store.settings import get_settings
+
+    profile = load_profile(base)
+    client = LaporClient.from_settings(get_settings())
+    by_name: dict[str, dict[str, list[str]]] = {}
+    for kind, items in (
+        ("institution", client.institutions()),
+        ("category", client.categories()),
+        ("location", client.locations()),
+    ):
+        for item in items:
+            by_name.setdefault(kind, {}).setdefault(fold(item.name), []).append(str(item.ref_id))
+    mapping = auto_map(profile, by_name)
+    mapping.channel_id = DEMO_CHANNEL_ID
+    write_profile_copy(profile, mapping, out)
+    page_id = json.loads((base / "demo" / "facebook_page.json").read_text())["page"]["id"]
+    sources = {
+        "sources": [
+            {
+                "name": DEMO_SOURCE,
+                "type": "facebook_page",
+                "enabled": True,
+                "page_id": page_id,
+                "token_env": DEMO_TOKEN_ENV,
+                "base_url": graph_url,
+            }
+        ]
+    }
+    header = "# Written by `aduan demo`: the fake Pemkot Kupang page on the local fake Graph API.\n"
+    (out / "sources.yaml").write_text(header + yaml.safe_dump(sources, sort_keys=False))
+    return out
+
+
+def run_pipeline() -> dict[str, Any]:
+    """pipeline_flow on Prefect's embedded API; its summary (counts only)."""
+    from flows.env import configure_prefect
+
+    configure_prefect()
+    from flows.flows import pipeline_flow
+
+    state = pipeline_flow(return_state=True)
+    if not state.is_completed():
+        from flows.exceptions import FlowError
+
+        raise FlowError(f"the demo pipeline ended {state.name}: {state.message or ''}")
+    return state.result()
+
+
+def create_demo_user() -> str:
+    """A facilitator account for all agencies with a fresh random password."""
+    from review.auth import hash_password
+    from store.db import session_factory, transaction
+    from store.users import create_user
+
+    password = secrets.token_urlsafe(9)
+    with transaction(session_factory()) as session:
+        create_user(
+            session=session,
+            name=DEMO_USER,
+            role="facilitator",
+            password_hash=hash_password(password),
+            actor="demo",
+        )
+    return password
+
+
+def _serve_review(summary: DemoSummary, env: dict[str, str], host: str, port: int) -> None:
+    import uvicorn
+
+    from review.app import create_app
+
+    summary.review_url = f"http://{host}:{port}/"
+    typer.echo(
+        f"\nReview app: {summary.review_url}\n  user: {summary.user}\n  password: "
+        f"{summary.password}\nCtrl-C stops the app, the fake page and the simulator."
+    )
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+def _print_summary(summary: DemoSummary, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(asdict(summary), default=str))
+        return
+    store = summary.store
+    typer.echo("\nDemo summary")
+    for key, value in store.items():
+        typer.echo(f"  {key:<28} {value}")
+
+
+def _say(step: str, detail: str) -> None:
+    typer.echo(f"[demo] {step}: {detail}", err=True)
+
+
+def _fresh_folder(path: Path) -> None:
+    if path.exists():
+        shutil.rmtree(path)
+    path.mkdir(parents=True)
+
+
+@contextmanager
+def _started(server: Any) -> Iterator[Any]:
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the block and restore them afterwards."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
