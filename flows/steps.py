@@ -1,4 +1,4 @@
-"""The pipeline's steps as plain functions: the Prefect flows wrap them, tests and notebooks call them.
+"""The pipeline's steps as plain functions: the Prefect flows wrap them; tests and notebooks too.
 
 "Remove the decorators and the code still works": nothing here imports Prefect. Every step
 returns counts (a dict of ints/strings), never post text, so the results are safe to log and to
@@ -228,7 +228,7 @@ def retrain() -> dict[str, Any]:
 
 
 def _train_challenger_from_seed() -> dict[str, Any]:
-    """Until the retraining loop lands: a challenger from the profile's seed corpus, not promoted."""
+    """Until the retraining loop lands: a challenger from the seed corpus, not promoted."""
     import tempfile
 
     from classifier.registry import Registry
