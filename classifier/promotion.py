@@ -3,8 +3,9 @@
 Both models are scored on exactly the same rows: the held-out rows whose gold label is a class
 that both models know (``known``). Rows with a label one of them never learned (a rare class left
 out by --min-class-size, or a new topic) are counted in ``n_unknown_label`` and left out, as
-``aduan evaluate`` does; when the two models know the same classes the figures equal
-``aduan evaluate``'s on those rows.
+``aduan evaluate`` does. Macro-F1 averages over the gold classes of those rows: a prediction of
+a class only one model knows is an error (it lowers that gold class's recall) but adds no zero
+term of its own, so a challenger that learned a new class is not penalised twice for it.
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ def _head_scores(gold, predicted, confidence, n_unknown: int) -> HeadScores:
         n=len(gold) + n_unknown,
         n_unknown_label=n_unknown,
         accuracy=float(np.mean(correct)) if gold else 0.0,
-        macro_f1=float(f1_score(gold, predicted, average="macro", zero_division=0))
+        macro_f1=float(
+            f1_score(gold, predicted, labels=sorted(set(gold)), average="macro", zero_division=0)
+        )
         if gold
         else 0.0,
         coverage_at_95=coverage_at(confidence, correct, 0.95),
