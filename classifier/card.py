@@ -66,6 +66,10 @@ def _expected_calibration_error(table: list[dict], total: int) -> float:
     )
 
 
+def _or_dash(value: float | None) -> float | str:
+    return "–" if value is None else value
+
+
 def _pairs(mapping: Mapping) -> str:
     return ", ".join(f"{k} {v}" for k, v in mapping.items()) or "none"
 
@@ -140,7 +144,10 @@ def _head_section(target: str, s: HeadScores, picture: str | None) -> list[str]:
     lines += [f"Calibration (reliability table; expected calibration error {ece:.3f}):", ""]
     lines += _table(
         ["confidence", "rows", "mean confidence", "accuracy"],
-        [(r["bin"], r["n"], r["mean_confidence"] or "–", r["accuracy"] or "–") for r in table],
+        [
+            (r["bin"], r["n"], _or_dash(r["mean_confidence"]), _or_dash(r["accuracy"]))
+            for r in table
+        ],
     )
     if picture:
         lines += [f"![confusion matrix of {target}]({picture})", ""]
