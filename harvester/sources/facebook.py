@@ -231,7 +231,8 @@ class FacebookPageSource:
         error = graph_error(response)
         if error is not None:
             code = error.get("code")
-            message = f"{self.name}: Graph API error {code}: {error.get('message')}"
+            text = str(error.get("message", "")).rstrip(".")
+            message = f"{self.name}: Graph API error {code}: {text}"
             if code in TOKEN_CODES:
                 raise TokenInvalid(
                     f"{message}. The token in ${self.config.token_env} is expired or invalid: "
