@@ -197,15 +197,13 @@ def _check_timezone(tz: str) -> None:
 
 
 def _check_cron(flow_name: str, expression: str) -> None:
+    from prefect.schedules import Cron
+
     from flows.exceptions import BadSchedule
 
     if expression == "":
         return
     try:
-        from croniter import croniter
-
-        valid = croniter.is_valid(expression)
-    except ImportError:  # prefect validates it when the deployment is built
-        valid = True
-    if not valid:
-        raise BadSchedule(f"--{flow_name}-cron {expression!r} is not a cron expression")
+        Cron(expression)
+    except ValueError:
+        raise BadSchedule(f"--{flow_name}-cron {expression!r} is not a cron expression") from None

@@ -1,0 +1,79 @@
+"""prefect.yaml and `aduan serve` serve the same deployments with the same schedules; the CLI
+parts that need no Prefect run (env defaults, bad schedules)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import yaml
+
+from flows.deployments import SCHEDULES, build_deployments
+from flows.env import configure_prefect, prefect_defaults
+from tests.flows.conftest import REPO, aduan_exe
+
+ENTRYPOINTS = {
+    "pipeline": "flows/flows.py:pipeline_flow",
+    "forward": "flows/flows.py:forward_flow",
+    "status": "flows/flows.py:lapor_status_flow",
+    "retrain": "flows/flows.py:retrain_flow",
+}
+
+
+def test_prefect_yaml_matches_the_serve_table():
+    spec = yaml.safe_load((REPO / "prefect.yaml").read_text())
+    deployed = {d["name"]: d for d in spec["deployments"]}
+    assert set(deployed) == {s.deployment for s in SCHEDULES}
+    for item in SCHEDULES:
+        entry = deployed[item.deployment]
+        assert entry["entrypoint"] == ENTRYPOINTS[item.flow]
+        assert entry["schedules"] == [{"cron": item.cron, "timezone": "Asia/Makassar"}]
+        assert entry["work_pool"]["name"] == "aduan-process"
+        assert entry["work_pool"]["job_variables"]["env"]["DO_NOT_TRACK"] == "1"
+
+
+def test_serve_builds_every_deployment_in_the_profile_timezone():
+    deployments = build_deployments("Asia/Makassar", {"retrain": ""})
+    by_name = {d.name: d for d in deployments}
+    assert set(by_name) == {s.deployment for s in SCHEDULES}
+    pipeline = by_name["aduan-pipeline"].schedules[0].schedule
+    assert (pipeline.cron, pipeline.timezone) == ("*/15 * * * *", "Asia/Makassar")
+    assert by_name["aduan-retrain"].schedules == []  # an empty cron: on demand only
+    only = build_deployments("UTC", {"forward": "*/2 * * * *"}, only={"forward"})
+    assert [d.schedules[0].schedule.cron for d in only] == ["*/2 * * * *"]
+
+
+def test_prefect_defaults_go_under_aduan_home_and_keep_user_settings(tmp_path, monkeypatch):
+    defaults = prefect_defaults(tmp_path)
+    assert defaults["DO_NOT_TRACK"] == "1"
+    assert defaults["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert defaults["PREFECT_RESULTS_PERSIST_BY_DEFAULT"] == "false"
+    assert defaults["PREFECT_HOME"] == str((tmp_path / "prefect").resolve())
+    monkeypatch.delenv("PREFECT_HOME", raising=False)
+    monkeypatch.setenv("PREFECT_RESULTS_PERSIST_BY_DEFAULT", "true")  # the user's choice wins
+    applied = configure_prefect(tmp_path)
+    assert "PREFECT_RESULTS_PERSIST_BY_DEFAULT" not in applied
+    assert os.environ["PREFECT_RESULTS_PERSIST_BY_DEFAULT"] == "true"
+    assert os.environ["PREFECT_HOME"] == str((tmp_path / "prefect").resolve())
+    assert (tmp_path / "prefect").is_dir()
+
+
+def test_serve_rejects_a_bad_cron_and_timezone_in_one_line(tmp_path):
+    env = {**os.environ, "ADUAN_HOME": str(tmp_path)}
+    for args in (["--pipeline-cron", "every day"], ["--timezone", "Mars/Olympus"]):
+        done = subprocess.run(
+            [aduan_exe(), "serve", *args], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 2
+        assert done.stderr.startswith("error: ") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_run_rejects_unknown_flow(tmp_path):
+    done = subprocess.run(
+        [aduan_exe(), "run", "nonsense"],
+        env={**os.environ, "ADUAN_HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
