@@ -38,8 +38,9 @@ MIN_CLASS = 30
 
 
 def one_core() -> None:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
 
@@ -274,6 +275,21 @@ IDEAS = {
     "topic->agency hierarchy w=0.5": {"hierarchy_weight": 0.5},
     "char n-grams 2-5": {"char_ngrams": (2, 5)},
     "word 1-3-grams": {"word_ngrams": (1, 3)},
+    "topic: isotonic": {"head_params": {"topic": {"calibration": "isotonic"}}},
+    "topic: isotonic, C=1": {"head_params": {"topic": {"calibration": "isotonic", "C": 1.0}}},
+    "agency: balanced; topic: isotonic C=1": {
+        "head_params": {
+            "agency": {"class_weight": "balanced"},
+            "topic": {"calibration": "isotonic", "C": 1.0},
+        }
+    },
+    "chars 2-5; agency balanced; topic isotonic C=1": {
+        "char_ngrams": (2, 5),
+        "head_params": {
+            "agency": {"class_weight": "balanced"},
+            "topic": {"calibration": "isotonic", "C": 1.0},
+        },
+    },
 }
 
 

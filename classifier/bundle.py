@@ -128,7 +128,7 @@ def save_bundle(model: ComplaintModel, manifest: dict, out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     model_path = out_dir / MODEL_FILE
     tmp = out_dir / (MODEL_FILE + ".tmp")
-    joblib.dump(model, tmp, compress=3)
+    joblib.dump(model, tmp, compress=1)
     os.replace(tmp, model_path)
     manifest = {**manifest, "model_sha256": sha256_file(model_path)}
     (out_dir / MANIFEST).write_text(

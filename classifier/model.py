@@ -15,6 +15,7 @@ from sklearn.base import BaseEstimator
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from classifier.exceptions import TooFewClasses
 from classifier.features import make_features
@@ -49,6 +50,7 @@ class ComplaintModel(BaseEstimator):
         tol: float = 1e-3,
         hierarchy: tuple[str, str] | None = ("topic", "agency"),
         hierarchy_weight: float = 0.0,
+        head_params: dict | None = None,
         random_state: int = 0,
     ) -> None:
         self.word_ngrams = word_ngrams
@@ -63,13 +65,18 @@ class ComplaintModel(BaseEstimator):
         self.tol = tol
         self.hierarchy = hierarchy
         self.hierarchy_weight = hierarchy_weight
+        self.head_params = head_params
         self.random_state = random_state
 
-    def _head(self, C: float) -> CalibratedClassifierCV:
+    def _head(self, C: float, head: str = "") -> CalibratedClassifierCV:
+        """LinearSVC + calibration; `head_params[head]` may override C, calibration,
+        class_weight for that head (e.g. {"topic": {"calibration": "isotonic"}})."""
+        p = {"C": C, "calibration": self.calibration, "class_weight": self.class_weight}
+        p.update((self.head_params or {}).get(head, {}))
         svc = LinearSVC(
-            C=C, class_weight=self.class_weight, tol=self.tol, random_state=self.random_state
+            C=p["C"], class_weight=p["class_weight"], tol=self.tol, random_state=self.random_state
         )
-        return CalibratedClassifierCV(svc, method=self.calibration, cv=self.cv)
+        return CalibratedClassifierCV(svc, method=p["calibration"], cv=self.cv)
 
     def fit(
         self,
@@ -79,6 +86,11 @@ class ComplaintModel(BaseEstimator):
         progress=None,
     ) -> ComplaintModel:
         """Fit features on all texts, then each head on its rows; progress(step) is optional."""
+        # BLAS threads only slow down the many tiny calibration fits (oversubscription).
+        with threadpool_limits(limits=1):
+            return self._fit(texts, labels, relevant, progress)
+
+    def _fit(self, texts, labels, relevant, progress) -> ComplaintModel:
         texts = list(texts)
         step = progress or (lambda _s: None)
         self.features_ = make_features(
@@ -94,20 +106,30 @@ class ComplaintModel(BaseEstimator):
         for target, column in labels.items():
             rows = np.array([i for i, lab in enumerate(column) if lab is not None], dtype=int)
             y = np.array([column[i] for i in rows], dtype=object).astype(str)
-            if len(set(y)) < 2:
-                raise TooFewClasses(f"head {target!r} has fewer than two classes to learn")
-            self.heads_[target] = self._head(self.C).fit(X[rows], y)
+            self._check_classes(target, y)
+            self.heads_[target] = self._head(self.C, target).fit(X[rows], y)
             step(target)
         self.relevance_ = None
         if relevant is not None:
             rows = np.array([i for i, r in enumerate(relevant) if r is not None], dtype=int)
             y = np.array([bool(relevant[i]) for i in rows])
-            if len(set(y)) < 2:
-                raise TooFewClasses("relevance needs both complaints and non-complaint texts")
-            self.relevance_ = self._head(self.relevance_C).fit(X[rows], y)
+            self._check_classes(RELEVANCE, y)
+            self.relevance_ = self._head(self.relevance_C, RELEVANCE).fit(X[rows], y)
             step(RELEVANCE)
         self.parent_map_ = self._fit_hierarchy(labels)
         return self
+
+    def _check_classes(self, head: str, y: np.ndarray) -> None:
+        values, counts = np.unique(y, return_counts=True)
+        if len(values) < 2:
+            what = "complaints and non-complaint texts" if head == RELEVANCE else "two classes"
+            raise TooFewClasses(f"head {head!r} needs {what} to learn from")
+        if counts.min() < self.cv:
+            small = values[counts.argmin()]
+            raise TooFewClasses(
+                f"head {head!r}: class {small!r} has {counts.min()} distinct rows; calibration "
+                f"needs at least {self.cv} per class"
+            )
 
     def _fit_hierarchy(self, labels: Mapping[str, Sequence[str | None]]) -> np.ndarray | None:
         """P(child | parent) from rows labelled with both, add-one smoothed; None if unused."""
