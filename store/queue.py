@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Select, and_, exists, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from store.audit import record_audit
@@ -68,16 +68,24 @@ def in_scope(case: Case, agencies: list[str] | None) -> bool:
     return agencies is None or case.agency in agencies
 
 
-def queue_query(
-    *, filters: QueueFilter, agencies: list[str] | None, reviewer: str | None = None
-) -> Select:
-    """Cases and their representative post, filtered and sorted (urgency, then confidence)."""
-    post = aliased(PostRow)
+def skipped_case_ids(*, session: Session, reviewer: str) -> list[int]:
+    """Open cases ``reviewer`` passed over (they leave that reviewer's queue)."""
     query = (
-        select(Case, post)
-        .outerjoin(post, post.id == Case.representative_post_id)
-        .where(Case.state == filters.state)
+        select(Review.case_id)
+        .join(Case, Case.id == Review.case_id)
+        .where(Review.reviewer == reviewer, Review.action == "skip", Case.state == "open")
     )
+    return sorted(set(session.scalars(query)))
+
+
+def queue_query(
+    *, filters: QueueFilter, agencies: list[str] | None, skipped: list[int] | None = None
+) -> Select:
+    """Cases matching ``filters``, sorted by urgency then lowest confidence first.
+
+    Only the cases table is sorted (its narrow rows); posts are fetched for the page afterwards.
+    """
+    query = select(Case).where(Case.state == filters.state)
     if agencies is not None:
         query = query.where(Case.agency.in_(agencies))
     if filters.agency:
@@ -85,7 +93,8 @@ def queue_query(
     if filters.topic:
         query = query.where(Case.topic == filters.topic)
     if filters.source:
-        query = query.where(post.source == filters.source)
+        from_source = select(PostRow.id).where(PostRow.source == filters.source)
+        query = query.where(Case.representative_post_id.in_(from_source))
     if filters.band in BANDS:
         low, high = BANDS[filters.band]
         confidence = func.coalesce(Case.agency_confidence, 0.0)
@@ -97,11 +106,8 @@ def queue_query(
         query = query.where(Case.first_post_at >= filters.date_from)
     if filters.date_to:
         query = query.where(Case.first_post_at < filters.date_to)
-    if reviewer and not filters.include_skipped and filters.state == "open":
-        skipped = exists().where(
-            and_(Review.case_id == Case.id, Review.reviewer == reviewer, Review.action == "skip")
-        )
-        query = query.where(~skipped)
+    if skipped:
+        query = query.where(Case.id.not_in(skipped))
     return query.order_by(
         Case.urgency.desc(), func.coalesce(Case.agency_confidence, 0.0).asc(), Case.id.asc()
     )
@@ -117,10 +123,20 @@ def list_queue(
     offset: int = 0,
 ) -> tuple[list[CaseView], int]:
     """One page of the queue with each case's details, and the number of matching cases."""
-    query = queue_query(filters=filters, agencies=agencies, reviewer=reviewer)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.execute(query.limit(limit).offset(offset)).all()
-    views = [CaseView(case=case, post=post) for case, post in rows]
+    skipped = None
+    if reviewer and not filters.include_skipped and filters.state == "open":
+        skipped = skipped_case_ids(session=session, reviewer=reviewer)
+    query = queue_query(filters=filters, agencies=agencies, skipped=skipped)
+    total = session.scalar(query.with_only_columns(func.count()).order_by(None))
+    # Sort narrow rows (ids only; top-N heapsort), then load the page's cases.
+    ids = list(session.scalars(query.with_only_columns(Case.id).limit(limit).offset(offset)))
+    loaded = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))} if ids else {}
+    cases = [loaded[i] for i in ids if i in loaded]
+    rep_ids = [c.representative_post_id for c in cases if c.representative_post_id]
+    posts = {}
+    if rep_ids:
+        posts = {p.id: p for p in session.scalars(select(PostRow).where(PostRow.id.in_(rep_ids)))}
+    views = [CaseView(case=c, post=posts.get(c.representative_post_id)) for c in cases]
     _fill_details(session, views)
     return views, total or 0
 
@@ -191,7 +207,13 @@ def iter_queue_rows(
     *, session: Session, filters: QueueFilter, agencies: list[str] | None
 ) -> Iterator[dict]:
     """Every matching case as a flat dict for CSV export, streamed."""
-    query = queue_query(filters=filters, agencies=agencies).execution_options(yield_per=500)
+    post = aliased(PostRow)
+    query = (
+        queue_query(filters=filters, agencies=agencies)
+        .add_columns(post)
+        .outerjoin(post, post.id == Case.representative_post_id)
+        .execution_options(yield_per=500)
+    )
     for case, post in session.execute(query):
         yield {
             "case_id": case.id,

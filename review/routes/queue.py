@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 from typing import Annotated
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -62,6 +63,19 @@ def _page(request: Request) -> int:
         return 1
 
 
+SOURCES_TTL_S = 300.0
+
+
+def _sources(request: Request, session) -> list[str]:
+    """The sources for the filter, looked up at most every five minutes (a scan of all posts)."""
+    cached = getattr(request.app.state, "queue_sources", None)
+    now = monotonic()
+    if cached is None or now - cached[0] > SOURCES_TTL_S:
+        cached = (now, queue_sources(session=session))
+        request.app.state.queue_sources = cached
+    return cached[1]
+
+
 @router.get("/")
 def queue(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     filters, raw = parse_filters(request)
@@ -87,7 +101,7 @@ def queue(request: Request, user: CurrentUser, session: SessionDep) -> Response:
         "query": urlencode(raw),
         "agencies": agencies,
         "topics": profile.topics,
-        "sources": queue_sources(session=session),
+        "sources": _sources(request, session),
         "bands": list(BANDS),
         "here": here,
     }
