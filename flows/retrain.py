@@ -45,7 +45,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 FORMATS = ("csv", "jsonl", "xlsx")
-TRAINING_KEYS = "training_keys.txt"
+TRAINING_KEYS = "training_keys.txt"  # content-hash prefixes of the texts a model was trained on
+KEY_CHARS = 16
 _TRUE = {"1", "true", "yes", "ya", "y", "complaint", "aduan"}
 _FALSE = {"0", "false", "no", "tidak", "n", "other", "bukan"}
 
@@ -288,7 +289,7 @@ def _champion_overlap(champion_dir: Path | None, holdout: Sequence[ResolvedLabel
             "if it saw the held-out rows its figures are optimistic"
         )
     seen = set(keys_file.read_text(encoding="utf-8").split())
-    n = sum(r.key in seen for r in holdout)
+    n = sum(r.key[:KEY_CHARS] in seen for r in holdout)
     return f"the champion was trained on {n} of the {len(holdout)} held-out texts" if n else None
 
 
@@ -412,7 +413,7 @@ def retrain(
         }
         _write_manifest(bundle_dir, manifest)
         (bundle_dir / TRAINING_KEYS).write_text(
-            "\n".join(sorted(r.key for r in train)) + "\n", encoding="utf-8"
+            "\n".join(sorted(r.key[:KEY_CHARS] for r in train)) + "\n", encoding="utf-8"
         )
         from classifier.card import write_card
 
