@@ -92,6 +92,9 @@ class FacebookPageConfig(_SourceConfig):
     limit: int = Field(50, ge=1, le=100)
     comment_limit: int = Field(100, ge=1, le=100)
     lookback_hours: float = Field(48, ge=0, description="Re-read comments of posts this recent.")
+    embed_comments: bool = Field(
+        True, description="Ask for the first comments inside the feed request (field expansion)."
+    )
 
 
 class FeedConfig(_SourceConfig):

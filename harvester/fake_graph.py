@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import re
 import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
@@ -52,21 +53,27 @@ def graph_error(code: int, message: str, *, subcode: int | None = None, status: 
     return json_response({"error": error, "_fake": FAKE_NOTE}, status)
 
 
+def _field_specs(spec: str) -> dict[str, str]:
+    """Top-level fields of a Graph ``fields`` list with their full text.
+
+    ``from,comments.limit(5){a,b}`` -> ``{"from": "from", "comments": "comments.limit(5){a,b}"}``
+    """
+    parts, depth, current = {}, 0, ""
+    for char in spec + ",":
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            current = current.strip()
+            if current:
+                parts[re.split(r"[.{]", current, maxsplit=1)[0]] = current
+            current = ""
+        else:
+            current += char
+    return parts
+
+
 def _fields(spec: str) -> set[str]:
     """Top-level names of a Graph ``fields`` list (``parent{id},from`` -> {parent, from})."""
-    names, depth, current = set(), 0, ""
-    for char in spec + ",":
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            names.add(current.split(".")[0].strip())
-            current = ""
-            continue
-        if depth == 0 and char not in "{}":
-            current += char
-    return {n for n in names if n}
+    return set(_field_specs(spec))
 
 
 def _epoch(value: str | None) -> float | None:
@@ -210,6 +217,12 @@ class FakeGraphAPI(FakeServer):
         chunk = items[start : start + limit]
         data = [self._shape(item, wanted, is_comment) for item in chunk]
         self._record(data, post_id=request.path.split("/")[-2] if is_comment else None)
+        nested = _field_specs(request.query.get("fields", "")).get("comments")
+        if nested and not is_comment:
+            for item in data:
+                comments = self._nested_comments(item["id"], nested)
+                if comments:
+                    item["comments"] = comments
         body: dict[str, Any] = {"data": data, "_fake": FAKE_NOTE}
         if chunk:
             body["paging"] = {
@@ -223,8 +236,32 @@ class FakeGraphAPI(FakeServer):
                 )
         return json_response(body, headers=headers)
 
+    def _nested_comments(self, post_id: str, spec: str) -> dict[str, Any] | None:
+        """Field expansion ``comments.filter(stream).limit(N){fields}`` inside a feed item."""
+        stream = ".filter(stream)" in spec
+        limit = int(m.group(1)) if (m := re.search(r"\.limit\((\d+)\)", spec)) else 25
+        inner = spec[spec.index("{") + 1 : spec.rindex("}")] if "{" in spec else ""
+        wanted = _fields(inner or DEFAULT_FIELDS["comments"])
+        items = self._stream[post_id] if stream else self._children.get(post_id, [])
+        chunk = items[:limit]
+        if not chunk:
+            return None
+        data = [self._shape(item, wanted, True) for item in chunk]
+        self._record(data, post_id=post_id)
+        paging: dict[str, Any] = {
+            "cursors": {"before": _encode_cursor(0), "after": _encode_cursor(limit)}
+        }
+        if limit < len(items):
+            query = {"fields": inner, "limit": limit, "after": _encode_cursor(limit)}
+            if stream:
+                query["filter"] = "stream"
+            paging["next"] = f"{self.api_url}/{post_id}/comments?" + "&".join(
+                f"{k}={v}" for k, v in query.items()
+            )
+        return {"data": data, "paging": paging}
+
     def _shape(self, item: dict[str, Any], wanted: set[str], is_comment: bool) -> dict[str, Any]:
-        out = {k: v for k, v in item.items() if k in wanted or k == "id"}
+        out = {k: v for k, v in item.items() if (k in wanted or k == "id") and k != "comments"}
         if out.get("id") is None:
             out.pop("id", None)  # the file says the id was withheld: Graph then omits the key
         if is_comment and self.withhold_comment_ids:

@@ -138,8 +138,10 @@ def parse_comments(
 
 
 def _raw(item: dict[str, Any]) -> str:
-    # The author's name and id stay out of the stored raw JSON: author_ref is the pseudonym.
-    return json.dumps({k: v for k, v in item.items() if k != "from"}, ensure_ascii=False)
+    # The author's name and id stay out of the stored raw JSON (author_ref is the pseudonym);
+    # embedded comments are stored as Posts of their own.
+    kept = {k: v for k, v in item.items() if k not in ("from", "comments")}
+    return json.dumps(kept, ensure_ascii=False)
 
 
 class FacebookPageSource:
@@ -172,22 +174,19 @@ class FacebookPageSource:
         else:
             run_since, after = None, None
         while True:
-            params: dict[str, Any] = {"fields": FEED_FIELDS, "limit": self.config.limit}
-            if run_since is not None:
-                params["since"] = run_since
-            if after:
-                params["after"] = after
-            data = self._get(f"{self.config.api_url}/{self.config.page_id}/feed", params)
-            fetched_at = utcnow()
-            feed_posts = parse_feed(data, source=self.name, key=self.key, fetched_at=fetched_at)
-            for post in feed_posts:
-                stamp = int(post.created_at.timestamp())
+            data = self._feed_page(run_since, after)
+            for item in data.get("data", []):
+                stamp = int(parse_time(item["created_time"]).timestamp())
                 newest = stamp if newest is None else max(newest, stamp)
             here = {"newest": newest, "run": {"since": run_since, "after": after}}
             buffer: list[Post] = []
-            for post in feed_posts:
-                buffer.append(post)
-                for comments in self._comments(post.external_id):
+            for item in data.get("data", []):
+                buffer.extend(
+                    parse_feed(
+                        {"data": [item]}, source=self.name, key=self.key, fetched_at=utcnow()
+                    )
+                )
+                for comments in self._item_comments(item):
                     buffer.extend(comments)
                     if len(buffer) >= BATCH:
                         yield Page(unique(buffer, source=self.name), here)
@@ -204,8 +203,38 @@ class FacebookPageSource:
             yield Page(unique(buffer, source=self.name), {"newest": newest, "run": None})
             return
 
-    def _comments(self, post_id: str) -> Iterator[list[Post]]:
-        after = None
+    def _feed_page(self, since: int | None, after: str | None) -> dict[str, Any]:
+        fields = FEED_FIELDS
+        if self.config.embed_comments:
+            # Field expansion: the first comments of every post come with the feed page itself.
+            fields += (
+                f",comments.filter(stream).limit({self.config.comment_limit}){{{COMMENT_FIELDS}}}"
+            )
+        params: dict[str, Any] = {"fields": fields, "limit": self.config.limit}
+        if since is not None:
+            params["since"] = since
+        if after:
+            params["after"] = after
+        return self._get(f"{self.config.api_url}/{self.config.page_id}/feed", params)
+
+    def _item_comments(self, item: dict[str, Any]) -> Iterator[list[Post]]:
+        """All comments of a feed item: the embedded ones, then the rest page by page."""
+        post_id = item["id"]
+        if not self.config.embed_comments:
+            yield from self._comments(post_id)
+            return
+        nested = item.get("comments")
+        if not nested:  # Graph leaves the field out when a post has no comments
+            return
+        yield parse_comments(
+            nested, post_id=post_id, source=self.name, key=self.key, fetched_at=utcnow()
+        )
+        paging = nested.get("paging") or {}
+        after = (paging.get("cursors") or {}).get("after")
+        if paging.get("next") and after:
+            yield from self._comments(post_id, after)
+
+    def _comments(self, post_id: str, after: str | None = None) -> Iterator[list[Post]]:
         while True:
             params: dict[str, Any] = {
                 "fields": COMMENT_FIELDS,

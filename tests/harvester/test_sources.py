@@ -24,8 +24,16 @@ KEY = b"test-key"
 
 
 class Sleeps(list):
+    """Fake time: sleeping records the wait and moves the fake clock, nothing really waits."""
+
+    now = 1000.0
+
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
 
 
 @pytest.fixture
@@ -35,7 +43,7 @@ def sleeps():
 
 @pytest.fixture
 def http(sleeps):
-    with PoliteSession(min_interval=0, sleep=sleeps, max_retries=3) as session:
+    with PoliteSession(min_interval=0, sleep=sleeps, clock=sleeps.clock, max_retries=3) as session:
         yield session
 
 
@@ -107,9 +115,9 @@ def test_facebook_is_incremental_by_since(graph, session_factory, http):
 def test_facebook_throttling_backs_off_and_resumes(graph, session_factory, http, sleeps):
     graph.throttle(2, code=613)
     graph.usage(95, times=1)
-    result = harvest(fb_config(graph), session_factory, http)
+    result = harvest(fb_config(graph, limit=10), session_factory, http)
     assert result.ok and result.new == 233
-    assert len(sleeps) >= 3  # two backoffs and one usage pause
+    assert len(sleeps) == 3 and max(sleeps) > 50  # two backoffs and one usage pause
 
 
 def test_facebook_token_expiry_stops_the_source_and_others_carry_on(graph, session_factory, http):
