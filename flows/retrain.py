@@ -293,6 +293,83 @@ def _champion_overlap(champion_dir: Path | None, holdout: Sequence[ResolvedLabel
     return f"the champion was trained on {n} of the {len(holdout)} held-out texts" if n else None
 
 
+@dataclass
+class _Sets:
+    """The assembled training set and the held-out rows."""
+
+    records: list[LabelRecord]
+    stats: dict
+    train: list[ResolvedLabel]
+    holdout: list[ResolvedLabel]
+    train_rows: list[dict]
+    review_negatives: list[str]
+
+
+def _assemble(factory, data_files, targets, text_column, holdout_fraction) -> _Sets:
+    records = _stored_records(factory)
+    for path in data_files:
+        records += _data_file_records(Path(path), targets, text_column)
+    resolved, stats = resolve_labels(records)
+    if not resolved:
+        raise RetrainError(
+            "no training labels: import some with `aduan data import FILE --map text=...` "
+            "or give labelled CSVs with --data"
+        )
+    train, holdout = split_by_time(resolved, holdout_fraction)
+    if not any(r.is_complaint and any(r.labels.get(t) for t in targets) for r in holdout):
+        raise RetrainError(
+            f"no held-out labelled complaints: {len(resolved)} texts, {len(holdout)} held out; "
+            "import labels with a created_at column or raise --holdout-fraction"
+        )
+    train_rows = [
+        {
+            "text": r.text,
+            "created_at": r.time.isoformat() if r.time else "",
+            **{t: r.labels.get(t) or "" for t in targets},
+        }
+        for r in train
+        if r.is_complaint
+    ]
+    negatives = [_safe_negative(r.text) for r in train if not r.is_complaint]
+    return _Sets(records, stats, train, holdout, train_rows, negatives)
+
+
+def _judge(challenger, champion, holdout: Sequence[ResolvedLabel], targets, rules):
+    """Both models on the same held-out rows; returns (challenger, champion scores, decision)."""
+    from classifier.promotion import decide, score_bundle, shared_classes
+
+    texts = [r.text for r in holdout]
+    heads = list(dict.fromkeys([*targets, *(champion.targets if champion else [])]))
+    gold = {t: [r.labels.get(t) if r.is_complaint else None for r in holdout] for t in heads}
+    is_complaint = [r.is_complaint for r in holdout]
+    known = shared_classes(challenger, champion)
+    new = score_bundle(challenger, texts, gold, is_complaint, known)
+    old = score_bundle(champion, texts, gold, is_complaint, known) if champion else None
+    version = champion.version if champion else None
+    return new, old, decide(old, new, rules, version)
+
+
+def _set_summaries(sets: _Sets, holdout_fraction: float, data_files) -> tuple[dict, dict]:
+    hold = sets.holdout
+    evaluation_set = {
+        "fraction": holdout_fraction,
+        "n": len(hold),
+        "n_complaints": sum(r.is_complaint for r in hold),
+        "from": min(r.time for r in hold).isoformat(),
+        "to": max(r.time for r in hold).isoformat(),
+        "keys_sha256": _keys_sha(hold),
+    }
+    training_set = {
+        "n": len(sets.train),
+        "n_complaints": len(sets.train_rows),
+        "n_review_negatives": len(sets.review_negatives),
+        "keys_sha256": _keys_sha(sets.train),
+        "label_stats": sets.stats,
+        "sources": _sources(sets.records, data_files),
+    }
+    return evaluation_set, training_set
+
+
 def retrain(
     *,
     factory=None,
@@ -312,8 +389,8 @@ def retrain(
 ) -> RetrainResult:
     """Train a challenger, judge it against the champion on the same held-out rows, promote it
     if the profile's rules hold. Defaults come from the settings and the profile."""
-    from classifier.bundle import load_bundle, read_manifest
-    from classifier.promotion import decide, score_bundle, shared_classes
+    from classifier.bundle import load_bundle
+    from classifier.card import write_card
     from classifier.registry import Registry
     from classifier.train import train_bundle
     from store.settings import get_settings
@@ -322,35 +399,8 @@ def retrain(
     targets = [t for t in targets if t]
     rules = _rules(max_macro_f1_drop, allow_accuracy_drop)
     registry = Registry(Path(models_dir or get_settings().models_dir))
-    records = _stored_records(factory)
-    for path in data_files:
-        records += _data_file_records(Path(path), targets, text_column)
-    resolved, stats = resolve_labels(records)
-    if not resolved:
-        raise RetrainError(
-            "no training labels: import some with `aduan data import FILE --map text=...` "
-            "or give labelled CSVs with --data"
-        )
-    train, holdout = split_by_time(resolved, holdout_fraction)
-    hold_complaints = [
-        r for r in holdout if r.is_complaint and any(r.labels.get(t) for t in targets)
-    ]
-    if not hold_complaints:
-        raise RetrainError(
-            f"no held-out labelled complaints: {len(resolved)} texts, {len(holdout)} held out; "
-            "import labels with a created_at column or raise --holdout-fraction"
-        )
+    sets = _assemble(factory, data_files, targets, text_column, holdout_fraction)
     step("training set")
-    train_rows = [
-        {
-            "text": r.text,
-            "created_at": r.time.isoformat() if r.time else "",
-            **{t: r.labels.get(t) or "" for t in targets},
-        }
-        for r in train
-        if r.is_complaint
-    ]
-    review_negatives = [_safe_negative(r.text) for r in train if not r.is_complaint]
     negative_files = list(negatives) if negatives is not None else _default_negatives()
     # The champion is loaded (and its sha256 checked) before the long training, not after.
     champion_version = registry.champion_version()
@@ -358,70 +408,33 @@ def retrain(
     work = Path(tempfile.mkdtemp(prefix="aduan-retrain-"))
     try:
         bundle_dir = train_bundle(
-            rows=train_rows,
+            rows=sets.train_rows,
             targets=targets,
             min_class_size=min_class_size,
-            negatives=[*negative_files, *review_negatives],
+            negatives=[*negative_files, *sets.review_negatives],
             out_dir=work / "bundle",
             seed=seed,
             params=params,
             validation_fraction=0,
             progress=step,
         )
-        challenger = load_bundle(bundle_dir)
-        texts = [r.text for r in holdout]
-        gold_targets = list(dict.fromkeys([*targets, *(champion.targets if champion else [])]))
-        gold = {
-            t: [r.labels.get(t) if r.is_complaint else None for r in holdout] for t in gold_targets
-        }
-        is_complaint = [r.is_complaint for r in holdout]
-        known = shared_classes(challenger, champion)
-        new_scores = score_bundle(challenger, texts, gold, is_complaint, known)
-        old_scores = score_bundle(champion, texts, gold, is_complaint, known) if champion else None
+        new, old, decision = _judge(load_bundle(bundle_dir), champion, sets.holdout, targets, rules)
         step("evaluation")
-        decision = decide(old_scores, new_scores, rules, champion_version)
-        notes = [n for n in [_champion_overlap(champion.path if champion else None, holdout)] if n]
-        evaluation_set = {
-            "fraction": holdout_fraction,
-            "n": len(holdout),
-            "n_complaints": sum(is_complaint),
-            "from": min(r.time for r in holdout).isoformat(),
-            "to": max(r.time for r in holdout).isoformat(),
-            "keys_sha256": _keys_sha(holdout),
+        overlap = _champion_overlap(champion.path if champion else None, sets.holdout)
+        notes = [overlap] if overlap else []
+        record = _document(bundle_dir, sets, holdout_fraction, data_files, rules, new, old)
+        record["champion_version"] = champion_version
+        record["decision"] = {
+            "promote": decision.promote,
+            "reasons": decision.reasons,
+            "notes": notes,
         }
-        training_set = {
-            "n": len(train),
-            "n_complaints": len(train_rows),
-            "n_review_negatives": len(review_negatives),
-            "keys_sha256": _keys_sha(train),
-            "label_stats": stats,
-            "sources": _sources(records, data_files),
-        }
-        manifest = read_manifest(bundle_dir)
-        manifest["retrain"] = {
-            "resolution_rule": RESOLUTION_RULE,
-            "evaluation_set": evaluation_set,
-            "training_set": training_set,
-            "rules": {
-                "max_macro_f1_drop": rules.max_macro_f1_drop,
-                "allow_accuracy_drop": rules.allow_accuracy_drop,
-            },
-            "champion_version": champion_version,
-            "challenger": {t: s.figures() for t, s in new_scores.items()},
-            "champion": {t: s.figures() for t, s in old_scores.items()} if old_scores else None,
-            "decision": {"promote": decision.promote, "reasons": decision.reasons, "notes": notes},
-        }
-        _write_manifest(bundle_dir, manifest)
-        (bundle_dir / TRAINING_KEYS).write_text(
-            "\n".join(sorted(r.key[:KEY_CHARS] for r in train)) + "\n", encoding="utf-8"
-        )
-        from classifier.card import write_card
-
+        manifest = _write_manifest(bundle_dir, record)
         write_card(
             bundle_dir,
             manifest,
-            new_scores,
-            champion=old_scores,
+            new,
+            champion=old,
             champion_version=champion_version,
             decision=decision,
         )
@@ -439,22 +452,46 @@ def retrain(
         promoted=promoted,
         reasons=decision.reasons if promote else [*decision.reasons, "--no-promote given"],
         champion_version=champion_version,
-        challenger_figures=manifest["retrain"]["challenger"],
-        champion_figures=manifest["retrain"]["champion"],
-        evaluation_set=evaluation_set,
-        training_set=training_set,
+        challenger_figures=record["challenger"],
+        champion_figures=record["champion"],
+        evaluation_set=record["evaluation_set"],
+        training_set=record["training_set"],
         card=registry.path_of(version) / "MODEL_CARD.md",
         notes=notes,
     )
 
 
-def _write_manifest(bundle_dir: Path, manifest: dict) -> None:
-    # manifest.json is not covered by the bundle's sha256 (model.joblib is), so adding the
-    # retrain record after training leaves the bundle loadable.
-    from classifier.bundle import MANIFEST
+def _document(bundle_dir: Path, sets: _Sets, fraction, data_files, rules, new, old) -> dict:
+    """The manifest's ``retrain`` record; also writes training_keys.txt beside the bundle."""
+    evaluation_set, training_set = _set_summaries(sets, fraction, data_files)
+    (Path(bundle_dir) / TRAINING_KEYS).write_text(
+        "\n".join(sorted(r.key[:KEY_CHARS] for r in sets.train)) + "\n", encoding="utf-8"
+    )
+    return {
+        "resolution_rule": RESOLUTION_RULE,
+        "evaluation_set": evaluation_set,
+        "training_set": training_set,
+        "rules": {
+            "max_macro_f1_drop": rules.max_macro_f1_drop,
+            "allow_accuracy_drop": rules.allow_accuracy_drop,
+        },
+        "challenger": {t: s.figures() for t, s in new.items()},
+        "champion": {t: s.figures() for t, s in old.items()} if old else None,
+    }
 
+
+def _write_manifest(bundle_dir: Path, record: dict) -> dict:
+    """Add the retrain record to manifest.json; returns the whole manifest.
+
+    manifest.json is not covered by the bundle's sha256 (model.joblib is), so adding the record
+    after training leaves the bundle loadable.
+    """
+    from classifier.bundle import MANIFEST, read_manifest
+
+    manifest = {**read_manifest(bundle_dir), "retrain": record}
     text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
     (Path(bundle_dir) / MANIFEST).write_text(text, encoding="utf-8")
+    return manifest
 
 
 def _rules(max_f1_drop: float | None, acc_drop: float | None):
