@@ -263,6 +263,7 @@ def summary(res: dict) -> dict:
 
 
 # -- ideas, on the validation split of the training months only -------------------------------
+CHOSEN_TOPIC = {"calibration": "isotonic"}
 IDEAS = {
     "words only (1-2), sigmoid": {"char_ngrams": None, "clean_labels": False},
     "+ char n-grams 2-4": {"clean_labels": False},
@@ -275,20 +276,20 @@ IDEAS = {
     "topic->agency hierarchy w=0.5": {"hierarchy_weight": 0.5},
     "char n-grams 2-5": {"char_ngrams": (2, 5)},
     "word 1-3-grams": {"word_ngrams": (1, 3)},
+    "one SVC per head (ensemble=False)": {"ensemble": False},
     "topic: isotonic": {"head_params": {"topic": {"calibration": "isotonic"}}},
     "topic: isotonic, C=1": {"head_params": {"topic": {"calibration": "isotonic", "C": 1.0}}},
-    "agency: balanced; topic: isotonic C=1": {
-        "head_params": {
-            "agency": {"class_weight": "balanced"},
-            "topic": {"calibration": "isotonic", "C": 1.0},
-        }
+    "agency balanced; topic isotonic": {
+        "head_params": {"agency": {"class_weight": "balanced"}, "topic": CHOSEN_TOPIC},
     },
-    "chars 2-5; agency balanced; topic isotonic C=1": {
+    "chars 2-5; agency balanced; topic isotonic": {
         "char_ngrams": (2, 5),
-        "head_params": {
-            "agency": {"class_weight": "balanced"},
-            "topic": {"calibration": "isotonic", "C": 1.0},
-        },
+        "head_params": {"agency": {"class_weight": "balanced"}, "topic": CHOSEN_TOPIC},
+    },
+    "chars 2-5; agency balanced; topic isotonic; ensemble=False": {
+        "char_ngrams": (2, 5),
+        "ensemble": False,
+        "head_params": {"agency": {"class_weight": "balanced"}, "topic": CHOSEN_TOPIC},
     },
 }
 

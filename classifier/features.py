@@ -6,10 +6,9 @@ normalised text before stemming (spelling variants, Javanese affixes, slang the 
 
 from __future__ import annotations
 
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from classifier.charngrams import WordCharNgrams
+from classifier.charngrams import WordCharNgrams, WordNgramTfidf
 from classifier.normalise import TextNormalizer
 from classifier.stemming import SastrawiStemmer
 
@@ -32,7 +31,7 @@ def make_features(
                     ("stem", SastrawiStemmer()),
                     (
                         "tfidf",
-                        TfidfVectorizer(
+                        WordNgramTfidf(
                             ngram_range=word_ngrams,
                             min_df=min_df,
                             sublinear_tf=True,

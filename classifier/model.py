@@ -46,6 +46,7 @@ class ComplaintModel(BaseEstimator):
         relevance_C: float = 0.5,
         calibration: str = "sigmoid",
         cv: int = 3,
+        ensemble: bool = True,
         class_weight: str | None = None,
         tol: float = 1e-3,
         hierarchy: tuple[str, str] | None = ("topic", "agency"),
@@ -61,6 +62,7 @@ class ComplaintModel(BaseEstimator):
         self.relevance_C = relevance_C
         self.calibration = calibration
         self.cv = cv
+        self.ensemble = ensemble
         self.class_weight = class_weight
         self.tol = tol
         self.hierarchy = hierarchy
@@ -76,7 +78,9 @@ class ComplaintModel(BaseEstimator):
         svc = LinearSVC(
             C=p["C"], class_weight=p["class_weight"], tol=self.tol, random_state=self.random_state
         )
-        return CalibratedClassifierCV(svc, method=p["calibration"], cv=self.cv)
+        return CalibratedClassifierCV(
+            svc, method=p["calibration"], cv=self.cv, ensemble=self.ensemble
+        )
 
     def fit(
         self,
@@ -117,6 +121,8 @@ class ComplaintModel(BaseEstimator):
             self.relevance_ = self._head(self.relevance_C, RELEVANCE).fit(X[rows], y)
             step(RELEVANCE)
         self.parent_map_ = self._fit_hierarchy(labels)
+        for head in [*self.heads_.values(), self.relevance_]:
+            _to_float32(head)
         return self
 
     def _check_classes(self, head: str, y: np.ndarray) -> None:
@@ -173,6 +179,17 @@ class ComplaintModel(BaseEstimator):
             has_word = np.array([_has_real_word(t) for t in normalised])
             out[RELEVANCE] = np.where(has_word, rel, 0.0)
         return out
+
+
+def _to_float32(head: CalibratedClassifierCV | None) -> None:
+    """Store SVC weights as float32: the bundle is half the size and scoring is faster; the
+    features are float32 already, so scores keep their precision where it matters."""
+    if head is None:
+        return
+    for pair in head.calibrated_classifiers_:
+        svc = pair.estimator
+        svc.coef_ = np.ascontiguousarray(svc.coef_, dtype=np.float32)
+        svc.intercept_ = svc.intercept_.astype(np.float32)
 
 
 def _has_real_word(normalised: str) -> bool:

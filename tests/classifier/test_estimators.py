@@ -12,7 +12,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.utils import estimator_checks as ec
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from classifier.charngrams import WordCharNgrams
+from classifier.charngrams import WordCharNgrams, WordNgramTfidf
 from classifier.normalise import TextNormalizer
 from classifier.stemming import SastrawiStemmer
 
@@ -85,3 +85,16 @@ def test_char_ngrams_max_features_and_pickle(corpus_rows) -> None:
     assert model.transform(texts).shape == (100, 500)
     clone = pickle.loads(pickle.dumps(model))
     assert (clone.transform(texts) != model.transform(texts)).nnz == 0
+
+
+def test_word_ngram_fast_transform_equals_sklearn(corpus_rows) -> None:
+    texts = TextNormalizer().fit([]).transform([r["text"] for r in corpus_rows])
+    train, test = texts[:300], texts[300:] + ["", "kata"]
+    settings = dict(ngram_range=(1, 2), min_df=2, sublinear_tf=True, lowercase=False)
+    ours = WordNgramTfidf(token_pattern=r"\S+", **settings).fit(train)
+    assert ours._fast_path()
+    ref = TfidfVectorizer(token_pattern=r"\S+", **settings).fit(train)
+    np.testing.assert_allclose(ours.transform(test).toarray(), ref.transform(test).toarray())
+    slow = WordNgramTfidf(lowercase=True).fit(train)
+    assert not slow._fast_path()
+    assert slow.transform(test).shape[0] == len(test)
