@@ -47,6 +47,8 @@ logger = logging.getLogger(__name__)
 FORMATS = ("csv", "jsonl", "xlsx")
 TRAINING_KEYS = "training_keys.txt"  # content-hash prefixes of the texts a model was trained on
 KEY_CHARS = 16
+DEFAULT_TARGETS = ("agency", "topic")
+DEFAULT_MIN_CLASS_SIZE = 30
 _TRUE = {"1", "true", "yes", "ya", "y", "complaint", "aduan"}
 _FALSE = {"0", "false", "no", "tidak", "n", "other", "bukan"}
 
@@ -374,11 +376,11 @@ def retrain(
     *,
     factory=None,
     data_files: Sequence[Path] = (),
-    targets: Sequence[str] = ("agency", "topic"),
+    targets: Sequence[str] | None = None,
     text_column: str = "text",
     holdout_fraction: float = 0.1,
     seed: int = 0,
-    min_class_size: int = 30,
+    min_class_size: int | None = None,
     negatives: Sequence[Path] | None = None,
     models_dir: Path | None = None,
     max_macro_f1_drop: float | None = None,
@@ -388,7 +390,8 @@ def retrain(
     progress: Callable[[str], None] | None = None,
 ) -> RetrainResult:
     """Train a challenger, judge it against the champion on the same held-out rows, promote it
-    if the profile's rules hold. Defaults come from the settings and the profile."""
+    if the profile's rules hold. Defaults come from the settings and the profile; targets and
+    min_class_size default to the champion's (agency,topic and 30 when there is none)."""
     from classifier.bundle import load_bundle
     from classifier.card import write_card
     from classifier.registry import Registry
@@ -396,15 +399,17 @@ def retrain(
     from store.settings import get_settings
 
     step = progress or (lambda _s: None)
-    targets = [t for t in targets if t]
     rules = _rules(max_macro_f1_drop, allow_accuracy_drop)
     registry = Registry(Path(models_dir or get_settings().models_dir))
-    sets = _assemble(factory, data_files, targets, text_column, holdout_fraction)
-    step("training set")
-    negative_files = list(negatives) if negatives is not None else _default_negatives()
     # The champion is loaded (and its sha256 checked) before the long training, not after.
     champion_version = registry.champion_version()
     champion = registry.load(champion_version) if champion_version else None
+    targets = [t for t in (targets or _champion_default(champion, "targets", DEFAULT_TARGETS)) if t]
+    if min_class_size is None:
+        min_class_size = int(_champion_default(champion, "min_class_size", DEFAULT_MIN_CLASS_SIZE))
+    sets = _assemble(factory, data_files, targets, text_column, holdout_fraction)
+    step("training set")
+    negative_files = list(negatives) if negatives is not None else _default_negatives()
     work = Path(tempfile.mkdtemp(prefix="aduan-retrain-"))
     try:
         bundle_dir = train_bundle(
@@ -492,6 +497,10 @@ def _write_manifest(bundle_dir: Path, record: dict) -> dict:
     text = json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n"
     (Path(bundle_dir) / MANIFEST).write_text(text, encoding="utf-8")
     return manifest
+
+
+def _champion_default(champion, key: str, default):
+    return (champion.manifest.get(key) or default) if champion is not None else default
 
 
 def _rules(max_f1_drop: float | None, acc_drop: float | None):

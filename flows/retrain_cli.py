@@ -79,8 +79,12 @@ def retrain(
         0.1, "--holdout-fraction", help="Latest fraction of texts (by time) held out."
     ),
     seed: int = typer.Option(0, "--seed"),
-    targets: str = typer.Option("agency,topic", "--targets", help="Label heads to train."),
-    min_class_size: int = typer.Option(30, "--min-class-size"),
+    targets: str = typer.Option(
+        None, "--targets", help="Label heads, e.g. agency,topic (default: the champion's)."
+    ),
+    min_class_size: int = typer.Option(
+        None, "--min-class-size", help="Smaller classes left out (default: the champion's, or 30)."
+    ),
     negatives: list[Path] = typer.Option(
         None,
         "--negatives",
@@ -108,7 +112,7 @@ def retrain(
 
         result = run_retrain(
             data_files=list(data or []),
-            targets=[t.strip() for t in targets.split(",") if t.strip()],
+            targets=[t.strip() for t in targets.split(",") if t.strip()] if targets else None,
             holdout_fraction=holdout_fraction,
             seed=seed,
             min_class_size=min_class_size,
