@@ -121,7 +121,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(url: str, port: int, home: str) -> subprocess.Popen:
+def start_server(url: str, port: int, home: str, workers: int) -> subprocess.Popen:
     env = dict(os.environ, ADUAN_DATABASE_URL=url, ADUAN_HOME=home, ADUAN_LOG_LEVEL="WARNING")
     aduan = [sys.executable, "-c", "from flows.cli import main; main()"]
     server = subprocess.Popen(
@@ -279,6 +279,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--cases", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     parser.add_argument("--think", type=float, default=0.5, help="pause between requests (s)")
     args = parser.parse_args()
     with scratch_postgres() as url, tempfile.TemporaryDirectory() as home:
@@ -288,7 +289,7 @@ def main() -> None:
             seed(url, args.cases, args.users)
         print(f"seeded {args.cases} cases and {args.users} accounts in {seeding.seconds:.1f} s")
         port = free_port()
-        server = start_server(url, port, home)
+        server = start_server(url, port, home, args.workers)
         try:
             logins, stats, elapsed = asyncio.run(
                 run(f"http://127.0.0.1:{port}", args.users, args.seconds, args.cases, args.think)
@@ -304,7 +305,10 @@ def main() -> None:
         f"logins (before the timed run, scrypt): {len(login_times)}, "
         f"p50 {pct(login_times, 0.5):.0f} ms, errors {sum(logins.errors.values())}"
     )
-    print(f"\n{args.users} facilitators, {elapsed:.0f} s, think {args.think} s, {args.cases} cases")
+    print(
+        f"\n{args.users} facilitators, {elapsed:.0f} s, think {args.think} s, {args.cases} cases, "
+        f"{args.workers} uvicorn worker(s)"
+    )
     print(f"{'request':24} {'count':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
     for kind, values in sorted(stats.latency.items()):
         print(
@@ -324,6 +328,7 @@ def main() -> None:
             "users": args.users,
             "seconds": round(elapsed, 1),
             "think_s": args.think,
+            "workers": args.workers,
             "cases": args.cases,
             "requests": len(every),
             "requests_per_s": len(every) / elapsed,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from fastapi.exceptions import HTTPException
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy.orm import Session, sessionmaker
 
 from review.auth import FLASH_COOKIE, LoginThrottle, Sessions
@@ -28,6 +30,28 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware adding the security headers to every response."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                present = {name for name, _ in message.get("headers", [])}
+                extra = [h for h in self.headers if h[0] not in present]
+                message["headers"] = list(message.get("headers", [])) + extra
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def create_app(
@@ -76,17 +100,7 @@ def create_app(
             status_code=exc.status_code,
         )
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next):
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        shown = response.status_code < 300 and "text/html" in response.headers.get(
-            "content-type", ""
-        )
-        if shown and request.method == "GET" and request.cookies.get(FLASH_COOKIE):
-            response.delete_cookie(FLASH_COOKIE, path="/")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     return app
 
@@ -113,7 +127,23 @@ def _templates(profile: Any) -> Jinja2Templates:
             return url
         return ""
 
+    choices = {
+        "agency": [(a.key, a.short or a.name) for a in profile.agencies],
+        "topic": [(t.key, t.name) for t in profile.topics],
+    }
+
+    @lru_cache(maxsize=256)
+    def options(kind: str, selected: str | None) -> Markup:
+        # Every queue card has both choice lists: built once per selected key, not per card.
+        return Markup("").join(
+            Markup('<option value="{}"{}>{}</option>').format(
+                key, Markup(" selected") if key == selected else "", name
+            )
+            for key, name in choices[kind]
+        )
+
     env = templates.env
+    env.globals["options"] = options
     env.filters["safe_url"] = safe_url
     env.filters["local_time"] = local_time
     env.filters["percent"] = percent
@@ -128,7 +158,10 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     """A template rendered with the flash message (if any) and the current request."""
     templates = request.app.state.templates
     context.setdefault("flash", take_flash(request))
-    return templates.TemplateResponse(request, name, context, status_code=status)
+    response = templates.TemplateResponse(request, name, context, status_code=status)
+    if context["flash"] is not None:  # shown once
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
 
 
 __all__ = ["create_app", "render", "HTMLResponse"]

@@ -20,15 +20,24 @@ def register(app: typer.Typer) -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, min=1, help="Worker processes (one per CPU core at most)."),
 ) -> None:
     """Serve the review app with uvicorn (the store's schema must be current)."""
     import uvicorn
 
     from review.app import create_app
 
-    app = create_app()
+    create_app()  # fail here, with one clear line, if the settings or the schema are wrong
     typer.echo(f"review app on http://{host}:{port}/ (Ctrl+C stops it)")
-    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+    uvicorn.run(
+        "review.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        proxy_headers=False,
+    )
 
 
 @users_app.command("add")
