@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from store.audit import record_audit
 from store.exceptions import StoreError
 from store.tables import (
     AuditEntry,
@@ -284,41 +283,33 @@ def reconcile_forward(
     resolution: str,
     complaint_id: str | None = None,
 ) -> Forward:
-    """Settle a ``failed`` or ``unknown`` forward by hand.
+    """Settle a ``failed`` or ``unknown`` forward by hand (store.forwards.reconcile, scoped).
 
     ``retry``: send it again (only when LAPOR! has no such complaint: check it first for an
     ``unknown`` one); ``sent``: LAPOR! has it, record its complaint id; ``cancel``: give up.
     """
+    from store.forwards import reconcile
+
     forward = session.get(Forward, forward_id)
     case = session.get(Case, forward.case_id) if forward else None
     if forward is None or case is None or not in_scope(case, agencies):
         raise StoreError(f"forward {forward_id} does not exist")
     if forward.state not in ("failed", "unknown"):
         raise StoreError(f"forward {forward_id} is {forward.state}; only failed or unknown settle")
-    before = {"state": forward.state, "complaint_id": forward.complaint_id}
-    now = datetime.now(UTC)
-    if resolution == "retry":
-        forward.state, forward.next_attempt_at = "pending", now
-    elif resolution == "sent":
+    if resolution == "sent":
         complaint_id = (complaint_id or "").strip()
         if not complaint_id:
             raise StoreError("give the LAPOR! complaint id that the complaint has there")
-        forward.state, forward.complaint_id = "sent", complaint_id
-        forward.sent_at = forward.sent_at or now
+        kwargs = {"complaint_id": complaint_id}
+    elif resolution == "retry":
+        kwargs = {"resend": True}
     elif resolution == "cancel":
-        forward.state = "cancelled"
+        kwargs = {"cancel": True}
     else:
         raise StoreError(f"unknown resolution {resolution!r}: retry, sent or cancel")
-    record_audit(
-        session=session,
-        actor=actor,
-        action=f"forward.reconcile.{resolution}",
-        object_type="forward",
-        object_id=forward.id,
-        before=before,
-        after={"state": forward.state, "complaint_id": forward.complaint_id},
+    return reconcile(
+        session=session, forward_id=forward_id, actor=actor, now=datetime.now(UTC), **kwargs
     )
-    return forward
 
 
 def list_audit(
