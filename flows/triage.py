@@ -42,6 +42,8 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 _MENTION = re.compile(r"[@#]\w+")
 _SPACE = re.compile(r"\s+")
 CHUNK = 500
+COMMON_NGRAM_SHARE = 0.25
+COMMON_NGRAM_MIN_TEXTS = 200
 
 
 def _clean(text: str) -> str:
@@ -82,59 +84,79 @@ def group_duplicates(
     n = len(texts)
     if n == 0:
         return []
+    e = len(candidates)
+    best = _best_earlier_match(
+        [c.text for c in candidates] + list(texts),
+        [c.created_at for c in candidates] + list(times),
+        e,
+        threshold,
+        window,
+    )
     group_of: list[int] = []  # index into groups, per new text
     groups: list[Group] = []
     by_case: dict[int, int] = {}
-    similar = _similar_pairs([c.text for c in candidates] + list(texts), len(candidates), threshold)
-    e = len(candidates)
     for k in range(n):
-        best, best_sim = None, -1.0
-        for j, sim in similar.get(k, ()):
-            if j >= e and j - e >= k:  # only earlier texts of this batch
-                continue
-            other_time = candidates[j].created_at if j < e else times[j - e]
-            if abs(times[k] - other_time) > window:
-                continue
-            if sim > best_sim:
-                best, best_sim = j, sim
-        if best is None:
+        j = best[k]
+        if j < 0:
             groups.append(Group(members=[k]))
             group_of.append(len(groups) - 1)
-        elif best < e:
-            case_id = candidates[best].case_id
+        elif j < e:
+            case_id = candidates[j].case_id
             if case_id not in by_case:
                 groups.append(Group(members=[], case_id=case_id))
                 by_case[case_id] = len(groups) - 1
             groups[by_case[case_id]].members.append(k)
             group_of.append(by_case[case_id])
         else:
-            g = group_of[best - e]
+            g = group_of[j - e]
             groups[g].members.append(k)
             group_of.append(g)
     return groups
 
 
-def _similar_pairs(texts: list[str], offset: int, threshold: float) -> dict[int, list]:
-    """For each text at index >= offset: [(index, cosine)] of the other texts at >= threshold."""
+def _best_earlier_match(
+    texts: list[str], times: list[datetime], offset: int, threshold: float, window: timedelta
+) -> np.ndarray:
+    """For each text at index >= offset: the index of its most similar text among the ones before
+    it (every candidate below ``offset`` counts as before) within ``window``, or -1.
+
+    Vectorised per chunk of rows: near-duplicate-heavy batches make the similarity dense.
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
+    total = len(texts)
+    best = np.full(total - offset, -1, dtype=np.int64)
     cleaned = [_clean(t) for t in texts]
+    # In big batches, n-grams found in over a quarter of the texts ("jalan", " di ") carry
+    # almost no weight but make the similarity matrix dense (slow): leave them out.
+    max_df = COMMON_NGRAM_SHARE if total >= COMMON_NGRAM_MIN_TEXTS else 1.0
     try:
         matrix = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32
+            analyzer="char_wb",
+            ngram_range=(3, 5),
+            sublinear_tf=True,
+            dtype=np.float32,
+            max_df=max_df,
         ).fit_transform(cleaned)
     except ValueError:  # no text has a 3-gram (only emoji or empty): nothing is similar
-        return {}
-    out: dict[int, list] = {}
-    total = matrix.shape[0]
+        return best
+    seconds = np.array([t.timestamp() for t in times], dtype=np.float64)
+    limit = window.total_seconds()
+    columns = np.arange(total)
     for start in range(offset, total, CHUNK):
-        block = (matrix[start : start + CHUNK] @ matrix.T).tocoo()
-        keep = block.data >= threshold - 1e-6
-        for row, col, value in zip(block.row[keep], block.col[keep], block.data[keep], strict=True):
-            index = start + int(row)
-            if int(col) != index:
-                out.setdefault(index - offset, []).append((int(col), float(value)))
-    return out
+        stop = min(start + CHUNK, total)
+        sims = (matrix[start:stop] @ matrix[:stop].T).toarray()
+        rows = np.arange(start, stop)[:, None]
+        usable = (
+            (columns[None, :stop] < rows)
+            & (sims >= threshold - 1e-6)
+            & (np.abs(seconds[None, :stop] - seconds[start:stop, None]) <= limit)
+        )
+        sims = np.where(usable, sims, -1.0)
+        choice = sims.argmax(axis=1)
+        found = sims[np.arange(stop - start), choice] >= 0
+        best[start - offset : stop - offset] = np.where(found, choice, -1)
+    return best
 
 
 def auto_forward_allowed(profile: Profile, agency: str | None, confidence: float | None) -> bool:
