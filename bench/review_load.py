@@ -177,6 +177,7 @@ async def log_in(client, i: int, stats: Stats) -> bool:
 
 async def facilitator(i, client, n_users, n_cases, deadline, think, stats, rng) -> None:
     mine = iter(range(i + 1, n_cases + 1, n_users))
+    await asyncio.sleep(rng.uniform(0, 2 * think))  # people do not all click at the same instant
     while time.monotonic() < deadline:
         query = {"page": rng.randint(1, 5)}
         if rng.random() < 0.3:
@@ -300,6 +301,8 @@ def main() -> None:
         checks = verify(url, stats.decided)
 
     every = [x for values in stats.latency.values() for x in values]
+    load = os.getloadavg()[0]
+    print(f"machine: {os.cpu_count()} CPUs, load average (1 min) at the end {load:.1f}")
     login_times = logins.latency.get("login", [])
     print(
         f"logins (before the timed run, scrypt): {len(login_times)}, "
@@ -340,6 +343,8 @@ def main() -> None:
             "errors": errors,
             "recorded_exactly_once": not wrong,
             "p95_target_met": pct(every, 0.95) <= 200,
+            "cpus": os.cpu_count(),
+            "load_avg_1m": load,
         }
     )
 
