@@ -78,10 +78,23 @@ def harvest_source(
     except HarvestError as exc:
         result.error = str(exc)
         log.error("source %s stopped: %s", source.name, exc)
+    except Exception as exc:
+        if _is_store_error(exc):
+            raise  # the store itself is failing: no other source would do better
+        # A response shaped in a way no parser expected: stop this source, keep the others.
+        result.error = f"{source.name}: unexpected {type(exc).__name__}: {exc}"
+        log.exception("source %s stopped on an unexpected error", source.name)
+    if result.error is not None:
         with factory() as session, session.begin():
             record_source_error(session=session, source=source.name, error=result.error)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _is_store_error(exc: BaseException) -> bool:
+    from store.exceptions import UserError
+
+    return isinstance(exc, UserError) or type(exc).__module__.startswith("sqlalchemy")
 
 
 def harvest_all(

@@ -8,6 +8,7 @@ being read (``run.after``), so a crash resumes there; the last page of a run clo
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Iterator
@@ -30,6 +31,8 @@ USAGE_PAUSE_S = 60.0
 FEED_FIELDS = "id,message,created_time,permalink_url,from"
 COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url"
 BATCH = 500
+# Commenters come back again and again: one HMAC per author, not per comment.
+_author_ref = functools.lru_cache(maxsize=65_536)(author_ref)
 
 
 def graph_error(response: HttpResponse) -> dict[str, Any] | None:
@@ -87,7 +90,7 @@ def parse_feed(
             source=source,
             external_id=item["id"],
             url=item.get("permalink_url"),
-            author_ref=author_ref(key, (item.get("from") or {}).get("id")),
+            author_ref=_author_ref(key, (item.get("from") or {}).get("id")),
             text=message,
             created_at=parse_time(item["created_time"]),
             fetched_at=fetched_at,
@@ -125,7 +128,7 @@ def parse_comments(
             source=source,
             external_id=external_id,
             url=item.get("permalink_url"),
-            author_ref=author_ref(key, author),
+            author_ref=_author_ref(key, author),
             text=message,
             created_at=parse_time(item["created_time"]),
             fetched_at=fetched_at,

@@ -79,6 +79,8 @@ def parse_page(
         author = author_node.get_text(" ", strip=True) if author_node is not None else None
         link = node.select_one(selectors.permalink) if selectors.permalink else None
         url = urljoin(page_url, link["href"]) if link is not None and link.get("href") else None
+        if author_node is not None:
+            author_node.decompose()  # the name stays out of the stored raw HTML
         post = build_post(
             source=source,
             external_id=url or derived_id(page_url, author, created.isoformat(), text),

@@ -175,6 +175,8 @@ def test_html_forum_page():
     assert posts[1].text == "Di Oetete juga begitu, truk sampah terakhir datang minggu lalu."
     assert posts[0].created_at == datetime(2026, 11, 27, 11, 5, tzinfo=UTC)
     assert posts[3].text.endswith("harus bayar penuh.")
+    assert posts[0].author_ref == author_ref(KEY, "Oma Ester")
+    assert "Oma Ester" not in posts[0].raw and "Sudah tiga hari" in posts[0].raw
 
 
 def test_html_layout_change_is_loud_and_stores_nothing():

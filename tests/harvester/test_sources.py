@@ -202,6 +202,62 @@ def test_truncated_feed_stops_the_source_and_stores_nothing(session_factory, htt
     assert stored(session_factory) == {}
 
 
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        (lambda f: f.faults.invalid_utf8(10), "malformed"),
+        (lambda f: f.faults.huge_body(1, size=50 * 1024 * 1024), "exceeds"),
+        (lambda f: f.faults.huge_body(1, size=50 * 1024 * 1024, declare=False), "exceeds"),
+        (lambda f: f.faults.redirect_loop(50), "redirects"),
+        (lambda f: f.faults.status_burst(10, status=502), "HTTP 502"),
+    ],
+    ids=["invalid-utf8", "50MB-declared", "50MB-streamed", "redirect-loop", "502-forever"],
+)
+def test_bad_responses_stop_the_source_cleanly(session_factory, http, fault, message):
+    with FakeBlogger(page_size=20) as blog:
+        fault(blog)
+        result = harvest(config(name="blog", type="feed", url=blog.feed_url), session_factory, http)
+    assert message in result.error
+    assert stored(session_factory) == {}
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [
+        lambda f: f.faults.status_burst(2, status=429, retry_after=30),
+        lambda f: f.faults.status_burst(3, status=500),
+        lambda f: f.faults.hang(1, seconds=1.0),
+    ],
+    ids=["429-retry-after", "500-burst", "timeout"],
+)
+def test_transient_faults_are_survived(session_factory, sleeps, fault):
+    with (
+        FakeBlogger(page_size=20) as blog,
+        PoliteSession(min_interval=0, sleep=sleeps, clock=sleeps.clock, read_timeout=0.3) as http,
+    ):
+        fault(blog)
+        result = harvest(config(name="blog", type="feed", url=blog.feed_url), session_factory, http)
+    assert result.ok and result.new == 12
+    assert sleeps
+
+
+def test_an_unexpected_response_shape_stops_only_that_source(session_factory, http, monkeypatch):
+    from harvester.sources import feed
+
+    def broken(*args, **kwargs):
+        raise KeyError("created_time")
+
+    monkeypatch.setattr(feed, "parse_feed", broken)
+    with FakeBlogger() as blog, FakeWordPress() as wp:
+        configs = [
+            config(name="blog", type="feed", url=blog.feed_url),
+            config(name="wp", type="wordpress_comments", base_url=wp.url),
+        ]
+        results = harvest_all(configs, factory=session_factory, http=http, author_key=KEY)
+    assert "unexpected KeyError" in results[0].error
+    assert results[1].ok and results[1].new == 11
+
+
 def test_wordpress_paging_and_new_comments(session_factory, http):
     with FakeWordPress() as wp:
         cfg = config(name="wp", type="wordpress_comments", base_url=wp.url, per_page=4)
