@@ -254,6 +254,21 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
+def server_cpu_s(server: subprocess.Popen) -> float:
+    """CPU seconds used so far by the server process and its workers."""
+    import psutil
+
+    root = psutil.Process(server.pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
 async def run(base, users, seconds, n_cases, think) -> tuple[Stats, Stats, float]:
     """Log everyone in (timed apart), then browse and decide for ``seconds``."""
     import httpx
@@ -292,9 +307,12 @@ def main() -> None:
         port = free_port()
         server = start_server(url, port, home, args.workers)
         try:
+            cpu_before, client_before = server_cpu_s(server), time.process_time()
             logins, stats, elapsed = asyncio.run(
                 run(f"http://127.0.0.1:{port}", args.users, args.seconds, args.cases, args.think)
             )
+            server_cpu = server_cpu_s(server) - cpu_before
+            client_cpu = time.process_time() - client_before
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -321,6 +339,10 @@ def main() -> None:
     print(f"{'all':24} {len(every):7d} {pct(every, 0.5):8.1f} {pct(every, 0.95):8.1f}")
     errors = sum(stats.errors.values()) + sum(logins.errors.values())
     print(f"requests/s {len(every) / elapsed:.1f}; decisions {len(stats.decided)}; errors {errors}")
+    n_logins = len(logins.latency.get("login", [])) + len(logins.latency.get("login page", []))
+    cpu_ms = server_cpu * 1000 / max(1, len(every) + n_logins)
+    print(f"app server CPU: {server_cpu:.1f} s in all, {cpu_ms:.1f} ms per request (incl. logins)")
+    print(f"load generator CPU: {client_cpu:.1f} s")
     for name, n in (stats.errors + logins.errors).items():
         print(f"  error {name}: {n}")
     wrong = {k: v for k, v in checks.items() if k != "reviews" and v}
@@ -343,6 +365,7 @@ def main() -> None:
             "errors": errors,
             "recorded_exactly_once": not wrong,
             "p95_target_met": pct(every, 0.95) <= 200,
+            "server_cpu_ms_per_request": cpu_ms,
             "cpus": os.cpu_count(),
             "load_avg_1m": load,
         }
