@@ -119,6 +119,18 @@ class FakeGraphAPI(FakeServer):
         """What a facebook_page source's ``base_url`` should be."""
         return f"{self.url}/{self.version}"
 
+    def source_entry(self, name: str = "demo-facebook", token_env: str = "ADUAN_FB_TOKEN"):
+        """A ``sources.yaml`` entry that points a facebook_page source at this fake (any token
+        value is accepted, but the variable must be set)."""
+        return {
+            "name": name,
+            "type": "facebook_page",
+            "page_id": self.page["id"],
+            "base_url": self.api_url,
+            "token_env": token_env,
+            "requests_per_second": 0,
+        }
+
     @property
     def item_count(self) -> int:
         return len(self._posts) + sum(len(c) for c in self._stream.values())

@@ -16,7 +16,10 @@ from harvester import cli
 from harvester.exceptions import SourceConfigError
 from harvester.fake_graph import FakeGraphAPI
 from tests.fakes.blogger import FakeBlogger
+from tests.fakes.forum import FakeForum
 from tests.fakes.wordpress import FakeWordPress
+from tests.fakes.x_api import FakeX
+from tests.fakes.youtube import FakeYouTube
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_PAGE = REPO / "profiles" / "kupang" / "demo" / "facebook_page.json"
@@ -42,6 +45,45 @@ def app() -> typer.Typer:
 def fakes():
     with FakeGraphAPI.from_file(DEMO_PAGE) as graph, FakeBlogger() as blog, FakeWordPress() as wp:
         yield graph, blog, wp
+
+
+def test_every_source_type_through_aduan_harvest(app, tmp_path, monkeypatch, session_factory):
+    with (
+        FakeGraphAPI.from_file(DEMO_PAGE) as graph,
+        FakeBlogger() as blog,
+        FakeWordPress() as wp,
+        FakeX() as x,
+        FakeYouTube() as yt,
+        FakeForum() as forum,
+    ):
+        (tmp_path / "sources.yaml").write_text(
+            f"""
+sources:
+  - {{name: fb, type: facebook_page, page_id: "{graph.page["id"]}", base_url: "{graph.api_url}",
+      token_env: CLI_FB_TOKEN, requests_per_second: 0}}
+  - {{name: blog, type: feed, url: "{blog.feed_url}", requests_per_second: 0}}
+  - {{name: wp, type: wordpress_comments, base_url: "{wp.url}", requests_per_second: 0}}
+  - {{name: x, type: x_search, query: kupang, base_url: "{x.url}/2", token_env: CLI_X_TOKEN,
+      requests_per_second: 0}}
+  - {{name: yt, type: youtube_comments, video_ids: [{yt.video}], base_url: "{yt.url}/youtube/v3",
+      token_env: CLI_YT_KEY, requests_per_second: 0}}
+  - name: forum
+    type: html
+    url: "{forum.forum_url}"
+    requests_per_second: 0
+    selectors: {{item: "div.post-list article.comment", text: div.comment-body,
+                 author: span.comment-author, time: time.comment-date,
+                 time_format: "%d/%m/%Y %H:%M", permalink: a.comment-permalink, next: a.next-page}}
+""",
+            encoding="utf-8",
+        )
+        monkeypatch.setenv("ADUAN_PROFILE", str(tmp_path))
+        monkeypatch.setenv("CLI_FB_TOKEN", "t")
+        monkeypatch.setenv("CLI_X_TOKEN", x.token)
+        monkeypatch.setenv("CLI_YT_KEY", yt.key)
+        result = invoke(app, ["harvest", "--profile", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "281 new posts from 6 sources; errors: 0" in result.output  # 233+12+11+8+11+6
 
 
 @pytest.fixture

@@ -70,14 +70,7 @@ def graph():
 
 
 def fb_config(fake, **kw):
-    return config(
-        name="pemkot-fb",
-        type="facebook_page",
-        page_id=fake.page["id"],
-        base_url=fake.api_url,
-        token_env="TEST_FB_TOKEN",
-        **kw,
-    )
+    return config(**{**fake.source_entry("pemkot-fb", token_env="TEST_FB_TOKEN"), **kw})
 
 
 @pytest.fixture(autouse=True)
