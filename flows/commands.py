@@ -147,11 +147,19 @@ def serve(
     status_cron: str | None = typer.Option(None, help="Cron of the status sync (7 * * * *)."),
     retrain_cron: str | None = typer.Option(None, help="Cron of the retraining (0 2 * * 0)."),
     limit: int | None = typer.Option(None, help="At most N flow runs at the same time."),
+    port: int = typer.Option(
+        4200, help="Port of the local Prefect server (UI + API) when PREFECT_API_URL is unset."
+    ),
     profile: Path | None = Profile,
 ) -> None:
-    """Serve all scheduled deployments from this process (a single machine; Ctrl-C stops)."""
+    """Serve all scheduled deployments from this process (a single machine; Ctrl-C stops).
+
+    Without PREFECT_API_URL a private Prefect server is started on 127.0.0.1:PORT (its
+    database under ADUAN_HOME/prefect; Prefect's embedded API has no scheduler) and stopped
+    on exit.
+    """
     from flows.deployments import SCHEDULES
-    from flows.exceptions import BadSchedule, UnknownFlow
+    from flows.exceptions import UnknownFlow
 
     _prepare(profile)
     from store.profile import get_profile
@@ -168,14 +176,33 @@ def serve(
         )
         if value is not None
     }
-    for key, value in crons.items():
-        _check_cron(key, value)
     known = {s.flow for s in SCHEDULES}
     if only and not set(only) <= known:
         raise UnknownFlow(f"--only takes {', '.join(sorted(known))}; got {', '.join(only)}")
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        from flows.local_server import LocalPrefectServer
+
+        # set before prefect is imported, so that every part of it (and each flow run) uses it
+        server = LocalPrefectServer(Path(os.environ["PREFECT_HOME"]), port)
+        os.environ["PREFECT_API_URL"] = server.api_url
+    for key, value in crons.items():
+        _check_cron(key, value)
+    if server is not None:
+        server.start()
+        typer.echo(f"local Prefect server (UI and API): http://127.0.0.1:{port}")
+    try:
+        _serve(tz, crons, only, limit)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _serve(tz: str, crons: dict[str, str], only: list[str] | None, limit: int | None) -> None:
     from prefect import serve as prefect_serve
 
     from flows.deployments import build_deployments
+    from flows.exceptions import BadSchedule
 
     try:
         deployments = build_deployments(tz, crons, only=set(only) if only else None)
@@ -197,13 +224,9 @@ def _check_timezone(tz: str) -> None:
 
 
 def _check_cron(flow_name: str, expression: str) -> None:
-    from prefect.schedules import Cron
+    from prefect._vendor.croniter import croniter  # what Prefect validates schedules with
 
     from flows.exceptions import BadSchedule
 
-    if expression == "":
-        return
-    try:
-        Cron(expression)
-    except ValueError:
-        raise BadSchedule(f"--{flow_name}-cron {expression!r} is not a cron expression") from None
+    if expression and not croniter.is_valid(expression):
+        raise BadSchedule(f"--{flow_name}-cron {expression!r} is not a cron expression")

@@ -2,14 +2,15 @@
 
 FlowError (store.exceptions.UserError)
  ├── UnknownFlow       `aduan run NAME` with a name that is not a flow
- └── BadSchedule       a cron expression or timezone given to `aduan serve` is not valid
+ ├── BadSchedule       a cron expression or timezone given to `aduan serve` is not valid
+ └── ServerDidNotStart the local Prefect server of `aduan serve` did not answer (see its log)
 """
 
 from __future__ import annotations
 
 from store.exceptions import UserError
 
-__all__ = ["BadSchedule", "FlowError", "UnknownFlow"]
+__all__ = ["BadSchedule", "FlowError", "ServerDidNotStart", "UnknownFlow"]
 
 
 class FlowError(UserError):
@@ -22,3 +23,7 @@ class UnknownFlow(FlowError):
 
 class BadSchedule(FlowError):
     """A cron expression or timezone is not valid."""
+
+
+class ServerDidNotStart(FlowError):
+    """The local Prefect server did not answer in time."""
