@@ -19,7 +19,6 @@ import logging
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from _common import REPO, Timer, emit
@@ -108,7 +107,10 @@ def main() -> None:
     with Timer() as training:
         version = train_model(work / "models")
     fake = FakeGraphAPI(synthetic_page(args.posts)).start()
-    profile_dir = write_profile(work / "profile", graph_url=fake.api_url, page_id=fake.page["id"])
+    # The Kupang defaults (auto-forward at 0.95), every agency but two mapped to the simulator.
+    profile_dir = write_profile(
+        work / "profile", graph_url=fake.api_url, page_id=fake.page["id"], auto_forward=0.95
+    )
     os.environ["ADUAN_PROFILE"] = str(profile_dir)
     simulator = start_simulator(load_profile(profile_dir), step_s=3600)
     os.environ["ADUAN_LAPOR_BASE_URL"] = simulator.url
@@ -123,9 +125,8 @@ def main() -> None:
 
         from flows.flows import pipeline_flow
 
-        with Timer() as startup:
-            with get_client(sync_client=True) as client:
-                client.hello()
+        with Timer() as startup, get_client(sync_client=True) as client:
+            client.hello()
         with Timer() as flow:
             state = pipeline_flow(return_state=True)
         assert state.is_completed(), state.message

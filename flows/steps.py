@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 log = logging.getLogger(__name__)
 
 CLASSIFY_BATCH = 500
+FORWARD_CONCURRENCY = 4  # requests in flight to LAPOR!; each outbox claim is exclusive
 
 
 def store_factory() -> sessionmaker[Session]:
@@ -185,9 +186,12 @@ def triage_pending(*, factory: sessionmaker[Session] | None = None) -> dict[str,
 
 # -- LAPOR! --------------------------------------------------------------------------------------
 def forward_due(
-    *, factory: sessionmaker[Session] | None = None, limit: int | None = None
+    *,
+    factory: sessionmaker[Session] | None = None,
+    limit: int | None = None,
+    concurrency: int = FORWARD_CONCURRENCY,
 ) -> dict[str, Any]:
-    """Send the outbox rows that are due to LAPOR! (lapor.outbox.send_due)."""
+    """Send the outbox rows that are due to LAPOR! (lapor.outbox.send_due, a few at a time)."""
     from lapor.client import LaporClient
     from lapor.outbox import send_due
     from store.profile import get_profile
@@ -195,7 +199,11 @@ def forward_due(
 
     client = LaporClient.from_settings(get_settings())
     stats = send_due(
-        factory=factory or store_factory(), client=client, profile=get_profile(), limit=limit
+        factory=factory or store_factory(),
+        client=client,
+        profile=get_profile(),
+        limit=limit,
+        concurrency=concurrency,
     )
     return _counts(stats)
 

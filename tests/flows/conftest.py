@@ -60,13 +60,15 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "registry"
 
 
-def write_profile(folder: Path, *, graph_url: str, page_id: str) -> Path:
+def write_profile(
+    folder: Path, *, graph_url: str, page_id: str, auto_forward: float = AUTO_FORWARD
+) -> Path:
     """The Kupang profile with LAPOR! ids filled (the simulator's ids) except ``UNMAPPED``, a
     lower auto-forward threshold, and one facebook_page source pointing at the fake Graph API."""
     folder.mkdir(parents=True, exist_ok=True)
     taxonomy = yaml.safe_load((REPO / "profiles/kupang/taxonomy.yaml").read_text())
     taxonomy["lapor"].update(channel_id=1, default_location_id=301)
-    taxonomy["triage"]["auto_forward_threshold"] = AUTO_FORWARD
+    taxonomy["triage"]["auto_forward_threshold"] = auto_forward
     for i, agency in enumerate(taxonomy["agencies"]):
         agency["lapor_disposition_id"] = None if agency["key"] in UNMAPPED else 101 + i
     for j, topic in enumerate(taxonomy["topics"]):
