@@ -165,7 +165,7 @@ def retrain_task() -> dict[str, Any]:
 
 @flow(name="retrain")
 def retrain_flow() -> dict[str, Any]:
-    """Train a challenger model; the retraining loop decides whether it becomes champion."""
+    """Train a challenger; it becomes champion only if the profile's promotion rules hold."""
     result = retrain_task()
     get_run_logger().info("retrain: %s", result)
     return result

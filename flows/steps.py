@@ -227,32 +227,9 @@ def _settings() -> Any:
 
 # -- retrain -------------------------------------------------------------------------------------
 def retrain() -> dict[str, Any]:
-    """Train a challenger model (the retraining loop decides on promotion; see flows.retrain)."""
-    try:
-        from flows.retrain import retrain as retrain_loop
-    except ImportError:
-        return _train_challenger_from_seed()
-    return _counts(retrain_loop())
+    """Train a challenger and promote it if the profile's rules hold (flows.retrain.retrain)."""
+    from flows.retrain import retrain as retrain_loop
 
-
-def _train_challenger_from_seed() -> dict[str, Any]:
-    """Until the retraining loop lands: a challenger from the seed corpus, not promoted."""
-    import tempfile
-
-    from classifier.registry import Registry
-    from classifier.train import train_bundle
-
-    settings = _settings()
-    seed = Path(settings.profile) / "seed"
-    negatives = [seed / "non_complaints.csv"] if (seed / "non_complaints.csv").exists() else []
-    with tempfile.TemporaryDirectory() as tmp:
-        out = train_bundle(
-            data_files=[seed / "complaints.csv"],
-            targets=["agency", "topic"],
-            negatives=negatives,
-            out_dir=Path(tmp) / "bundle",
-            min_class_size=5,
-        )
-        version = Registry(Path(settings.models_dir)).add(out)
-    log.info("trained challenger %s (not promoted)", version)
-    return {"challenger": version, "promoted": False}
+    result = retrain_loop(factory=store_factory()).as_dict()
+    log.info("retrain: challenger %s, promoted: %s", result["version"], result["promoted"])
+    return {key: result.get(key) for key in ("version", "promoted", "reasons", "champion_version")}
