@@ -251,6 +251,9 @@ def run_simulator(
     profile: Profile | None = None,
     api_key: str = "simulator-key",
     token: str = "simulator-token",
+    seed: int | None = None,
+    retry_after_s: float = 1.0,
+    log_level: str = "warning",
 ) -> None:
     """Serve the simulator in the foreground until interrupted (``aduan lapor simulator``)."""
     import uvicorn
@@ -264,9 +267,11 @@ def run_simulator(
         latency_ms=latency_ms,
         drop_after_commit=drop_after_commit,
         step_s=step_s,
+        seed=seed,
+        retry_after_s=retry_after_s,
     )
     app, _ = create_app(config, profile or get_profile())
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off", http="h11")
+    uvicorn.run(app, host=host, port=port, log_level=log_level, lifespan="off", http="h11")
 
 
 async def pause(config: SimulatorConfig) -> None:

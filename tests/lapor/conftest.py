@@ -3,10 +3,16 @@ approved cases in the outbox."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from lapor.client import LaporClient
@@ -15,7 +21,7 @@ from lapor.simulator import RunningSimulator, SimulatorConfig, reference_lists
 from store.cases import approve_case, create_case
 from store.profile import Profile, load_profile
 from store.repository import upsert_posts
-from store.tables import PostRow
+from store.tables import Case, Forward, PostRow
 from tests.factories import make_post
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,6 +78,52 @@ def sim(simulator) -> Iterator[RunningSimulator]:
     return simulator()
 
 
+class SimulatorProcess:
+    """The simulator in a process of its own (the big tests: no GIL shared with the sender)."""
+
+    def __init__(self, **config) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        args = ", ".join(f"{k}={v!r}" for k, v in config.items())
+        code = (
+            "from lapor.simulator import run_simulator; "
+            f"run_simulator(port={self.port}, log_level='critical', {args})"
+        )
+        self.proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ})
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{self.url}/_simulator/complaints", timeout=2)
+                return
+            except requests.ConnectionError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the simulator process did not start") from None
+                time.sleep(0.1)
+
+    def complaints(self) -> tuple[dict[int, dict], dict[str, int]]:
+        body = requests.get(f"{self.url}/_simulator/complaints", timeout=30).json()
+        return {c["id"]: c for c in body["complaints"]}, body["counters"]
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def simulator_process():
+    running: list[SimulatorProcess] = []
+
+    def start(**config) -> SimulatorProcess:
+        running.append(SimulatorProcess(**config))
+        return running[-1]
+
+    yield start
+    for proc in running:
+        proc.stop()
+
+
 def client_for(sim: RunningSimulator, **kw) -> LaporClient:
     values = {"api_key": "simulator-key", "token": "simulator-token", "timeout": 5.0, **kw}
     return LaporClient(sim.url, **values)
@@ -100,3 +152,28 @@ def approved_cases(
             approve_case(session=session, case_id=case.id, actor="tester", **kw)
             ids.append(case.id)
     return ids
+
+
+def outbox_rows(factory, n: int, *, agency: str = "pupr", topic: str = "jalan_rusak") -> None:
+    """``n`` approved one-post cases with pending outbox rows, inserted in bulk (what
+    ``approve_case`` leaves behind, minus reviews and audit entries) for the large tests."""
+    posts = [make_post(i) for i in range(n)]
+    with factory.begin() as session:
+        upsert_posts(session=session, posts=posts)
+        rows = session.scalars(select(PostRow).order_by(PostRow.id)).all()
+        cases = [
+            Case(
+                state="approved",
+                agency=agency,
+                topic=topic,
+                representative_post_id=row.id,
+                first_post_at=row.created_at,
+                decided_by="tester",
+            )
+            for row in rows
+        ]
+        session.add_all(cases)
+        session.flush()
+        for row, case in zip(rows, cases, strict=True):
+            row.case_id, row.state = case.id, "in_case"
+        session.add_all(Forward(case_id=case.id, target="lapor", state="pending") for case in cases)
