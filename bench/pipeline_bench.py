@@ -109,7 +109,11 @@ def main() -> None:
     fake = FakeGraphAPI(synthetic_page(args.posts)).start()
     # The Kupang defaults (auto-forward at 0.95), every agency but two mapped to the simulator.
     profile_dir = write_profile(
-        work / "profile", graph_url=fake.api_url, page_id=fake.page["id"], auto_forward=0.95
+        work / "profile",
+        graph_url=fake.api_url,
+        page_id=fake.page["id"],
+        auto_forward=0.95,
+        broken_source=False,
     )
     os.environ["ADUAN_PROFILE"] = str(profile_dir)
     simulator = start_simulator(load_profile(profile_dir), step_s=3600)

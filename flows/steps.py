@@ -60,6 +60,7 @@ def harvest_one(
 ) -> dict[str, Any]:
     """Harvest one source by name from its stored cursor; a source error comes back in ``error``."""
     from harvester.config import load_sources
+    from harvester.exceptions import SourceConfigError
     from harvester.http import PoliteSession, user_agent
     from harvester.run import harvest_source
     from harvester.sources import build_source
@@ -74,7 +75,18 @@ def harvest_one(
         raise LookupError(f"no valid source named {name!r} in {folder}/sources.yaml")
     factory = factory or store_factory()
     with PoliteSession(user_agent=user_agent(get_profile(folder).contact)) as http:
-        source = build_source(config, http=http, author_key=settings.author_key())
+        try:
+            source = build_source(config, http=http, author_key=settings.author_key())
+        except SourceConfigError as exc:  # e.g. its token is not set: retrying will not help
+            log.error("source %s not harvested: %s", name, exc)
+            return {
+                "source": name,
+                "pages": 0,
+                "seen": 0,
+                "new": 0,
+                "duplicates": 0,
+                "error": str(exc),
+            }
         result = harvest_source(source, factory=factory, max_pages=max_pages)
     counts = {
         "source": result.source,

@@ -61,10 +61,16 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def write_profile(
-    folder: Path, *, graph_url: str, page_id: str, auto_forward: float = AUTO_FORWARD
+    folder: Path,
+    *,
+    graph_url: str,
+    page_id: str,
+    auto_forward: float = AUTO_FORWARD,
+    broken_source: bool = True,
 ) -> Path:
     """The Kupang profile with LAPOR! ids filled (the simulator's ids) except ``UNMAPPED``, a
-    lower auto-forward threshold, and one facebook_page source pointing at the fake Graph API."""
+    lower auto-forward threshold, one facebook_page source pointing at the fake Graph API and
+    (``broken_source``) one enabled source whose token is missing."""
     folder.mkdir(parents=True, exist_ok=True)
     taxonomy = yaml.safe_load((REPO / "profiles/kupang/taxonomy.yaml").read_text())
     taxonomy["lapor"].update(channel_id=1, default_location_id=301)
@@ -94,6 +100,17 @@ def write_profile(
             },
         ]
     }
+    if broken_source:  # enabled, but its secret is not set: it fails alone, the others go on
+        sources["sources"].append(
+            {
+                "name": "page-without-token",
+                "type": "facebook_page",
+                "enabled": True,
+                "page_id": "1",
+                "token_env": "ADUAN_UNSET_TOKEN",
+                "base_url": graph_url,
+            }
+        )
     (folder / "sources.yaml").write_text(yaml.safe_dump(sources))
     return folder
 
