@@ -1,0 +1,80 @@
+"""``aduan lapor ...`` and ``aduan forward`` end to end against the simulator."""
+
+import pytest
+import typer
+import yaml
+from typer.testing import CliRunner
+
+from lapor.cli import register
+from lapor.exceptions import AuthRejected, ReconcileError
+from store.settings import reset_settings
+from tests.lapor.conftest import KUPANG, approved_cases
+
+app = typer.Typer()
+register(app)
+
+
+@pytest.fixture
+def run(monkeypatch, sim, engine):
+    monkeypatch.setenv("ADUAN_LAPOR_BASE_URL", sim.url)
+    monkeypatch.setenv("ADUAN_LAPOR_API_KEY", "simulator-key")
+    monkeypatch.setenv("ADUAN_LAPOR_TOKEN", "simulator-token")
+    monkeypatch.setenv("ADUAN_PROFILE", str(KUPANG))
+    reset_settings()
+
+    def invoke(*args, **env):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        reset_settings()
+        return CliRunner().invoke(app, list(args))
+
+    return invoke
+
+
+def test_reference_check_map_forward_status_reconcile(run, session_factory, tmp_path):
+    result = run("lapor", "sync-reference")
+    assert result.exit_code == 0, result.output
+    assert "institution: 16" in result.output and "category: 17" in result.output
+
+    result = run("lapor", "check")
+    assert result.exit_code == 1
+    assert "agency dlhk (Dinas Lingkungan Hidup dan Kebersihan Kota Kupang)" in result.output
+    assert "lapor.channel_id: not set" in result.output
+
+    result = run("lapor", "map", "--auto", "--channel-id", "1")
+    mapping = yaml.safe_load(result.output)
+    assert mapping["agencies"]["dlhk"] == "101" and mapping["lapor"]["default_location_id"] == "301"
+
+    out = tmp_path / "mapped"
+    result = run("lapor", "map", "--auto", "--channel-id", "1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "# LAPOR! channel id" in (out / "taxonomy.yaml").read_text()
+    result = run("lapor", "check", ADUAN_PROFILE=str(out))
+    assert result.exit_code == 0, result.output
+
+    approved_cases(session_factory, 2)
+    result = run("forward", "--limit", "5")
+    assert result.exit_code == 0, result.output
+    assert "sent 2, retry later 0, failed 0, unknown 0, blocked 0" in result.output
+
+    result = run("lapor", "sync-status")
+    assert "polled 2, new status changes 2" in result.output
+    result = run("lapor", "outbox", "--state", "sent")
+    assert "sent: 2" in result.output and "status Belum Terverifikasi" in result.output
+
+    result = run("lapor", "reconcile", "1", "--actor", "nona", "--resend")
+    assert isinstance(result.exception, ReconcileError)
+
+
+def test_forward_with_an_unmapped_profile_reports_blocked_rows(run, session_factory):
+    approved_cases(session_factory, 1)
+    result = run("forward")
+    assert result.exit_code == 0, result.output
+    assert "blocked 1" in result.output and "missing mapping" in result.output
+
+
+def test_forward_with_a_wrong_key_is_one_auth_error(run, session_factory, mapped_folder):
+    approved_cases(session_factory, 3)
+    result = run("forward", ADUAN_LAPOR_API_KEY="wrong", ADUAN_PROFILE=str(mapped_folder))
+    assert isinstance(result.exception, AuthRejected)
+    assert "sent 0" in result.output
