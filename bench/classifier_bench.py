@@ -267,7 +267,7 @@ CHOSEN_TOPIC = {"calibration": "isotonic"}
 IDEAS = {
     "words only (1-2), sigmoid": {"char_ngrams": None, "clean_labels": False},
     "+ char n-grams 2-4": {"clean_labels": False},
-    "+ label cleaning (default)": {},
+    "+ label cleaning": {},
     "isotonic calibration": {"calibration": "isotonic"},
     "class_weight balanced": {"class_weight": "balanced"},
     "C=0.25": {"C": 0.25},
@@ -279,7 +279,7 @@ IDEAS = {
     "one SVC per head (ensemble=False)": {"ensemble": False},
     "topic: isotonic": {"head_params": {"topic": {"calibration": "isotonic"}}},
     "topic: isotonic, C=1": {"head_params": {"topic": {"calibration": "isotonic", "C": 1.0}}},
-    "agency balanced; topic isotonic": {
+    "agency balanced; topic isotonic (= chosen defaults)": {
         "head_params": {"agency": {"class_weight": "balanced"}, "topic": CHOSEN_TOPIC},
     },
     "chars 2-5; agency balanced; topic isotonic": {
@@ -306,7 +306,8 @@ def tune(names: list[str] | None) -> dict:
         if names and name not in names:
             continue
         start = time.perf_counter()
-        model = fit_ours(train, negs, params)
+        # ideas are changes to the defaults WITHOUT the per-head overrides (the last idea)
+        model = fit_ours(train, negs, {"head_params": None, **params})
         seconds = time.perf_counter() - start
         res, _ = score_ours(model, valid)
         out[name] = {"train_s": round(seconds, 1)}

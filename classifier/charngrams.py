@@ -20,6 +20,8 @@ from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["WordCharNgrams", "WordNgramTfidf"]
 
+_UNSEEN_LIMIT = 200_000
+
 
 def _doc_word_counts(
     docs: list[str], index: dict[str, int], unseen: dict[str, int]
@@ -100,12 +102,21 @@ class WordCharNgrams(TransformerMixin, BaseEstimator):
 
     def transform(self, X: Iterable[str]) -> sp.csr_matrix:
         check_is_fitted(self, "tfidf_")
+        # Words unseen in training get their n-gram rows computed once per process and kept
+        # (bounded) in a cache that is not pickled; the snapshot keeps concurrent calls safe.
+        index, table = self.__dict__.get("_cache") or (self.word_index_, self.word_ngrams_)
         unseen: dict[str, int] = {}
-        counts = _doc_word_counts([str(x) for x in X], self.word_index_, unseen)
-        table = self.word_ngrams_
+        counts = _doc_word_counts([str(x) for x in X], index, unseen)
         if unseen:
             table = sp.vstack([table, self._ngrams_of(list(unseen))], format="csr")
+            if len(index) + len(unseen) <= len(self.word_index_) + _UNSEEN_LIMIT:
+                self._cache = ({**index, **unseen}, table)
         return self.tfidf_.transform(counts @ table)
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("_cache", None)
+        return state
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         check_is_fitted(self, "vocabulary_")

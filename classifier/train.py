@@ -27,6 +27,8 @@ DEFAULT_PARAMS: dict = {
     "relevance_C": 0.5,
     "calibration": "sigmoid",
     "hierarchy_weight": 0.0,
+    # per-head overrides for the usual Aduan targets; other label columns use the values above
+    "head_params": {"agency": {"class_weight": "balanced"}, "topic": {"calibration": "isotonic"}},
 }
 NEGATIVE_SUFFIXES = (".csv", ".tsv", ".jsonl")
 

@@ -98,3 +98,13 @@ def test_word_ngram_fast_transform_equals_sklearn(corpus_rows) -> None:
     slow = WordNgramTfidf(lowercase=True).fit(train)
     assert not slow._fast_path()
     assert slow.transform(test).shape[0] == len(test)
+
+
+def test_char_ngrams_unseen_word_cache_gives_same_output(corpus_rows) -> None:
+    texts = TextNormalizer().fit([]).transform([r["text"] for r in corpus_rows])
+    model = WordCharNgrams().fit(texts[:200])
+    first = model.transform(texts[200:])
+    assert "_cache" in vars(model)
+    again = model.transform(texts[200:] + ["lagi kata qwertyuiop"])[: len(texts) - 200]
+    assert (first != again).nnz == 0
+    assert "_cache" not in pickle.loads(pickle.dumps(model)).__dict__
