@@ -64,6 +64,16 @@ def counts(url: str) -> dict:
         return pipeline_counts(session=session)
 
 
+def reset_caches(memo_after_training: dict) -> None:
+    """Same start for both runs: the model not loaded yet, the stemming memo as after training."""
+    from classifier import stemming
+    from flows import steps
+
+    steps.load_model.cache_clear()
+    stemming._MEMO.clear()
+    stemming._MEMO.update(memo_after_training)
+
+
 def run_direct() -> dict:
     from flows import steps
 
@@ -99,6 +109,7 @@ def main() -> None:
     configure_prefect(home)  # before prefect is imported: telemetry off, PREFECT_HOME in home
 
     sys.path.insert(0, str(REPO))
+    from classifier import stemming
     from harvester.fake_graph import FakeGraphAPI, synthetic_page
     from lapor.simulator import start_simulator
     from store.profile import load_profile
@@ -106,6 +117,7 @@ def main() -> None:
 
     with Timer() as training:
         version = train_model(work / "models")
+    memo = dict(stemming._MEMO)
     fake = FakeGraphAPI(synthetic_page(args.posts)).start()
     # The Kupang defaults (auto-forward at 0.95), every agency but two mapped to the simulator.
     profile_dir = write_profile(
@@ -120,6 +132,7 @@ def main() -> None:
     os.environ["ADUAN_LAPOR_BASE_URL"] = simulator.url
     try:
         direct_url = use_store(home, "direct")
+        reset_caches(memo)
         with Timer() as direct:
             direct_result = run_direct()
         direct_sent = len(simulator.state.complaints)
@@ -131,6 +144,7 @@ def main() -> None:
 
         with Timer() as startup, get_client(sync_client=True) as client:
             client.hello()
+        reset_caches(memo)
         with Timer() as flow:
             state = pipeline_flow(return_state=True)
         assert state.is_completed(), state.message

@@ -94,7 +94,7 @@ def run_harvest(
 
 @run_app.command("classify")
 def run_classify(
-    batch_size: int = typer.Option(500, help="Posts per batch (one task each)."),
+    batch_size: int = typer.Option(2000, help="Posts per batch (one task each)."),
     limit: int | None = typer.Option(None, help="Classify at most N posts."),
     profile: Path | None = Profile,
     as_json: bool = AsJson,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
-CLASSIFY_BATCH = 500
+CLASSIFY_BATCH = 2000  # posts per classification task (and transaction)
 FORWARD_CONCURRENCY = 4  # requests in flight to LAPOR!; each outbox claim is exclusive
 
 
