@@ -21,12 +21,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.audit import record_audit
 from store.exceptions import StaleAction, StoreError
-from store.tables import Case, Forward, PostRow
+from store.tables import AuditEntry, Case, Forward, PostRow
+
+# The sender's hot path uses Core statements on the tables (no ORM unit of work): it runs once
+# per forward, thousands of times per run.
+F, C, P, A = Forward.__table__, Case.__table__, PostRow.__table__, AuditEntry.__table__
 
 SYSTEM = "system"
 _NO_SYNC = {"synchronize_session": False}
@@ -34,13 +38,15 @@ _NO_SYNC = {"synchronize_session": False}
 
 @dataclass(frozen=True)
 class ForwardContext:
-    """What a sender needs to compose one forward: the row's ids, its case and the case's posts."""
+    """What a sender needs to compose one forward: the row's ids, its case and the case's posts
+    (rows with the columns of ``cases`` and id/text/url/created_at/source/external_id of ``posts``,
+    the representative post first)."""
 
     forward_id: int
     target: str
     attempt: int
-    case: Case
-    posts: list[PostRow]
+    case: Any
+    posts: Sequence[Any]
 
 
 @dataclass(frozen=True)
@@ -103,58 +109,52 @@ def claim_next(
     If ``prepare`` raises, the row stays ``pending`` with ``last_error = "blocked: ..."`` and is not
     due again before ``blocked_until`` (no attempt is counted). None when nothing is due.
     """
-    due = (
-        (Forward.state == "pending")
-        & (Forward.next_attempt_at <= now)
-        & Forward.target.in_(list(targets))
-    )
-    claim = {"state": "sending", "attempts": Forward.attempts + 1, "next_attempt_at": lease_until}
+    due = (F.c.state == "pending") & (F.c.next_attempt_at <= now) & F.c.target.in_(list(targets))
+    claim = {"state": "sending", "attempts": F.c.attempts + 1, "next_attempt_at": lease_until}
     with factory.begin() as session:
-        first = select(Forward.id).where(due).order_by(Forward.next_attempt_at, Forward.id).limit(1)
-        if session.get_bind().dialect.name == "postgresql":
-            forward_id = session.scalar(first.with_for_update(skip_locked=True))
+        conn = session.connection()
+        first = select(F.c.id).where(due).order_by(F.c.next_attempt_at, F.c.id).limit(1)
+        if conn.dialect.name == "postgresql":
+            forward_id = conn.execute(first.with_for_update(skip_locked=True)).scalar()
             if forward_id is None:
                 return None
-            guard = Forward.id == forward_id
+            guard = F.c.id == forward_id
         else:
-            guard = Forward.id == first.scalar_subquery()
-        row = session.execute(
-            update(Forward)
-            .where(guard, Forward.state == "pending")
+            guard = F.c.id == first.scalar_subquery()
+        row = conn.execute(
+            update(F)
+            .where(guard, F.c.state == "pending")
             .values(**claim)
-            .returning(Forward.id, Forward.case_id, Forward.target, Forward.attempts),
-            execution_options=_NO_SYNC,
+            .returning(F.c.id, F.c.case_id, F.c.target, F.c.attempts)
         ).first()
         if row is None:
             return None
-        case_row = session.get(Case, row.case_id)
+        case_row = conn.execute(select(C).where(C.c.id == row.case_id)).one()
+        first_post = case_row.representative_post_id or -1
+        posts = conn.execute(
+            select(P.c.id, P.c.text, P.c.url, P.c.created_at, P.c.source, P.c.external_id)
+            .where(P.c.case_id == row.case_id)
+            .order_by(case_(P.c.id == first_post), P.c.created_at, P.c.id)
+        ).all()
         context = ForwardContext(
-            forward_id=row.id,
-            target=row.target,
-            attempt=row.attempts,
-            case=case_row,
-            posts=case_posts(session=session, case=case_row),
+            forward_id=row.id, target=row.target, attempt=row.attempts, case=case_row, posts=posts
         )
         try:
             payload = prepare(context)
         except Exception as exc:  # anything that stops composing blocks the row visibly
             reason = f"blocked: {exc}"
-            session.execute(
-                update(Forward)
-                .where(Forward.id == row.id)
+            conn.execute(
+                update(F)
+                .where(F.c.id == row.id)
                 .values(
                     state="pending",
-                    attempts=Forward.attempts - 1,
+                    attempts=F.c.attempts - 1,
                     next_attempt_at=blocked_until,
                     last_error=reason,
-                ),
-                execution_options=_NO_SYNC,
+                )
             )
             return Blocked(forward_id=row.id, case_id=row.case_id, reason=reason)
-        session.execute(
-            update(Forward).where(Forward.id == row.id).values(payload=payload),
-            execution_options=_NO_SYNC,
-        )
+        conn.execute(update(F).where(F.c.id == row.id).values(payload=payload))
         return Claimed(
             forward_id=row.id,
             case_id=row.case_id,
@@ -172,27 +172,24 @@ def _finish(
     values: dict[str, Any],
     from_states: tuple[str, ...] = ("sending", "unknown"),
 ) -> bool:
-    result = session.execute(
-        update(Forward)
-        .where(
-            Forward.id == forward_id,
-            Forward.attempts == attempt,
-            Forward.state.in_(from_states),
-        )
-        .values(**values),
-        execution_options=_NO_SYNC,
+    result = session.connection().execute(
+        update(F)
+        .where(F.c.id == forward_id, F.c.attempts == attempt, F.c.state.in_(from_states))
+        .values(**values)
     )
     return result.rowcount == 1
 
 
 def _audit(session: Session, forward_id: int, action: str, after: dict[str, Any]) -> None:
-    record_audit(
-        session=session,
-        actor=SYSTEM,
-        action=action,
-        object_type="forward",
-        object_id=forward_id,
-        after=after,
+    """An audit entry of the sender (Core insert: same row as ``record_audit`` writes)."""
+    session.connection().execute(
+        insert(A).values(
+            actor=SYSTEM,
+            action=action,
+            object_type="forward",
+            object_id=str(forward_id),
+            after=after,
+        )
     )
 
 
@@ -275,7 +272,7 @@ def release(
     with factory.begin() as session:
         values = {
             "state": "pending",
-            "attempts": Forward.attempts - 1,
+            "attempts": F.c.attempts - 1,
             "last_error": error,
             "next_attempt_at": next_attempt_at,
         }
