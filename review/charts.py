@@ -37,7 +37,7 @@ def line_chart(
         parts.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
         )
-        parts.append(_text(left - 4, y + 4, round(peak * step), anchor="end", size=10))
+        parts.append(_text(left - 4, y + 4, f"{peak * step:g}", anchor="end", size=10))
     for i, label in enumerate(labels):
         parts.append(_text(xy(i, 0)[0], height - 8, label, anchor="middle", size=10))
     for k, (name, values) in enumerate(series.items()):

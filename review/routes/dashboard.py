@@ -14,6 +14,13 @@ from store.dashboard import build_dashboard
 router = APIRouter()
 RED_ZONE_BACKLOG = 25  # open cases
 RED_ZONE_HOURS = 72.0  # age of the oldest open case
+FUNNEL_LABELS = {
+    "harvested posts": "posting terkumpul",
+    "complaint cases": "kasus aduan",
+    "reviewed": "ditinjau",
+    "forwarded": "terkirim ke LAPOR!",
+    "LAPOR! finished": "selesai di LAPOR!",
+}
 
 
 def _weeks(request: Request) -> int:
@@ -46,7 +53,7 @@ def dashboard(request: Request, user: CurrentUser, session: SessionDep) -> Respo
         "topic_chart": line_chart(
             {topics.get(k, k): v for k, v in top_topics.items()}, labels, "Aduan per topik"
         ),
-        "funnel_chart": funnel_chart(board.funnel),
+        "funnel_chart": funnel_chart([(FUNNEL_LABELS.get(k, k), n) for k, n in board.funnel]),
         "backlog_chart": bar_chart(
             [(names.get(a, a), c, a in {r[0] for r in red}) for a, c, _ in board.backlog],
             "Antrean terbuka per instansi",

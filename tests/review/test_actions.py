@@ -194,7 +194,7 @@ def test_dashboard_renders_svg_charts_and_csv(session_factory, client):
     assert "belum ada data" in client.get("/dashboard?weeks=4").text  # seeded 2026-10-01
     html = client.get("/dashboard?weeks=52").text
     assert html.count("<svg") == 4 and "belum ada data" not in html
-    assert "harvested posts: 5" in html and "reviewed: 1" in html
+    assert "posting terkumpul: 5" in html and "ditinjau: 1" in html
     assert "zona merah" in html  # the seeded cases are weeks old: past the red-zone age
     rows = client.get("/dashboard.csv?weeks=52").text.splitlines()
     assert rows[0] == "agency,week,complaints" and "dlhk,2026-09-28,3" in rows
