@@ -126,7 +126,9 @@ def approve_case(
             topic_after=new_topic,
         )
     )
-    if changed and actor != SYSTEM:
+    # A correction teaches the model; so does an accept that overrides an earlier (reopened)
+    # review label of these posts, since the latest review label wins when training.
+    if actor != SYSTEM and (changed or _has_review_labels(session, case)):
         add_training_labels(
             session=session,
             case=case,
@@ -233,6 +235,16 @@ def add_training_labels(
             )
         )
     return len(seen)
+
+
+def _has_review_labels(session: Session, case: Case) -> bool:
+    query = (
+        select(TrainingLabel.id)
+        .join(PostRow, PostRow.id == TrainingLabel.post_id)
+        .where(PostRow.case_id == case.id, TrainingLabel.origin == "review")
+        .limit(1)
+    )
+    return session.scalar(query) is not None
 
 
 def _require_open(case: Case) -> None:

@@ -244,3 +244,21 @@ def test_cli_users_add_reads_the_password_from_stdin(engine):
         app, ["users", "add", "eko", "--role", "viewer", "--password-stdin"], input="short\n"
     )
     assert result.exit_code != 0
+
+
+def test_accept_after_a_reopened_rejection_relabels_the_text(session_factory):
+    from store.cases import reject_case
+
+    case_id = seed_case(session_factory, 1)
+    with session_factory.begin() as session:
+        reject_case(session=session, case_id=case_id, actor="ana")
+    with session_factory.begin() as session:
+        reopen_case(session=session, case_id=case_id, actor="budi")
+        approve_case(session=session, case_id=case_id, actor="budi")
+    with session_factory() as session:
+        labels = session.scalars(select(TrainingLabel).order_by(TrainingLabel.id)).all()
+        assert [(lb.reviewer, lb.is_complaint, lb.agency) for lb in labels] == [
+            ("ana", False, None),
+            ("budi", True, "pupr"),
+        ]
+        assert session.scalars(select(PostRow.state)).all() == ["in_case"]
