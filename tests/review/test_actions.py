@@ -262,3 +262,33 @@ def test_accept_after_a_reopened_rejection_relabels_the_text(session_factory):
             ("budi", True, "pupr"),
         ]
         assert session.scalars(select(PostRow.state)).all() == ["in_case"]
+
+
+def test_simultaneous_decisions_forward_once(session_factory):
+    import threading
+
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    case_id = seed_case(session_factory, 1)
+    start = threading.Barrier(6)
+    outcomes: list[str] = []
+
+    def decide(n: int) -> None:
+        start.wait()
+        try:
+            with session_factory.begin() as session:
+                approve_case(session=session, case_id=case_id, actor=f"u{n}", expected_version=1)
+            outcomes.append("ok")
+        except (StaleAction, StaleDataError, OperationalError):
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=decide, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["ok"] + ["refused"] * 5
+    with session_factory() as session:
+        assert count(session, Forward) == 1 and count(session, Review) == 1
+        assert count(session, AuditEntry) == 1
