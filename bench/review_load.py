@@ -11,7 +11,12 @@ Afterwards the database is checked: every decision the clients saw succeed is re
 once (one review, one audit entry, one outbox row per accepted/corrected case, none for rejected).
 The static stylesheet is fetched now and then as the floor (the server's cost without the app).
 
-    .venv/bin/python bench/review_load.py [--users 50] [--seconds 60] [--cases 20000] [--think 0.5]
+    .venv/bin/python bench/review_load.py [--users 50] [--seconds 60] [--cases 20000] [--think 2]
+                                          [--workers 2]
+
+``--think`` is the pause before each step (open the queue, open a case, decide): 2 s is a brisk
+facilitator (reading a complaint takes longer); 0.5 s is a stress test. The app server's CPU per
+request is printed too: unlike latency it does not depend on what else the machine is running.
 """
 
 from __future__ import annotations
@@ -295,8 +300,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--cases", type=int, default=20_000)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    parser.add_argument("--think", type=float, default=0.5, help="pause between requests (s)")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    parser.add_argument("--think", type=float, default=2.0, help="pause between requests (s)")
     args = parser.parse_args()
     with scratch_postgres() as url, tempfile.TemporaryDirectory() as home:
         if url is None:
