@@ -7,9 +7,11 @@ flows/steps.py; "prefect" runs ``pipeline_flow`` on Prefect's embedded API (the 
 this process starts, as ``aduan run pipeline`` does). The Prefect figures are given with and
 without the embedded API's start-up, which happens once per process.
 
-    python bench/pipeline_bench.py [--posts 10000]
+    python bench/pipeline_bench.py [--posts 10000] [--repeat 2] [--auto-forward 0.87]
 
-Targets (issue 6): overhead <= 1.2x the direct time, total <= 60 s. Ends with one JSON line.
+Each kind runs --repeat times (alternating order, fresh stores, same caches); the best time of
+each is compared. Targets (issue 6): overhead <= 1.2x the direct time, total <= 60 s.
+Ends with one JSON line.
 """
 
 from __future__ import annotations
@@ -89,6 +91,8 @@ def run_direct() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=2, help="Alternating runs of each kind.")
+    parser.add_argument("--auto-forward", type=float, default=0.87)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -119,71 +123,81 @@ def main() -> None:
         version = train_model(work / "models")
     memo = dict(stemming._MEMO)
     fake = FakeGraphAPI(synthetic_page(args.posts)).start()
-    # The Kupang defaults (auto-forward at 0.95), every agency but two mapped to the simulator.
+    # Every agency but two mapped to the simulator; the auto-forward threshold is set so that a
+    # share of the cases is forwarded (this seed model's confidences on the synthetic comments
+    # are 0.84-0.88, below the Kupang default of 0.95).
     profile_dir = write_profile(
         work / "profile",
         graph_url=fake.api_url,
         page_id=fake.page["id"],
-        auto_forward=0.95,
+        auto_forward=args.auto_forward,
         broken_source=False,
     )
     os.environ["ADUAN_PROFILE"] = str(profile_dir)
     simulator = start_simulator(load_profile(profile_dir), step_s=3600)
     os.environ["ADUAN_LAPOR_BASE_URL"] = simulator.url
+    times: dict[str, list[float]] = {"direct": [], "prefect": []}
+    sent: dict[str, list[int]] = {"direct": [], "prefect": []}
+    stores: dict[str, list[dict]] = {"direct": [], "prefect": []}
     try:
-        direct_url = use_store(home, "direct")
-        reset_caches(memo)
-        with Timer() as direct:
-            direct_result = run_direct()
-        direct_sent = len(simulator.state.complaints)
-
-        prefect_url = use_store(home, "prefect")
         from prefect.client.orchestration import get_client
 
         from flows.flows import pipeline_flow
 
         with Timer() as startup, get_client(sync_client=True) as client:
-            client.hello()
-        reset_caches(memo)
-        with Timer() as flow:
-            state = pipeline_flow(return_state=True)
-        assert state.is_completed(), state.message
-        prefect_sent = len(simulator.state.complaints) - direct_sent
+            client.hello()  # the embedded API starts once per process
+        for rep in range(args.repeat):
+            order = ("direct", "prefect") if rep % 2 == 0 else ("prefect", "direct")
+            for kind in order:
+                url = use_store(home, f"{kind}{rep}")
+                reset_caches(memo)
+                before = len(simulator.state.complaints)
+                with Timer() as timer:
+                    if kind == "direct":
+                        run_direct()
+                    else:
+                        state = pipeline_flow(return_state=True)
+                        assert state.is_completed(), state.message
+                times[kind].append(timer.seconds)
+                sent[kind].append(len(simulator.state.complaints) - before)
+                stores[kind].append(counts(url))
     finally:
         simulator.stop()
         fake.stop()
 
-    direct_counts, prefect_counts = counts(direct_url), counts(prefect_url)
-    if direct_counts != prefect_counts:
-        print(f"WARNING: the runs differ: {direct_counts} vs {prefect_counts}", file=sys.stderr)
-    total = startup.seconds + flow.seconds
+    identical = all(c == stores["direct"][0] for c in stores["direct"] + stores["prefect"])
+    if not identical:
+        print(f"WARNING: the runs differ: {stores}", file=sys.stderr)
+    direct, flow = min(times["direct"]), min(times["prefect"])
+    total = startup.seconds + flow
     rows = [
-        ("direct calls (flows/steps.py)", direct.seconds, 1.0),
-        ("prefect pipeline_flow, embedded API warm", flow.seconds, flow.seconds / direct.seconds),
-        ("prefect incl. embedded API start-up", total, total / direct.seconds),
-        ("  embedded API start-up alone", startup.seconds, None),
+        ("direct calls (flows/steps.py)", direct, 1.0),
+        ("prefect pipeline_flow, embedded API warm", flow, flow / direct),
+        ("prefect incl. embedded API start-up", total, total / direct),
+        ("  embedded API start-up alone (once/process)", startup.seconds, None),
     ]
     print(f"\n{args.posts} posts+comments (fake Graph API), model {version}")
     print(f"model training (not timed in the runs): {training.seconds:.1f} s")
-    print(f"store after each run: {prefect_counts}")
-    print(f"{'run':46} {'seconds':>8} {'ratio':>6}")
+    print(f"store after each run: {stores['prefect'][0]}")
+    print(f"all times (s): {times}")
+    print(f"{'run (best of ' + str(args.repeat) + ')':46} {'seconds':>8} {'ratio':>6}")
     for name, seconds, ratio in rows:
         print(f"{name:46} {seconds:8.2f} {'' if ratio is None else f'{ratio:6.2f}'}")
     emit(
         {
             "posts": fake.item_count,
-            "stored": sum(prefect_counts["posts"].values()),
-            "cases": sum(prefect_counts["cases"].values()),
-            "forwarded_direct": direct_sent,
-            "forwarded_prefect": prefect_sent,
-            "direct_s": direct.seconds,
-            "prefect_warm_s": flow.seconds,
+            "stored": sum(stores["prefect"][0]["posts"].values()),
+            "cases": sum(stores["prefect"][0]["cases"].values()),
+            "forwarded_per_run": sent["prefect"][0],
+            "forwarded_same_in_all_runs": len(set(sent["direct"] + sent["prefect"])) == 1,
+            "runs_identical": identical,
+            "repeat": args.repeat,
+            "direct_s": direct,
+            "prefect_warm_s": flow,
             "prefect_startup_s": startup.seconds,
             "prefect_total_s": total,
-            "overhead_warm_ratio": flow.seconds / direct.seconds,
-            "overhead_total_ratio": total / direct.seconds,
-            "runs_identical": direct_counts == prefect_counts,
-            "direct_harvest_new": direct_result["harvest"]["new"],
+            "overhead_warm_ratio": flow / direct,
+            "overhead_total_ratio": total / direct,
         }
     )
 
