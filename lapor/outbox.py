@@ -39,13 +39,11 @@ from store.forwards import (
     Blocked,
     Claimed,
     ForwardContext,
-    claim_next,
-    mark_failed,
-    mark_retry,
-    mark_sent,
-    mark_unknown,
+    Outcome,
+    claim_due,
+    record_outcomes,
     recover_stale,
-    release,
+    retry_outcome,
 )
 from store.profile import Profile
 
@@ -127,25 +125,21 @@ class SendStats:
 
 
 class _Budget:
-    """At most ``limit`` sends in a run, shared by the worker threads."""
+    """At most ``limit`` sends in a run."""
 
     def __init__(self, limit: int | None) -> None:
         self.left = limit
-        self.lock = threading.Lock()
 
-    def take(self) -> bool:
-        with self.lock:
-            if self.left is None:
-                return True
-            if self.left <= 0:
-                return False
-            self.left -= 1
-            return True
+    def take(self, wanted: int) -> int:
+        if self.left is None:
+            return wanted
+        taken = min(wanted, self.left)
+        self.left -= taken
+        return taken
 
-    def give_back(self) -> None:
-        with self.lock:
-            if self.left is not None:
-                self.left += 1
+    def give_back(self, count: int) -> None:
+        if self.left is not None:
+            self.left += count
 
 
 def utcnow() -> datetime:
@@ -162,70 +156,81 @@ class _Run:
     stats: SendStats
     budget: _Budget
     progress: Callable[[str], None] | None
+    concurrency: int
     stop: threading.Event = field(default_factory=threading.Event)
     fatal: list[Exception] = field(default_factory=list)
 
-    def worker(self) -> None:
+    def loop(self, pool: ThreadPoolExecutor | None) -> None:
+        """Claim as many rows as there are workers, send them all at once, record the outcomes
+        together; again until nothing is due, the limit is reached, or a stopping error."""
         lease_s = 2 * max(t.timeout for t in self.targets.values()) + LEASE_GRACE_S
-        while not self.stop.is_set() and self.budget.take():
+        while not self.stop.is_set():
+            wanted = self.budget.take(self.concurrency)
+            if wanted == 0:
+                return
             now = self.clock()
-            got = claim_next(
+            got = claim_due(
                 factory=self.factory,
                 now=now,
                 lease_until=now + timedelta(seconds=lease_s),
                 blocked_until=now + timedelta(seconds=self.policy.blocked_delay_s),
                 prepare=lambda ctx: self.targets[ctx.target].compose(ctx, self.profile),
                 targets=list(self.targets),
+                limit=wanted,
             )
-            if got is None:
-                self.budget.give_back()
+            claimed = [g for g in got if isinstance(g, Claimed)]
+            self.budget.give_back(wanted - len(claimed))
+            for blocked in (g for g in got if isinstance(g, Blocked)):
+                where = f"forward {blocked.forward_id} (case {blocked.case_id})"
+                self._count("blocked", f"{where}: {blocked.reason}")
+            if not got:
                 return
-            if isinstance(got, Blocked):
-                self.budget.give_back()
-                self._count(
-                    "blocked", f"forward {got.forward_id} (case {got.case_id}): {got.reason}"
-                )
-                continue
-            self.send(got)
+            results = list(pool.map(self.attempt, claimed) if pool else map(self.attempt, claimed))
+            recorded = record_outcomes(
+                factory=self.factory, outcomes=[r[0] for r in results], now=self.clock()
+            )
+            for (_, kind, problem), done in zip(results, recorded, strict=True):
+                if kind is not None:
+                    self._count(kind, problem, done)
 
-    def send(self, row: Claimed) -> None:
-        ids = {"factory": self.factory, "forward_id": row.forward_id, "attempt": row.attempt}
+    def attempt(self, row: Claimed) -> tuple[Outcome, str | None, str | None]:
+        """Send one claimed row: (its outcome, what to count it as, a problem to report)."""
         where = f"forward {row.forward_id} (case {row.case_id}, {row.target})"
+        ids = (row.forward_id, row.attempt)
         try:
             complaint_id = self.targets[row.target].submit(row.payload)
         except STOPPING as exc:
-            retry_at = self.clock() + timedelta(seconds=self.policy.base_s)
-            release(**ids, error=str(exc), next_attempt_at=retry_at)
             self.fatal.append(exc)
             self.stop.set()
-            return
+            retry_at = self.clock() + timedelta(seconds=self.policy.base_s)
+            return Outcome(*ids, "released", str(exc), next_attempt_at=retry_at), None, None
         except ValidationFailed as exc:
-            self._count("failed", f"{where}: {exc}", mark_failed(**ids, error=str(exc)))
+            return Outcome(*ids, "failed", str(exc)), "failed", f"{where}: {exc}"
         except (Throttled, ServerError) as exc:
             delay = self.policy.delay(row.attempt)
             if isinstance(exc, Throttled) and exc.retry_after:
                 delay = max(delay, exc.retry_after)
                 self.stop.wait(min(exc.retry_after, MAX_THROTTLE_PAUSE_S))
-            state = mark_retry(
-                **ids,
+            outcome = retry_outcome(
+                forward_id=row.forward_id,
+                attempt=row.attempt,
                 error=str(exc),
                 next_attempt_at=self.clock() + timedelta(seconds=delay),
                 max_attempts=self.policy.max_attempts,
             )
-            kind = {"pending": "retried", "failed": "failed"}.get(state or "", "conflicts")
-            self._count(kind, f"{where}: {exc}" if kind == "failed" else None)
+            if outcome.state == "failed":
+                return outcome, "failed", f"{where}: {outcome.error}"
+            return outcome, "retried", None
         except AmbiguousOutcome as exc:
-            self._count("unknown", f"{where}: {exc}", mark_unknown(**ids, error=str(exc)))
+            return Outcome(*ids, "unknown", str(exc)), "unknown", f"{where}: {exc}"
         except LaporApiError as exc:  # another definite refusal (4xx)
-            self._count("failed", f"{where}: {exc}", mark_failed(**ids, error=str(exc)))
+            return Outcome(*ids, "failed", str(exc)), "failed", f"{where}: {exc}"
         except Exception as exc:  # we cannot tell whether the request went out: a human decides
             log.exception("unexpected error while sending %s", where)
             error = f"unexpected {type(exc).__name__} while sending: {exc}"
-            self._count("unknown", f"{where}: {error}", mark_unknown(**ids, error=error))
-        else:
-            done = mark_sent(**ids, complaint_id=complaint_id, now=self.clock())
-            self._count("sent", None, done)
-            log.debug("%s sent as %s", where, complaint_id)
+            return Outcome(*ids, "unknown", error), "unknown", f"{where}: {error}"
+        log.debug("%s sent as %s", where, complaint_id)
+        return Outcome(*ids, "sent", complaint_id=complaint_id), "sent", None
 
     def _count(self, what: str, problem: str | None, recorded: bool = True) -> None:
         if not recorded:
@@ -273,13 +278,13 @@ def send_due(
         stats=stats,
         budget=_Budget(limit),
         progress=progress,
+        concurrency=max(1, concurrency),
     )
     if concurrency <= 1:
-        run.worker()
+        run.loop(None)
     else:
         with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="forward") as pool:
-            for future in [pool.submit(run.worker) for _ in range(concurrency)]:
-                future.result()
+            run.loop(pool)
     if run.fatal:
         exc = run.fatal[0]
         exc.stats = stats  # type: ignore[attr-defined]

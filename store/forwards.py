@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import case, func, insert, select, update
@@ -104,93 +104,179 @@ def claim_next(
     prepare: Callable[[ForwardContext], dict[str, Any]],
     targets: Sequence[str] = ("lapor",),
 ) -> Claimed | Blocked | None:
-    """Claim the next due row of ``targets``, compose it with ``prepare`` and commit ``sending``.
+    """Claim the next due row (see ``claim_due``); None when nothing is due."""
+    got = claim_due(
+        factory=factory,
+        now=now,
+        lease_until=lease_until,
+        blocked_until=blocked_until,
+        prepare=prepare,
+        targets=targets,
+        limit=1,
+    )
+    return got[0] if got else None
 
-    If ``prepare`` raises, the row stays ``pending`` with ``last_error = "blocked: ..."`` and is not
-    due again before ``blocked_until`` (no attempt is counted). None when nothing is due.
+
+def claim_due(
+    *,
+    factory: sessionmaker[Session],
+    now: datetime,
+    lease_until: datetime,
+    blocked_until: datetime,
+    prepare: Callable[[ForwardContext], dict[str, Any]],
+    targets: Sequence[str] = ("lapor",),
+    limit: int = 1,
+) -> list[Claimed | Blocked]:
+    """Claim up to ``limit`` due rows of ``targets``, compose each with ``prepare`` and commit them
+    as ``sending`` (one transaction). The caller sends all of them at once.
+
+    If ``prepare`` raises, that row stays ``pending`` with ``last_error = "blocked: ..."`` and is
+    not due again before ``blocked_until`` (no attempt is counted). Empty when nothing is due.
     """
     due = (F.c.state == "pending") & (F.c.next_attempt_at <= now) & F.c.target.in_(list(targets))
     claim = {"state": "sending", "attempts": F.c.attempts + 1, "next_attempt_at": lease_until}
     with factory.begin() as session:
         conn = session.connection()
-        first = select(F.c.id).where(due).order_by(F.c.next_attempt_at, F.c.id).limit(1)
+        first = select(F.c.id).where(due).order_by(F.c.next_attempt_at, F.c.id).limit(limit)
         if conn.dialect.name == "postgresql":
-            forward_id = conn.execute(first.with_for_update(skip_locked=True)).scalar()
-            if forward_id is None:
-                return None
-            guard = F.c.id == forward_id
-        else:
-            guard = F.c.id == first.scalar_subquery()
-        row = conn.execute(
+            ids = conn.execute(first.with_for_update(skip_locked=True)).scalars().all()
+            if not ids:
+                return []
+            guard = F.c.id.in_(ids)
+        else:  # one statement: SQLite takes the write lock first, the state guard does the rest
+            guard = F.c.id.in_(first.scalar_subquery())
+        rows = conn.execute(
             update(F)
             .where(guard, F.c.state == "pending")
             .values(**claim)
             .returning(F.c.id, F.c.case_id, F.c.target, F.c.attempts)
-        ).first()
-        if row is None:
-            return None
-        case_row = conn.execute(select(C).where(C.c.id == row.case_id)).one()
-        first_post = case_row.representative_post_id or -1
-        posts = conn.execute(
-            select(P.c.id, P.c.text, P.c.url, P.c.created_at, P.c.source, P.c.external_id)
-            .where(P.c.case_id == row.case_id)
-            .order_by(case_(P.c.id == first_post), P.c.created_at, P.c.id)
         ).all()
-        context = ForwardContext(
-            forward_id=row.id, target=row.target, attempt=row.attempts, case=case_row, posts=posts
-        )
-        try:
-            payload = prepare(context)
-        except Exception as exc:  # anything that stops composing blocks the row visibly
-            reason = f"blocked: {exc}"
-            conn.execute(
-                update(F)
-                .where(F.c.id == row.id)
-                .values(
-                    state="pending",
-                    attempts=F.c.attempts - 1,
-                    next_attempt_at=blocked_until,
-                    last_error=reason,
+        if not rows:
+            return []
+        case_ids = {row.case_id for row in rows}
+        cases = {c.id: c for c in conn.execute(select(C).where(C.c.id.in_(case_ids)))}
+        posts: dict[int, list[Any]] = {case_id: [] for case_id in case_ids}
+        for post in conn.execute(
+            select(P.c.id, P.c.case_id, P.c.text, P.c.url, P.c.created_at, P.c.source)
+            .where(P.c.case_id.in_(case_ids))
+            .order_by(P.c.created_at, P.c.id)
+        ):
+            posts[post.case_id].append(post)
+        out: list[Claimed | Blocked] = []
+        for row in sorted(rows, key=lambda r: r.id):
+            case_row = cases[row.case_id]
+            first_post = case_row.representative_post_id
+            ordered = sorted(posts[row.case_id], key=lambda p, f=first_post: p.id != f)
+            context = ForwardContext(row.id, row.target, row.attempts, case_row, ordered)
+            try:
+                payload = prepare(context)
+            except Exception as exc:  # anything that stops composing blocks the row visibly
+                reason = f"blocked: {exc}"
+                conn.execute(
+                    update(F)
+                    .where(F.c.id == row.id)
+                    .values(
+                        state="pending",
+                        attempts=F.c.attempts - 1,
+                        next_attempt_at=blocked_until,
+                        last_error=reason,
+                    )
                 )
+                out.append(Blocked(forward_id=row.id, case_id=row.case_id, reason=reason))
+                continue
+            conn.execute(update(F).where(F.c.id == row.id).values(payload=payload))
+            out.append(Claimed(row.id, row.case_id, row.target, row.attempts, payload))
+        return out
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What attempt ``attempt`` of a forward came to.
+
+    state: ``sent`` (with complaint_id) | ``pending`` (retry at next_attempt_at) | ``failed`` |
+    ``unknown`` | ``released`` (given back uncounted, e.g. our credentials were rejected).
+    """
+
+    forward_id: int
+    attempt: int
+    state: str
+    error: str | None = None
+    complaint_id: str | None = None
+    next_attempt_at: datetime | None = None
+
+
+def _outcome_values(outcome: Outcome, now: datetime) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """(column values, states the row may be in) of an outcome."""
+    either = ("sending", "unknown")
+    if outcome.state == "sent":
+        values = {"complaint_id": outcome.complaint_id, "sent_at": now, "last_error": None}
+        return {"state": "sent", **values}, either
+    if outcome.state == "pending":
+        values = {"last_error": outcome.error, "next_attempt_at": outcome.next_attempt_at}
+        return {"state": "pending", **values}, either
+    if outcome.state == "failed":
+        return {"state": "failed", "last_error": outcome.error}, either
+    if outcome.state == "unknown":
+        return {"state": "unknown", "last_error": outcome.error}, ("sending",)
+    if outcome.state == "released":
+        values = {
+            "attempts": F.c.attempts - 1,
+            "last_error": outcome.error,
+            "next_attempt_at": outcome.next_attempt_at,
+        }
+        return {"state": "pending", **values}, ("sending",)
+    raise ValueError(f"unknown outcome state {outcome.state!r}")
+
+
+def record_outcomes(
+    *, factory: sessionmaker[Session], outcomes: Sequence[Outcome], now: datetime
+) -> list[bool]:
+    """Write outcomes in one transaction, each guarded by (id, attempt, state): the outcome of
+    attempt N only lands if the row is still in attempt N and nobody decided meanwhile (False).
+    Sent, failed and unknown outcomes get an audit entry."""
+    done: list[bool] = []
+    with factory.begin() as session:
+        conn = session.connection()
+        audits = []
+        for outcome in outcomes:
+            values, from_states = _outcome_values(outcome, now)
+            result = conn.execute(
+                update(F)
+                .where(
+                    F.c.id == outcome.forward_id,
+                    F.c.attempts == outcome.attempt,
+                    F.c.state.in_(from_states),
+                )
+                .values(**values)
             )
-            return Blocked(forward_id=row.id, case_id=row.case_id, reason=reason)
-        conn.execute(update(F).where(F.c.id == row.id).values(payload=payload))
-        return Claimed(
-            forward_id=row.id,
-            case_id=row.case_id,
-            target=row.target,
-            attempt=row.attempts,
-            payload=payload,
-        )
+            done.append(result.rowcount == 1)
+            if done[-1] and outcome.state in ("sent", "failed", "unknown"):
+                after = (
+                    {"complaint_id": outcome.complaint_id}
+                    if outcome.state == "sent"
+                    else {"last_error": outcome.error}
+                )
+                audits.append(_audit_values(outcome.forward_id, f"forward.{outcome.state}", after))
+        if audits:
+            conn.execute(insert(A), audits)
+    return done
 
 
-def _finish(
-    session: Session,
-    *,
-    forward_id: int,
-    attempt: int,
-    values: dict[str, Any],
-    from_states: tuple[str, ...] = ("sending", "unknown"),
-) -> bool:
-    result = session.connection().execute(
-        update(F)
-        .where(F.c.id == forward_id, F.c.attempts == attempt, F.c.state.in_(from_states))
-        .values(**values)
-    )
-    return result.rowcount == 1
+def _audit_values(forward_id: int, action: str, after: dict[str, Any]) -> dict[str, Any]:
+    """An audit entry of the sender (the row ``record_audit`` would write)."""
+    return {
+        "actor": SYSTEM,
+        "action": action,
+        "object_type": "forward",
+        "object_id": str(forward_id),
+        "before": None,
+        "after": after,
+        "at": datetime.now(UTC),
+    }
 
 
-def _audit(session: Session, forward_id: int, action: str, after: dict[str, Any]) -> None:
-    """An audit entry of the sender (Core insert: same row as ``record_audit`` writes)."""
-    session.connection().execute(
-        insert(A).values(
-            actor=SYSTEM,
-            action=action,
-            object_type="forward",
-            object_id=str(forward_id),
-            after=after,
-        )
-    )
+def _one(factory: sessionmaker[Session], outcome: Outcome, now: datetime | None = None) -> bool:
+    return record_outcomes(factory=factory, outcomes=[outcome], now=now or datetime.now(UTC))[0]
 
 
 def mark_sent(
@@ -202,12 +288,17 @@ def mark_sent(
     now: datetime,
 ) -> bool:
     """Attempt ``attempt`` created ``complaint_id``; False if the row was decided meanwhile."""
-    with factory.begin() as session:
-        values = {"state": "sent", "complaint_id": complaint_id, "sent_at": now, "last_error": None}
-        done = _finish(session, forward_id=forward_id, attempt=attempt, values=values)
-        if done:
-            _audit(session, forward_id, "forward.sent", {"complaint_id": complaint_id})
-        return done
+    return _one(factory, Outcome(forward_id, attempt, "sent", complaint_id=complaint_id), now)
+
+
+def retry_outcome(
+    *, forward_id: int, attempt: int, error: str, next_attempt_at: datetime, max_attempts: int
+) -> Outcome:
+    """A definite failure: ``pending`` again at ``next_attempt_at``, or ``failed`` with the reason
+    after the last attempt."""
+    if attempt >= max_attempts:
+        return Outcome(forward_id, attempt, "failed", f"gave up after {attempt} attempts: {error}")
+    return Outcome(forward_id, attempt, "pending", error, next_attempt_at=next_attempt_at)
 
 
 def mark_retry(
@@ -219,45 +310,29 @@ def mark_retry(
     next_attempt_at: datetime,
     max_attempts: int,
 ) -> str | None:
-    """A definite failure: ``pending`` again at ``next_attempt_at``, or ``failed`` after the last
-    attempt. Returns the new state (None if the row was decided meanwhile)."""
-    if attempt >= max_attempts:
-        reason = f"gave up after {attempt} attempts: {error}"
-        done = mark_failed(factory=factory, forward_id=forward_id, attempt=attempt, error=reason)
-        return "failed" if done else None
-    with factory.begin() as session:
-        values = {"state": "pending", "last_error": error, "next_attempt_at": next_attempt_at}
-        return (
-            "pending"
-            if _finish(session, forward_id=forward_id, attempt=attempt, values=values)
-            else None
-        )
+    """``retry_outcome`` recorded; returns the new state (None if decided meanwhile)."""
+    outcome = retry_outcome(
+        forward_id=forward_id,
+        attempt=attempt,
+        error=error,
+        next_attempt_at=next_attempt_at,
+        max_attempts=max_attempts,
+    )
+    return outcome.state if _one(factory, outcome) else None
 
 
 def mark_failed(
     *, factory: sessionmaker[Session], forward_id: int, attempt: int, error: str
 ) -> bool:
     """A failure that retrying will not fix (e.g. LAPOR!'s validation messages)."""
-    with factory.begin() as session:
-        values = {"state": "failed", "last_error": error}
-        done = _finish(session, forward_id=forward_id, attempt=attempt, values=values)
-        if done:
-            _audit(session, forward_id, "forward.failed", {"last_error": error})
-        return done
+    return _one(factory, Outcome(forward_id, attempt, "failed", error))
 
 
 def mark_unknown(
     *, factory: sessionmaker[Session], forward_id: int, attempt: int, error: str
 ) -> bool:
     """The request may have reached the target: never resent until a human reconciles."""
-    with factory.begin() as session:
-        values = {"state": "unknown", "last_error": error}
-        done = _finish(
-            session, forward_id=forward_id, attempt=attempt, values=values, from_states=("sending",)
-        )
-        if done:
-            _audit(session, forward_id, "forward.unknown", {"last_error": error})
-        return done
+    return _one(factory, Outcome(forward_id, attempt, "unknown", error))
 
 
 def release(
@@ -269,16 +344,8 @@ def release(
     next_attempt_at: datetime,
 ) -> bool:
     """Give a claimed row back uncounted (the failure was not the row's: e.g. auth rejected)."""
-    with factory.begin() as session:
-        values = {
-            "state": "pending",
-            "attempts": F.c.attempts - 1,
-            "last_error": error,
-            "next_attempt_at": next_attempt_at,
-        }
-        return _finish(
-            session, forward_id=forward_id, attempt=attempt, values=values, from_states=("sending",)
-        )
+    outcome = Outcome(forward_id, attempt, "released", error, next_attempt_at=next_attempt_at)
+    return _one(factory, outcome)
 
 
 def recover_stale(*, factory: sessionmaker[Session], now: datetime) -> list[int]:
@@ -296,7 +363,7 @@ def recover_stale(*, factory: sessionmaker[Session], now: datetime) -> list[int]
             execution_options=_NO_SYNC,
         ).all()
         for row in rows:
-            _audit(
+            _audit_once(
                 session,
                 row.id,
                 "forward.unknown",
@@ -400,3 +467,7 @@ def count_due(*, session: Session, now: datetime, targets: Sequence[str] = ("lap
             Forward.target.in_(list(targets)),
         )
     )
+
+
+def _audit_once(session: Session, forward_id: int, action: str, after: dict[str, Any]) -> None:
+    session.connection().execute(insert(A).values(**_audit_values(forward_id, action, after)))
