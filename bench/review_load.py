@@ -1,6 +1,6 @@
 """Load on the review app: 50 facilitators browsing the queue and deciding distinct cases.
 
-The app runs as `aduan review serve` (uvicorn, one process) on a scratch PostgreSQL database holding
+The app runs as `aduan review serve --workers N` (uvicorn) on a scratch PostgreSQL database holding
 20,000 open cases. Each simulated facilitator has its own httpx.AsyncClient (cookies), logs in
 through the login form (CSRF token from the page), then until the time is up: opens the queue
 (a random page, sometimes filtered), opens its next case, and accepts, corrects or rejects it with
