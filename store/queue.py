@@ -107,8 +107,10 @@ def queue_query(
         query = query.where(Case.first_post_at < filters.date_to)
     if skipped:
         query = query.where(Case.id.not_in(skipped))
+    # No confidence counts as the lowest; this order can be served by an index on
+    # cases (state, urgency DESC, agency_confidence NULLS FIRST, id) without a sort.
     return query.order_by(
-        Case.urgency.desc(), func.coalesce(Case.agency_confidence, 0.0).asc(), Case.id.asc()
+        Case.urgency.desc(), Case.agency_confidence.asc().nulls_first(), Case.id.asc()
     )
 
 
