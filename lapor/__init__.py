@@ -1,1 +1,16 @@
-"""lapor"""
+"""Forwarding accepted cases to SP4N-LAPOR! (and Open311), and following their status.
+
+Where things are:
+    lapor.client        LaporClient: API v3 (complaints, attachments, status, reference lists)
+    lapor.exceptions    the error tree (auth, validation, throttled, server, ambiguous outcome)
+    lapor.compose       compose_complaint(case, posts, profile): the JSON body (pure)
+    lapor.redact        redact(text): NIK, phone numbers and e-mails out of the content
+    lapor.outbox        send_due(...): the sender over store.forwards (the outbox)
+    lapor.status        sync_status(...): status polling into lapor_status_history
+    lapor.open311       Open311 GeoReport v2 as a second target behind the same outbox
+    lapor.mapping       the profile's LAPOR! ids: check and fill by name (``aduan lapor map``)
+    lapor.simulator     a local LAPOR! SIMULATOR for tests and demos (not SP4N-LAPOR!)
+    lapor.cli           ``aduan forward`` and ``aduan lapor ...``
+
+See lapor/README.md for the states of a forward, the commands and the measured figures.
+"""

@@ -32,24 +32,9 @@ def _client():
 
 
 def _targets():
-    """(LAPOR! client or None, [Open311 target]) as configured."""
-    from lapor.exceptions import LaporConfigError
-    from lapor.open311 import Open311Client, Open311Target, load_open311_config
-    from store.profile import get_profile
-    from store.settings import get_settings
+    from lapor.outbox import configured_targets
 
-    config = load_open311_config(get_profile().folder)
-    extra = []
-    if config is not None:
-        extra.append(Open311Target(Open311Client(config, timeout=get_settings().lapor_timeout_s)))
-    try:
-        client = _client()
-    except LaporConfigError:
-        if not extra:
-            raise
-        typer.echo("LAPOR! secrets not set: sending to Open311 only", err=True)
-        client = None
-    return client, extra
+    return configured_targets()
 
 
 def forward(

@@ -241,6 +241,30 @@ class _Run:
             self.progress(what)
 
 
+def configured_targets() -> tuple[LaporClient | None, list[Target]]:
+    """(the LAPOR! client, [the Open311 target]) as the settings and profile configure them.
+
+    Without LAPOR! secrets but with ``<profile>/open311.yaml`` only Open311 is used; with neither,
+    LaporConfigError says which ADUAN_* variables to set.
+    """
+    from lapor.open311 import Open311Client, Open311Target, load_open311_config
+    from store.profile import get_profile
+    from store.settings import get_settings
+
+    settings = get_settings()
+    config = load_open311_config(get_profile().folder)
+    extra: list[Target] = []
+    if config is not None:
+        extra.append(Open311Target(Open311Client(config, timeout=settings.lapor_timeout_s)))
+    try:
+        return LaporClient.from_settings(settings), extra
+    except LaporConfigError:
+        if not extra:
+            raise
+        log.warning("LAPOR! secrets not set: forwarding to Open311 only")
+        return None, extra
+
+
 def send_due(
     *,
     factory: sessionmaker[Session],

@@ -140,3 +140,20 @@ def test_reference_lists_are_paged(sim, monkeypatch, kupang):
 def test_lapor_times_are_wib():
     assert parse_lapor_time("02-10-2026 08:00:00").isoformat() == "2026-10-02T01:00:00+00:00"
     assert parse_lapor_time("garbage") is None
+
+
+def test_exception_tree_is_exported_and_user_facing():
+    import lapor.exceptions as module
+    from store.exceptions import UserError
+
+    public = {
+        name
+        for name, value in vars(module).items()
+        if isinstance(value, type)
+        and issubclass(value, Exception)
+        and value.__module__ == module.__name__
+    }
+    assert set(module.__all__) == public
+    assert all(issubclass(getattr(module, name), UserError) for name in public)
+    for name in public:  # the drawn tree names every class
+        assert name in module.__doc__

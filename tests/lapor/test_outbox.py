@@ -151,3 +151,24 @@ def test_open311_wrong_key_is_an_auth_error(session_factory, sim, mapped):
     with pytest.raises(AuthRejected):
         send_due(factory=session_factory, client=None, profile=mapped, extra_targets=[target])
     assert rows(session_factory)[0].state == "pending"
+
+
+def test_configured_targets_reads_open311_yaml(monkeypatch, tmp_path, mapped_folder):
+    import shutil
+
+    from lapor.outbox import configured_targets
+    from store.settings import reset_settings
+
+    folder = tmp_path / "profile"
+    shutil.copytree(mapped_folder, folder)
+    (folder / "open311.yaml").write_text(
+        "base_url: http://127.0.0.1:9/open311\naddress_string: Kota Kupang\n"
+        "service_codes: {jalan_rusak: '042'}\n"
+    )
+    monkeypatch.setenv("ADUAN_PROFILE", str(folder))
+    monkeypatch.setenv("ADUAN_OPEN311_API_KEY", "k")
+    monkeypatch.delenv("ADUAN_LAPOR_API_KEY", raising=False)
+    reset_settings()
+    client, extra = configured_targets()
+    assert client is None and [t.name for t in extra] == ["open311"]
+    assert extra[0].client.config.service_codes == {"jalan_rusak": "042"}
