@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from classifier.bundle import Bundle, save_bundle
+from classifier.bundle import save_bundle
 from classifier.data import file_info, read_negatives, read_rows, require_columns
 from classifier.exceptions import DataError, TooFewClasses
 from classifier.model import RELEVANCE, ComplaintModel
@@ -229,8 +229,3 @@ def train_bundle(
     out = save_bundle(model, manifest, Path(out_dir))
     logger.info("trained model %s into %s", manifest["version"], out)
     return out
-
-
-def bundle_from_model(model: ComplaintModel, manifest: dict) -> Bundle:
-    """Wrap an in-memory model (bench, tests) without saving it."""
-    return Bundle(model, manifest)
