@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.audit import record_audit
@@ -184,8 +184,13 @@ def claim_due(
                 )
                 out.append(Blocked(forward_id=row.id, case_id=row.case_id, reason=reason))
                 continue
-            conn.execute(update(F).where(F.c.id == row.id).values(payload=payload))
             out.append(Claimed(row.id, row.case_id, row.target, row.attempts, payload))
+        payloads = [{"fid": c.forward_id, "body": c.payload} for c in out if isinstance(c, Claimed)]
+        if payloads:  # one executemany: the payload as it will be sent
+            conn.execute(
+                update(F).where(F.c.id == bindparam("fid")).values(payload=bindparam("body")),
+                payloads,
+            )
         return out
 
 
