@@ -296,6 +296,15 @@ IDEAS = {
     "agency balanced; topic isotonic (= chosen defaults)": {
         "head_params": {"agency": {"class_weight": "balanced"}, "topic": CHOSEN_TOPIC},
     },
+    "agency balanced; topic isotonic + balanced": {
+        "head_params": {
+            "agency": {"class_weight": "balanced"},
+            "topic": {**CHOSEN_TOPIC, "class_weight": "balanced"},
+        },
+    },
+    "agency balanced C=0.25; topic isotonic": {
+        "head_params": {"agency": {"class_weight": "balanced", "C": 0.25}, "topic": CHOSEN_TOPIC},
+    },
     "chars 2-5; agency balanced; topic isotonic": {
         "char_ngrams": (2, 5),
         "head_params": {"agency": {"class_weight": "balanced"}, "topic": CHOSEN_TOPIC},
@@ -328,7 +337,7 @@ def tune(names: list[str] | None) -> dict:
         for t in TARGETS:
             for k in ("accuracy", "macro_f1", "coverage_at_95"):
                 out[name][f"{t}_{k}"] = round(res[t][k], 4)
-        print(f"{name:<32}" + " ".join(f"{k}={v}" for k, v in out[name].items()), flush=True)
+        print(f"{name}: " + " ".join(f"{k}={v}" for k, v in out[name].items()), flush=True)
     return out
 
 
