@@ -44,8 +44,7 @@ def test_odd_text_never_crashes_and_has_low_relevance(small_bundle: Path) -> Non
     preds = load_bundle(small_bundle).predict(ODD_TEXTS)
     assert len(preds) == len(ODD_TEXTS)
     for text, pred in zip(ODD_TEXTS, preds, strict=True):
-        if text.strip("x") or text == "x" * 1_000_000:
-            assert pred.relevance < 0.5, text[:20]
+        assert pred.relevance < 0.5, text[:20]
         assert pred.heads["agency"].label
 
 

@@ -145,3 +145,16 @@ def test_odd_text_classifies_with_low_relevance(aduan, small_bundle) -> None:
         code, out, err = aduan("classify", "--model", str(small_bundle), "--json", text)
         assert code == 0, err
         assert json.loads(out)["relevance"] < 0.5
+
+
+def test_default_negatives_come_from_the_profile(monkeypatch, tmp_path) -> None:
+    from classifier.cli import _default_negatives
+    from store.settings import reset_settings
+
+    profile = tmp_path / "profile"
+    monkeypatch.setenv("ADUAN_PROFILE", str(profile))
+    reset_settings()
+    assert _default_negatives() == []
+    (profile / "seed").mkdir(parents=True)
+    (profile / "seed" / "non_complaints.csv").write_text("id,text,kind\nn1,halo,greeting\n")
+    assert _default_negatives() == [profile / "seed" / "non_complaints.csv"]
