@@ -39,7 +39,7 @@ def _targets():
 
 def forward(
     limit: int | None = typer.Option(None, "--limit", min=1, help="Send at most N rows."),
-    concurrency: int = typer.Option(4, "--concurrency", min=1, max=32, help="Parallel sends."),
+    concurrency: int = typer.Option(8, "--concurrency", min=1, max=32, help="Parallel sends."),
 ) -> None:
     """Send the due rows of the outbox to LAPOR! (and Open311 if the profile configures it)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
