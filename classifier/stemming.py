@@ -53,17 +53,23 @@ class SastrawiStemmer(TransformerMixin, BaseEstimator):
         self.remove_stopwords = remove_stopwords
 
     def fit(self, X: Iterable[str], y: object = None) -> SastrawiStemmer:
+        """Learns the stopword set and the stems of the training vocabulary; the latter travel
+        with the pickled model, so a freshly started worker does not re-stem known words."""
         self.stopwords_ = stopwords() if self.remove_stopwords else frozenset()
+        stop = self.stopwords_
+        words = {w for text in X for w in str(text).split() if w not in stop}
+        self.stems_ = {w: stem_word(w) for w in sorted(words)}
         return self
 
     def transform(self, X: Iterable[str]) -> list[str]:
         check_is_fitted(self, "stopwords_")
         stop = self.stopwords_
+        known = self.__dict__.get("stems_", {})
         memo = _MEMO
         out = []
         for text in X:
             words = str(text).split()
-            stems = [memo.get(w) or stem_word(w) for w in words if w not in stop]
+            stems = [known.get(w) or memo.get(w) or stem_word(w) for w in words if w not in stop]
             out.append(" ".join(s for s in stems if s))
         return out
 

@@ -32,3 +32,17 @@ def test_each_distinct_word_stemmed_once(monkeypatch) -> None:
 def test_stopwords_removed_but_negation_kept() -> None:
     out = SastrawiStemmer().fit([]).transform(["yang jalan tidak diperbaiki sih"])
     assert out == ["jalan tidak baik"]
+
+
+def test_training_vocabulary_stems_travel_with_the_model(monkeypatch) -> None:
+    import pickle
+
+    docs = ["perbaikan jalan berlubang"]
+    fitted = pickle.loads(pickle.dumps(SastrawiStemmer(remove_stopwords=False).fit(docs)))
+    monkeypatch.setattr(stemming, "_MEMO", {})
+
+    def refuse():
+        raise AssertionError("stemmer must not be needed for known words")
+
+    monkeypatch.setattr(stemming, "sastrawi_stemmer", refuse)
+    assert fitted.transform(docs) == ["baik jalan lubang"]
