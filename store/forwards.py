@@ -10,8 +10,8 @@ the row is still in attempt N and nobody decided meanwhile. ``unknown`` is accep
 state because the lease may expire under a slow but live sender, whose answer is then the truth.
 
 Claims are safe with several senders: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite one
-``UPDATE ... WHERE id = (first due) AND state = 'pending' RETURNING`` statement (SQLite has one
-writer at a time, and the state guard makes a second claim of the same row match nothing).
+``UPDATE ... WHERE id IN (first due rows) AND state = 'pending' RETURNING`` statement (SQLite has
+one writer at a time, and the state guard makes a second claim of the same row match nothing).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ _NO_SYNC = {"synchronize_session": False}
 @dataclass(frozen=True)
 class ForwardContext:
     """What a sender needs to compose one forward: the row's ids, its case and the case's posts
-    (rows with the columns of ``cases`` and id/text/url/created_at/source/external_id of ``posts``,
+    (rows with the columns of ``cases`` and id/case_id/text/url/created_at/source of ``posts``,
     the representative post first)."""
 
     forward_id: int
@@ -76,18 +76,6 @@ def _snapshot(row: Any) -> dict[str, Any]:
         "complaint_id": row.complaint_id,
         "last_error": row.last_error,
     }
-
-
-def case_posts(*, session: Session, case: Case) -> list[PostRow]:
-    """The posts of ``case``, its representative post first, then oldest first."""
-    first = case.representative_post_id or -1
-    return list(
-        session.scalars(
-            select(PostRow)
-            .where(PostRow.case_id == case.id)
-            .order_by(case_(PostRow.id == first), PostRow.created_at, PostRow.id)
-        )
-    )
 
 
 def case_(condition: Any) -> Any:
