@@ -237,8 +237,10 @@ def reconcile_command(
     resend: bool = typer.Option(False, "--resend", help="It is NOT in LAPOR!: send it again."),
     cancel: bool = typer.Option(False, "--cancel", help="Do not send it."),
 ) -> None:
-    """Settle an unknown/failed forward by hand (check LAPOR! first): --sent ID, --resend or
-    --cancel. Audited."""
+    """Settle an unknown/failed forward by hand, after checking LAPOR! (audited).
+
+    --sent ID: it is in LAPOR! with this id; --resend: it is not, send again; --cancel: do not send.
+    """
     from lapor.exceptions import ReconcileError
     from store.db import session_factory
     from store.exceptions import StoreError
