@@ -1,4 +1,4 @@
-"""``aduan demo``: the whole job on this machine, offline — fake Facebook page in, LAPOR! simulator out.
+"""`aduan demo`: the whole job offline — fake Facebook page in, LAPOR! simulator out.
 
     1. a fresh SQLite store under ADUAN_HOME/demo
     2. the fake Graph API serving profiles/kupang/demo/facebook_page.json, the LAPOR! simulator
