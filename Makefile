@@ -22,8 +22,7 @@ install-dev: $(VENV)/.installed-dev
 
 ## The main job on embedded defaults (SQLite store, Prefect's embedded API).
 run: install
-	$(BIN)/aduan db upgrade
-	$(BIN)/aduan --help
+	$(BIN)/aduan demo
 
 ## Lint and the whole test suite (PostgreSQL at 127.0.0.1:5432 must be running).
 test: install-dev browser
