@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -101,6 +102,8 @@ def ensure_schema(engine: Engine) -> None:
 
 
 _checked: set[str] = set()
+# Threads of one process (concurrent harvest tasks) must not create a new schema twice at once.
+_schema_lock = threading.Lock()
 
 
 @lru_cache(maxsize=8)
@@ -115,8 +118,10 @@ def get_engine(url: str | None = None, *, check: bool = True) -> Engine:
     url = url or get_settings().sqlalchemy_url
     engine = _engine_for(url)
     if check and url not in _checked:
-        ensure_schema(engine)
-        _checked.add(url)
+        with _schema_lock:
+            if url not in _checked:
+                ensure_schema(engine)
+                _checked.add(url)
     return engine
 
 
