@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session, sessionmaker
 log = logging.getLogger(__name__)
 
 CLASSIFY_BATCH = 2000  # posts per classification task (and transaction)
-FORWARD_CONCURRENCY = 4  # requests in flight to LAPOR!; each outbox claim is exclusive
 
 
 def store_factory() -> sessionmaker[Session]:
@@ -201,21 +200,22 @@ def forward_due(
     *,
     factory: sessionmaker[Session] | None = None,
     limit: int | None = None,
-    concurrency: int = FORWARD_CONCURRENCY,
+    concurrency: int | None = None,
 ) -> dict[str, Any]:
-    """Send the outbox rows that are due to LAPOR! (lapor.outbox.send_due, a few at a time)."""
-    from lapor.client import LaporClient
-    from lapor.outbox import send_due
+    """Send the outbox rows that are due to LAPOR! and to the profile's Open311 target, if any
+    (lapor.outbox.send_due, ``concurrency`` requests in flight)."""
+    from lapor import DEFAULT_CONCURRENCY
+    from lapor.outbox import configured_targets, send_due
     from store.profile import get_profile
-    from store.settings import get_settings
 
-    client = LaporClient.from_settings(get_settings())
+    client, extra = configured_targets()
     stats = send_due(
         factory=factory or store_factory(),
         client=client,
+        extra_targets=extra,
         profile=get_profile(),
         limit=limit,
-        concurrency=concurrency,
+        concurrency=concurrency or DEFAULT_CONCURRENCY,
     )
     return _counts(stats)
 
@@ -223,18 +223,15 @@ def forward_due(
 def sync_status(
     *, factory: sessionmaker[Session] | None = None, limit: int | None = None
 ) -> dict[str, Any]:
-    """Poll LAPOR! for the status of forwarded complaints that are not final."""
-    from lapor.client import LaporClient
+    """Poll LAPOR! (and Open311) for the status of forwarded complaints that are not final."""
+    from lapor.outbox import configured_targets
     from lapor.status import sync_status as sync
 
-    client = LaporClient.from_settings(_settings())
-    return _counts(sync(factory=factory or store_factory(), client=client, limit=limit))
-
-
-def _settings() -> Any:
-    from store.settings import get_settings
-
-    return get_settings()
+    client, extra = configured_targets()
+    stats = sync(
+        factory=factory or store_factory(), client=client, limit=limit, extra_sources=extra
+    )
+    return _counts(stats)
 
 
 # -- retrain -------------------------------------------------------------------------------------

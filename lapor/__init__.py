@@ -14,3 +14,6 @@ Where things are:
 
 See lapor/README.md for the states of a forward, the commands and the measured figures.
 """
+
+# Requests in flight when sending the outbox (each claim is exclusive, so any number is safe).
+DEFAULT_CONCURRENCY = 8

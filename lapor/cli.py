@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from lapor import DEFAULT_CONCURRENCY
+
 lapor_app = typer.Typer(
     help="SP4N-LAPOR!: reference data, mapping check, status sync, reconcile, simulator.",
     no_args_is_help=True,
@@ -39,7 +41,9 @@ def _targets():
 
 def forward(
     limit: int | None = typer.Option(None, "--limit", min=1, help="Send at most N rows."),
-    concurrency: int = typer.Option(8, "--concurrency", min=1, max=32, help="Parallel sends."),
+    concurrency: int = typer.Option(
+        DEFAULT_CONCURRENCY, "--concurrency", min=1, max=32, help="Requests in flight."
+    ),
 ) -> None:
     """Send the due rows of the outbox to LAPOR! (and Open311 if the profile configures it)."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn

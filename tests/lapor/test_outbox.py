@@ -172,3 +172,43 @@ def test_configured_targets_reads_open311_yaml(monkeypatch, tmp_path, mapped_fol
     client, extra = configured_targets()
     assert client is None and [t.name for t in extra] == ["open311"]
     assert extra[0].client.config.service_codes == {"jalan_rusak": "042"}
+
+
+def test_pipeline_steps_send_and_poll_every_configured_target(
+    monkeypatch, tmp_path, session_factory, simulator, mapped_folder
+):
+    """flows.steps.forward_due / sync_status use the same targets as `aduan forward`: LAPOR!
+    from the settings and Open311 from the profile's open311.yaml."""
+    import shutil
+
+    from flows import steps
+    from store.settings import reset_settings
+
+    sim = simulator(step_s=10)
+    folder = tmp_path / "profile"
+    shutil.copytree(mapped_folder, folder)
+    (folder / "open311.yaml").write_text(
+        f"base_url: {sim.open311_url}\naddress_string: Kota Kupang\n"
+    )
+    for name, value in {
+        "ADUAN_PROFILE": str(folder),
+        "ADUAN_OPEN311_API_KEY": "simulator-open311-key",
+        "ADUAN_LAPOR_BASE_URL": sim.url,
+        "ADUAN_LAPOR_API_KEY": "simulator-key",
+        "ADUAN_LAPOR_TOKEN": "simulator-token",
+    }.items():
+        monkeypatch.setenv(name, value)
+    reset_settings()
+    try:
+        approved_cases(session_factory, 4, targets=("lapor", "open311"))
+        sent = steps.forward_due(factory=session_factory)
+        assert (sent["sent"], sent["failed"], sent["unknown"]) == (8, 0, 0)
+        assert Counter((r.target, r.state) for r in rows(session_factory)) == {
+            ("lapor", "sent"): 4,
+            ("open311", "sent"): 4,
+        }
+        sim.state.offset_s = 3600
+        polled = steps.sync_status(factory=session_factory)
+        assert polled["polled"] == 8
+    finally:
+        reset_settings()
