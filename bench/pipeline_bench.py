@@ -5,7 +5,9 @@ fake Page (posts + comments), classify with a model trained on the Kupang seed c
 forward the auto-approved cases to the LAPOR! simulator. "direct" calls the plain functions of
 flows/steps.py; "prefect" runs ``pipeline_flow`` on Prefect's embedded API (the ephemeral server
 this process starts, as ``aduan run pipeline`` does). The Prefect figures are given with and
-without the embedded API's start-up, which happens once per process.
+without the embedded API's start-up, which happens once per process: on a fresh PREFECT_HOME
+(first run on a machine: Prefect creates its database) and, measured in a child process afterwards,
+on the existing one (every later ``aduan run``; ``aduan serve`` keeps its server up and pays none).
 
     python bench/pipeline_bench.py [--posts 10000] [--repeat 2] [--auto-forward 0.87]
 
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -161,6 +164,7 @@ def main() -> None:
                 times[kind].append(timer.seconds)
                 sent[kind].append(len(simulator.state.complaints) - before)
                 stores[kind].append(counts(url))
+        restart = startup_in_child()
     finally:
         simulator.stop()
         fake.stop()
@@ -174,7 +178,9 @@ def main() -> None:
         ("direct calls (flows/steps.py)", direct, 1.0),
         ("prefect pipeline_flow, embedded API warm", flow, flow / direct),
         ("prefect incl. embedded API start-up", total, total / direct),
-        ("  embedded API start-up alone (once/process)", startup.seconds, None),
+        ("  embedded API start-up, fresh PREFECT_HOME", startup.seconds, None),
+        ("prefect incl. start-up on an existing home", flow + restart, (flow + restart) / direct),
+        ("  embedded API start-up, existing PREFECT_HOME", restart, None),
     ]
     print(f"\n{args.posts} posts+comments (fake Graph API), model {version}")
     print(f"model training (not timed in the runs): {training.seconds:.1f} s")
@@ -198,8 +204,27 @@ def main() -> None:
             "prefect_total_s": total,
             "overhead_warm_ratio": flow / direct,
             "overhead_total_ratio": total / direct,
+            "prefect_startup_existing_home_s": restart,
+            "overhead_total_existing_home_ratio": (flow + restart) / direct,
         }
     )
+
+
+def startup_in_child() -> float:
+    """Seconds for a new process to start the embedded API on the PREFECT_HOME now in place."""
+
+    code = (
+        "import time\n"
+        "from prefect.client.orchestration import get_client\n"
+        "start = time.perf_counter()\n"
+        "with get_client(sync_client=True) as client:\n"
+        "    client.hello()\n"
+        "print(time.perf_counter() - start)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+    )
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
