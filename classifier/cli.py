@@ -65,7 +65,7 @@ def train(
         None,
         "--negatives",
         help="Non-complaint texts: CSV (text/full_text; status Netral/Positif rows only when a "
-        "status column exists) or SmSA TSV. Default: <profile>/seed/non_complaints.csv.",
+        "status column exists) or SmSA TSV. Default: the profile's seed/non_complaints.csv.",
     ),
     out: Path = typer.Option(None, "--out", help="Bundle folder (default: new registry version)."),
     seed: int = typer.Option(0, "--seed"),

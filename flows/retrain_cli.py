@@ -88,7 +88,7 @@ def retrain(
     negatives: list[Path] = typer.Option(
         None,
         "--negatives",
-        help="Non-complaint files (default: <profile>/seed/non_complaints.csv).",
+        help="Non-complaint files (default: the profile's seed/non_complaints.csv).",
     ),
     promote: bool = typer.Option(True, "--promote/--no-promote", help="Promote if rules hold."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as one JSON object."),

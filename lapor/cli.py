@@ -159,7 +159,7 @@ def map_ids(
 
     Agency names -> institutions, topic names -> categories, the region -> a location. Without
     --out the ids are printed as YAML to paste; with --out a copy of the profile folder is written
-    (use it with ADUAN_PROFILE=<out>). Names without exactly one match are listed and left alone.
+    (use it with ADUAN_PROFILE=OUT). Names without exactly one match are listed and left alone.
     """
     import yaml
 
