@@ -6,7 +6,6 @@ Other areas keep their own modules beside this one (store/cases.py, store/forwar
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from store.tables import HarvestCursor, PostRow
 
 BATCH = 500
-_SPACE = re.compile(r"\s+")
 
 
 class PostLike(Protocol):
@@ -46,7 +44,7 @@ class PageLike(Protocol):
 
 def content_hash(text: str) -> str:
     """SHA-256 of the text, case-folded with whitespace collapsed: equal for exact re-posts."""
-    folded = _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())  # = \s+ -> " "
     return hashlib.sha256(folded.encode()).hexdigest()
 
 
