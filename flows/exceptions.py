@@ -3,14 +3,15 @@
 FlowError (store.exceptions.UserError)
  ├── UnknownFlow       `aduan run NAME` with a name that is not a flow
  ├── BadSchedule       a cron expression or timezone given to `aduan serve` is not valid
- └── ServerDidNotStart the local Prefect server of `aduan serve` did not answer (see its log)
+ ├── ServerDidNotStart the local Prefect server of `aduan serve` did not answer (see its log)
+ └── RetrainError      retraining or a label import cannot go ahead as asked (no labels, bad --map)
 """
 
 from __future__ import annotations
 
 from store.exceptions import UserError
 
-__all__ = ["BadSchedule", "FlowError", "ServerDidNotStart", "UnknownFlow"]
+__all__ = ["BadSchedule", "FlowError", "RetrainError", "ServerDidNotStart", "UnknownFlow"]
 
 
 class FlowError(UserError):
@@ -27,3 +28,7 @@ class BadSchedule(FlowError):
 
 class ServerDidNotStart(FlowError):
     """The local Prefect server did not answer in time."""
+
+
+class RetrainError(FlowError):
+    """Retraining or a label import cannot go ahead as asked (one line, exit 2)."""

@@ -36,7 +36,7 @@ def data_import(
     show: int = typer.Option(10, "--show-conflicts", help="How many conflicts to list."),
 ) -> None:
     """Import labelled rows into training_labels (exact duplicates merged, conflicts reported)."""
-    from flows.retrain import import_file, parse_mapping
+    from flows.label_import import import_file, parse_mapping
     from store.profile import get_profile
     from store.training import RESOLUTION_RULE
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.retrain import RetrainResult, import_file, retrain
+from flows.label_import import import_file
+from flows.retrain import RetrainResult, retrain
 from store.db import make_engine
 from store.db import session_factory as make_session_factory
 from store.migrate import upgrade

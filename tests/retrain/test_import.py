@@ -9,7 +9,7 @@ import typer
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
-from flows.retrain import import_file
+from flows.label_import import import_file
 from flows.retrain_cli import register
 from store.cases import approve_case, create_case
 from store.repository import upsert_posts

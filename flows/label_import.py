@@ -1,0 +1,171 @@
+"""Labelled exports (CSV, JSONL, XLSX) read into ``training_labels`` with provenance.
+
+``aduan data import`` calls ``import_file``: ``read_label_file`` turns the rows into
+``LabelRecord``s through a ``--map`` of field names to columns, and ``store.training.import_labels``
+stores them in one transaction (exact duplicates merged, conflicts reported). It lives in flows/
+because it needs both the classifier's file readers and the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import datetime, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from classifier.exceptions import DataError, MissingColumn
+from flows.exceptions import RetrainError
+from store.training import ImportReport, LabelRecord, import_labels
+
+__all__ = ["FORMATS", "import_file", "parse_mapping", "parse_time", "read_label_file"]
+
+FORMATS = ("csv", "jsonl", "xlsx")
+_TRUE = {"1", "true", "yes", "ya", "y", "complaint", "aduan"}
+_FALSE = {"0", "false", "no", "tidak", "n", "other", "bukan"}
+
+
+def parse_mapping(spec: str) -> dict[str, str]:
+    """``text=isi,agency=instansi,topic=kategori[,created_at=tanggal]`` -> {field: column}."""
+    mapping: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, sep, column = part.partition("=")
+        if not sep or not name.strip() or not column.strip():
+            raise RetrainError(f"--map entry {part!r} is not FIELD=COLUMN")
+        mapping[name.strip()] = column.strip()
+    if "text" not in mapping:
+        raise RetrainError("--map must name the text column, e.g. --map text=isi,agency=instansi")
+    return mapping
+
+
+def _rows_csv(path: Path) -> tuple[list[dict], list[str]]:
+    from classifier.data import read_rows
+
+    return read_rows(path)
+
+
+def _rows_jsonl(path: Path) -> tuple[list[dict], list[str]]:
+    rows, columns = [], {}
+    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+        if not isinstance(obj, dict):
+            raise DataError(f"{path}:{n}: expected a JSON object per line")
+        rows.append(obj)
+        columns.update(dict.fromkeys(obj))
+    return rows, list(columns)
+
+
+def _rows_xlsx(path: Path) -> tuple[list[dict], list[str]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several unrelated types for a bad file
+        raise DataError(f"{path} is not a readable .xlsx workbook: {exc}") from None
+    sheet = book.worksheets[0]
+    lines = sheet.iter_rows(values_only=True)
+    header = [str(c).strip() if c is not None else "" for c in next(lines, [])]
+    rows = [dict(zip(header, values, strict=False)) for values in lines]
+    book.close()
+    return [r for r in rows if any(v not in (None, "") for v in r.values())], header
+
+
+def parse_time(value: object, tz: tzinfo) -> datetime | None:
+    """A cell as an aware datetime (naive ones in ``tz``); None when empty or unreadable, so one
+    odd date does not stop an import (the import counts them instead)."""
+    if isinstance(value, datetime):
+        parsed = value
+    else:
+        text = str(value or "").strip()
+        if not text:
+            return None
+        try:
+            parsed = datetime.fromisoformat(text.replace(" ", "T", 1) if "T" not in text else text)
+        except ValueError:
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+def _flag(value: object, where: str) -> bool:
+    text = str(value if value is not None else "").strip().lower()
+    if text in _TRUE or text == "":
+        return True
+    if text in _FALSE:
+        return False
+    raise DataError(f"{where}: is_complaint value {value!r} is not one of 1/0, true/false")
+
+
+def read_label_file(
+    path: Path, fmt: str | None, mapping: Mapping[str, str], timezone: str = "UTC"
+) -> tuple[list[LabelRecord], dict]:
+    """Labelled rows of ``path`` as LabelRecords (``where`` = row number); returns (records,
+    info with sha256, columns, unparsed_times)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"file not found: {path}")
+    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    readers = {"csv": _rows_csv, "jsonl": _rows_jsonl, "xlsx": _rows_xlsx}
+    if fmt not in readers:
+        raise DataError(f"unknown format {fmt!r} for {path}; use --format csv, jsonl or xlsx")
+    rows, columns = readers[fmt](path)
+    for column in mapping.values():
+        if column not in columns:
+            raise MissingColumn(column, columns, str(path))
+    tz = ZoneInfo(timezone)
+    first_row = 1 if fmt == "jsonl" else 2  # line numbers a person sees (after the header)
+    label_fields = [f for f in mapping if f not in ("text", "created_at", "is_complaint")]
+    records, unparsed = [], 0
+    for i, row in enumerate(rows):
+        where = str(i + first_row)
+        when = None
+        if "created_at" in mapping:
+            raw = row.get(mapping["created_at"])
+            when = parse_time(raw, tz)
+            unparsed += when is None and raw not in (None, "")
+        labels = {}
+        for f in label_fields:
+            value = row.get(mapping[f])
+            labels[f] = str(value).strip() if value not in (None, "") else None
+        is_complaint = (
+            _flag(row.get(mapping["is_complaint"]), f"{path}:{where}")
+            if "is_complaint" in mapping
+            else True
+        )
+        records.append(
+            LabelRecord(
+                text=str(row.get(mapping["text"]) or ""),
+                labels=labels if is_complaint else {f: None for f in label_fields},
+                is_complaint=is_complaint,
+                text_created_at=when,
+                origin="import",
+                where=where,
+                order=i,
+            )
+        )
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    return records, {"sha256": sha, "columns": columns, "unparsed_times": unparsed}
+
+
+def import_file(
+    path: Path,
+    *,
+    fmt: str | None,
+    mapping: Mapping[str, str],
+    factory=None,
+    timezone: str = "UTC",
+) -> tuple[ImportReport, dict]:
+    """Read ``path`` and store its labels in one transaction; returns (report, file info)."""
+    from store.db import session_factory, transaction
+
+    records, info = read_label_file(path, fmt, mapping, timezone)
+    with transaction(factory or session_factory()) as session:
+        report = import_labels(
+            session=session, records=records, file=str(path), sha256=info["sha256"]
+        )
+    return report, info
