@@ -35,8 +35,8 @@ from lapor.exceptions import (
     ServerError,
     ValidationFailed,
 )
+from store.forward_claims import ForwardContext
 from store.forward_status import StatusChange
-from store.forwards import ForwardContext
 from store.profile import Profile
 
 CONFIG_FILE = "open311.yaml"

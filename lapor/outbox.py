@@ -35,16 +35,8 @@ from lapor.exceptions import (
     Throttled,
     ValidationFailed,
 )
-from store.forwards import (
-    Blocked,
-    Claimed,
-    ForwardContext,
-    Outcome,
-    claim_due,
-    record_outcomes,
-    recover_stale,
-    retry_outcome,
-)
+from store.forward_claims import Blocked, Claimed, ForwardContext, claim_due
+from store.forward_outcomes import Outcome, record_outcomes, recover_stale, retry_outcome
 from store.profile import Profile
 
 log = logging.getLogger(__name__)

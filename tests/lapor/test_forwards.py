@@ -7,19 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from store.exceptions import StaleAction
+from store.forward_claims import Blocked, Claimed, claim_next
+from store.forward_outcomes import mark_retry, mark_sent, mark_unknown, recover_stale
 from store.forward_status import StatusChange, due_for_status, record_status, status_history
-from store.forwards import (
-    Blocked,
-    Claimed,
-    claim_next,
-    count_by_state,
-    list_forwards,
-    mark_retry,
-    mark_sent,
-    mark_unknown,
-    reconcile,
-    recover_stale,
-)
+from store.forwards import count_by_state, list_forwards, reconcile
 from store.tables import AuditEntry, Forward
 from tests.lapor.conftest import approved_cases
 
