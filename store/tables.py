@@ -85,17 +85,6 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
-class Source(Base):
-    """A configured source as last seen in the profile's sources.yaml."""
-
-    __tablename__ = "sources"
-    name: Mapped[str] = mapped_column(String(100), primary_key=True)
-    type: Mapped[str] = mapped_column(String(40))
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
-    config: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
 class HarvestCursor(Base):
     """Where a source resumes: written in the same transaction as the page's posts."""
 
@@ -293,15 +282,3 @@ class AuditEntry(Base):
     object_id: Mapped[str | None] = mapped_column(String(100))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-
-
-class ModelVersion(Base):
-    """A model bundle known to this installation (the registry folder is the source of truth)."""
-
-    __tablename__ = "model_versions"
-    version: Mapped[str] = mapped_column(String(64), primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64))
-    path: Mapped[str] = mapped_column(Text)
-    metrics: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    promoted_at: Mapped[datetime | None]

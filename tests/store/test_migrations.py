@@ -31,3 +31,24 @@ def test_a_database_with_an_old_schema_is_refused_with_the_command_to_run(engine
             ensure_schema(engine)
     finally:
         upgrade(engine)
+
+
+UNUSED_0001_TABLES = {
+    "sources": {"name", "type", "enabled", "config", "updated_at"},
+    "model_versions": {"version", "sha256", "path", "metrics", "created_at", "promoted_at"},
+}
+
+
+def test_0002_drops_the_unused_tables_and_its_downgrade_recreates_them(engine):
+    assert head_revision() == "0002"
+    assert not set(UNUSED_0001_TABLES) & set(inspect(engine).get_table_names())
+    downgrade(engine, "0001")
+    assert current_revision(engine) == "0001"
+    found = inspect(engine)
+    for table, columns in UNUSED_0001_TABLES.items():
+        assert {c["name"] for c in found.get_columns(table)} == columns
+        assert found.get_pk_constraint(table)["name"] == f"pk_{table}"
+    upgrade(engine)
+    assert current_revision(engine) == "0002"
+    assert not set(UNUSED_0001_TABLES) & set(inspect(engine).get_table_names())
+    check(engine)
