@@ -3,6 +3,9 @@
 The figures come from held-out rows scored by ``classifier.promotion.score_bundle`` (the rows the
 promotion decision used). A confusion-matrix PNG is drawn only when matplotlib is installed
 (optional extra ``plots``); without it the card says so and the rest is unchanged.
+
+``aduan train`` has no such scores: its card shows the summary figures of the manifest's
+validation split and says which sections need ``aduan retrain``.
 """
 
 from __future__ import annotations
@@ -179,6 +182,42 @@ def _comparison_section(
     return lines
 
 
+def _training_validation_section(manifest: dict) -> list[str]:
+    """The held-out summary ``aduan train`` recorded (``manifest["validation"]``), and what a card
+    without per-row predictions cannot show."""
+    validation = manifest.get("validation") or {}
+    heads = [t for t in manifest.get("targets", []) if isinstance(validation.get(t), dict)]
+    if heads:
+        lines = [
+            f"Held-out rows at training time: the latest {validation['fraction']:.0%} by "
+            f"created_at, {validation['rows']} texts from {validation.get('from') or '?'}, scored "
+            "by a model fit on the earlier rows only (the saved model was then fit on all rows). "
+            "Figures are on the rows whose gold label is a class that model knows.",
+            "",
+        ]
+        rows = []
+        for t in heads:
+            v = validation[t]
+            rows.append((t, v["n"], v["n_unknown_label"], *[_or_dash(v.get(f)) for f in FIGURES]))
+        lines += _table(["head", "n", "unknown gold label", *FIGURES], rows)
+        recall = validation.get("relevance_recall_at_0.5")
+        if recall is not None:
+            lines += [f"Relevance: {recall:.3f} of the held-out complaints score 0.5 or more.", ""]
+    else:
+        lines = [
+            "No held-out figures: validation was skipped at training time "
+            "(`--validation-fraction 0`, or the split left a head fewer than two classes).",
+            "",
+        ]
+    lines += [
+        "Not in this card: per-class precision/recall/F1, the most confused pairs and the "
+        "reliability table (they need each held-out row's prediction, which `aduan train` does "
+        "not keep), and a comparison with the champion. `aduan retrain` writes them.",
+        "",
+    ]
+    return lines
+
+
 def _confusion_png(target: str, s: HeadScores, out: Path) -> bool:
     try:
         import matplotlib
@@ -245,8 +284,7 @@ def build_card(
             lines += ["(No confusion-matrix picture: install the `plots` extra for one.)", ""]
         lines += _comparison_section(scores, champion, champion_version, decision)
     else:
-        lines += [f"Validation recorded at training time: {manifest.get('validation') or 'none'}."]
-        lines.append("")
+        lines += _training_validation_section(manifest)
     return "\n".join(lines)
 
 

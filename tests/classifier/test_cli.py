@@ -70,6 +70,8 @@ def test_train_classify_evaluate_models(aduan, small_csv, later_rows, tmp_path) 
     assert code == 0, err
     assert "saved to" in out and "is now the champion" in out
     version = out.split()[1]
+    card = (tmp_path / "models" / version / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "No held-out figures" in card and "Not in this card" in card
 
     code, out, _ = aduan("models", "list")
     assert code == 0 and out.startswith(f"* {version}")
@@ -99,6 +101,39 @@ def test_train_classify_evaluate_models(aduan, small_csv, later_rows, tmp_path) 
 
     code, _, err = aduan("models", "rollback")
     assert code == 2 and err.startswith("error: no previous champion")
+
+
+def test_train_writes_a_model_card_naming_the_classes(aduan, small_csv, tmp_path) -> None:
+    bundle = tmp_path / "bundle"
+    code, out, err = aduan(
+        "train",
+        "--data",
+        str(small_csv),
+        "--targets",
+        "agency,topic",
+        "--min-class-size",
+        "8",
+        "--negatives",
+        str(_negatives_csv(tmp_path / "negatives.csv")),
+        "--validation-fraction",
+        "0.2",
+        "--out",
+        str(bundle),
+    )
+    assert code == 0, err
+    assert f"model card: {bundle / 'MODEL_CARD.md'}" in out
+    card = (bundle / "MODEL_CARD.md").read_text(encoding="utf-8")
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    assert card.startswith(f"# Model card: {manifest['version']}")
+    for target in ("agency", "topic"):
+        counts = manifest["class_counts"][target]
+        assert len(manifest["classes"][target]) >= 2
+        for name in manifest["classes"][target]:
+            assert f"{name} ({counts[name]})" in card, name
+        held = manifest["validation"][target]
+        row = f"| {target} | {held['n']} | {held['n_unknown_label']} | {held['accuracy']:.3f} |"
+        assert row in card
+    assert "Not in this card" in card
 
 
 def _one_line_error(result: tuple[int, str, str], *needles: str) -> None:
