@@ -26,6 +26,7 @@ import os
 import sys
 import time
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -141,6 +142,7 @@ def fit_ours(train, negs, params=None, seed=0):
 
     params = {**DEFAULT_PARAMS, **(params or {})}
     clean = params.pop("clean_labels", True)
+    tau = params.pop("recency_tau_days", None)
     if clean:
         rows, _ = clean_labels(train, TARGETS, "text")
     else:
@@ -150,18 +152,39 @@ def fit_ours(train, negs, params=None, seed=0):
     labels = _apply_min_class_size(rows, TARGETS, MIN_CLASS)
     keys = {_key(r["text"]) for r in rows}
     negs = [n for n in dict.fromkeys(negs) if n.strip() and _key(n) not in keys]
-    return _fit(rows, labels, negs, params, seed, None)
+    if tau is None:
+        return _fit(rows, labels, negs, params, seed, None)
+    return fit_recency_weighted(rows, labels, negs, params, seed, tau)
+
+
+def fit_recency_weighted(rows, labels, negs, params, seed, tau):
+    """Idea: rows weighted 0.5 + 0.5 exp(-age / tau) (age from the newest row, in days; mean
+    weight over complaints 1); negatives weigh 1."""
+    import numpy as np
+
+    from classifier.model import ComplaintModel
+
+    stamps = np.array([datetime.fromisoformat(r["created_at"]).timestamp() for r in rows])
+    w = 0.5 + 0.5 * np.exp(-(stamps.max() - stamps) / 86400 / tau)
+    weights = list(w / w.mean()) + [1.0] * len(negs)
+    texts = [r["text_"] for r in rows] + negs
+    head_labels = {t: list(col) + [None] * len(negs) for t, col in labels.items()}
+    relevant = [True] * len(rows) + [False] * len(negs)
+    model = ComplaintModel(**{**params, "random_state": seed})
+    return model.fit(texts, head_labels, relevant, sample_weight=weights)
 
 
 def score_ours(model, test) -> dict:
     from classifier.evaluate import head_metrics
 
     proba = model.predict_proba([r["text"] for r in test])
+    ranked = model.rank(proba)
     out = {}
     for t, names in model.classes_.items():
-        best = proba[t].argmax(1)
+        best = ranked[t][:, 0]
+        confidence = list(proba[t][range(len(best)), best])
         out[t] = head_metrics(
-            [r[t] for r in test], [names[j] for j in best], list(proba[t].max(1)), set(names)
+            [r[t] for r in test], [names[j] for j in best], confidence, set(names)
         )
     return out, proba
 

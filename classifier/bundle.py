@@ -109,7 +109,7 @@ class Bundle:
         proba = self.model.predict_proba(texts)
         classes = self.model.classes_
         relevance = proba.get(RELEVANCE, np.full(len(texts), np.nan))
-        order = {t: np.argsort(-proba[t], axis=1, kind="stable")[:, :TOP_K] for t in classes}
+        order = {t: idx[:, :TOP_K] for t, idx in self.model.rank(proba).items()}
         out = []
         for i in range(len(texts)):
             heads = {}

@@ -1,7 +1,11 @@
 """ComplaintModel: one estimator holding the feature pipeline, the relevance head and label heads.
 
-A head is a LinearSVC whose scores are turned into probabilities by ``CalibratedClassifierCV``
-(sigmoid or isotonic, fitted on cross-validation folds), so ``confidence`` can be thresholded.
+A head is a linear classifier (LinearSVC, or NB-SVM: ``classifier.nbsvm``) whose scores are turned
+into probabilities by ``CalibratedClassifierCV`` (sigmoid or isotonic, fitted on cross-validation
+folds), so ``confidence`` can be thresholded. A head may rank its labels by
+``log p(label) - prior_power * log prior(label)`` (``rank``): a partial prior correction that
+recovers small classes (macro-F1) while the confidence reported for a label stays its calibrated
+probability.
 Optionally a child head (agency) is blended with what its parent head (topic) implies:
 ``log p(agency) = (1 - w) log p_direct(agency) + w log sum_t p(topic=t) p(agency | topic=t)``.
 """
@@ -19,6 +23,7 @@ from threadpoolctl import threadpool_limits
 
 from classifier.exceptions import TooFewClasses
 from classifier.features import make_features
+from classifier.nbsvm import LogCountRatioSVC
 from classifier.normalise import MARKERS
 
 __all__ = ["RELEVANCE", "ComplaintModel"]
@@ -44,6 +49,9 @@ class ComplaintModel(BaseEstimator):
         min_df: int = 2,
         C: float = 0.5,
         relevance_C: float = 0.5,
+        head_model: str = "svc",
+        nb_power: float = 0.5,
+        prior_power: float = 0.0,
         calibration: str = "sigmoid",
         cv: int = 3,
         ensemble: bool = True,
@@ -60,6 +68,9 @@ class ComplaintModel(BaseEstimator):
         self.min_df = min_df
         self.C = C
         self.relevance_C = relevance_C
+        self.head_model = head_model
+        self.nb_power = nb_power
+        self.prior_power = prior_power
         self.calibration = calibration
         self.cv = cv
         self.ensemble = ensemble
@@ -70,16 +81,33 @@ class ComplaintModel(BaseEstimator):
         self.head_params = head_params
         self.random_state = random_state
 
-    def _head(self, C: float, head: str = "") -> CalibratedClassifierCV:
-        """LinearSVC + calibration; `head_params[head]` may override C, calibration,
-        class_weight for that head (e.g. {"topic": {"calibration": "isotonic"}})."""
-        p = {"C": C, "calibration": self.calibration, "class_weight": self.class_weight}
+    def _head_settings(self, C: float, head: str) -> dict:
+        """This head's settings: the model-wide ones, overridden by `head_params[head]` (keys C,
+        calibration, class_weight, model ("svc" | "nbsvm"), power, prior_power, tol)."""
+        p = {
+            "C": C,
+            "calibration": self.calibration,
+            "class_weight": self.class_weight,
+            "model": self.head_model,
+            "power": self.nb_power,
+            "prior_power": self.prior_power,
+            "tol": self.tol,
+        }
         p.update((self.head_params or {}).get(head, {}))
-        svc = LinearSVC(
-            C=p["C"], class_weight=p["class_weight"], tol=self.tol, random_state=self.random_state
-        )
+        return p
+
+    def _head(self, C: float, head: str = "") -> CalibratedClassifierCV:
+        """A linear classifier + calibration with this head's settings."""
+        p = self._head_settings(C, head)
+        common = {"C": p["C"], "class_weight": p["class_weight"], "tol": p["tol"]}
+        if p["model"] == "nbsvm":
+            base = LogCountRatioSVC(**common, power=p["power"], random_state=self.random_state)
+        elif p["model"] == "svc":
+            base = LinearSVC(**common, random_state=self.random_state)
+        else:
+            raise ValueError(f"head {head!r}: unknown model {p['model']!r} (svc or nbsvm)")
         return CalibratedClassifierCV(
-            svc, method=p["calibration"], cv=self.cv, ensemble=self.ensemble
+            base, method=p["calibration"], cv=self.cv, ensemble=self.ensemble
         )
 
     def fit(
@@ -88,13 +116,15 @@ class ComplaintModel(BaseEstimator):
         labels: Mapping[str, Sequence[str | None]],
         relevant: Sequence[bool | None] | None = None,
         progress=None,
+        sample_weight: Sequence[float] | None = None,
     ) -> ComplaintModel:
-        """Fit features on all texts, then each head on its rows; progress(step) is optional."""
+        """Fit features on all texts, then each head on its rows; progress(step) is optional;
+        sample_weight (one per text, optional) weighs rows in every head's fit."""
         # BLAS threads only slow down the many tiny calibration fits (oversubscription).
         with threadpool_limits(limits=1):
-            return self._fit(texts, labels, relevant, progress)
+            return self._fit(texts, labels, relevant, progress, sample_weight)
 
-    def _fit(self, texts, labels, relevant, progress) -> ComplaintModel:
+    def _fit(self, texts, labels, relevant, progress, sample_weight) -> ComplaintModel:
         texts = list(texts)
         step = progress or (lambda _s: None)
         self.features_ = make_features(
@@ -105,25 +135,40 @@ class ComplaintModel(BaseEstimator):
         )
         X = self.features_.fit_transform(texts).tocsr()
         step("features")
+        weights = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+
+        def _weights(rows: np.ndarray) -> dict:
+            return {} if weights is None else {"sample_weight": weights[rows]}
+
         self.heads_: dict[str, CalibratedClassifierCV] = {}
+        self.rank_offsets_: dict[str, np.ndarray] = {}
         self.targets_ = list(labels)
         for target, column in labels.items():
             rows = np.array([i for i, lab in enumerate(column) if lab is not None], dtype=int)
             y = np.array([column[i] for i in rows], dtype=object).astype(str)
             self._check_classes(target, y)
-            self.heads_[target] = self._head(self.C, target).fit(X[rows], y)
+            self.heads_[target] = self._head(self.C, target).fit(X[rows], y, **_weights(rows))
+            self.rank_offsets_[target] = self._prior_offsets(target, y)
             step(target)
         self.relevance_ = None
         if relevant is not None:
             rows = np.array([i for i, r in enumerate(relevant) if r is not None], dtype=int)
             y = np.array([bool(relevant[i]) for i in rows])
             self._check_classes(RELEVANCE, y)
-            self.relevance_ = self._head(self.relevance_C, RELEVANCE).fit(X[rows], y)
+            head = self._head(self.relevance_C, RELEVANCE)
+            self.relevance_ = head.fit(X[rows], y, **_weights(rows))
             step(RELEVANCE)
         self.parent_map_ = self._fit_hierarchy(labels)
         for head in [*self.heads_.values(), self.relevance_]:
             _to_float32(head)
         return self
+
+    def _prior_offsets(self, head: str, y: np.ndarray) -> np.ndarray:
+        """-prior_power * log(class frequency in the head's training rows), in classes_ order."""
+        power = self._head_settings(self.C, head)["prior_power"]
+        classes = self.heads_[head].classes_
+        freq = np.array([np.mean(y == c) for c in classes])
+        return -power * np.log(freq)
 
     def _check_classes(self, head: str, y: np.ndarray) -> None:
         values, counts = np.unique(y, return_counts=True)
@@ -156,6 +201,23 @@ class ComplaintModel(BaseEstimator):
     def classes_(self) -> dict[str, list[str]]:
         check_is_fitted(self, "heads_")
         return {t: [str(c) for c in h.classes_] for t, h in self.heads_.items()}
+
+    def rank(self, proba: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """{label head: (n, classes) class indices, best first} for `predict_proba`'s output.
+
+        Labels are ranked by log p + the head's prior offsets (none unless prior_power > 0), so
+        the top label is not always the most probable one; report `proba` at the chosen label as
+        its confidence: that is the calibrated probability that this label is right.
+        """
+        check_is_fitted(self, "heads_")
+        offsets = getattr(self, "rank_offsets_", {})  # absent in bundles saved before it existed
+        out = {}
+        for t in self.heads_:
+            scores = np.log(np.asarray(proba[t], dtype=float) + 1e-12)
+            if t in offsets:
+                scores = scores + offsets[t]
+            out[t] = np.argsort(-scores, axis=1, kind="stable")
+        return out
 
     def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """{head: probabilities}: 'relevance' is 1-D P(complaint); label heads (n, classes)."""

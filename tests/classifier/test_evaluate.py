@@ -23,6 +23,9 @@ class FixedModel:
         rows = [int(t) for t in texts]
         return {"agency": self.proba[rows], "relevance": np.ones(len(rows))}
 
+    def rank(self, proba):
+        return {"agency": np.argsort(-proba["agency"], axis=1, kind="stable")}
+
 
 def test_coverage_by_hand() -> None:
     # sorted by confidence: .99 ok, .9 ok, .8 wrong, .7 ok, .6 ok -> running accuracy
