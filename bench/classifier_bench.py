@@ -13,6 +13,7 @@ lapor_tweets Netral/Positif (a source left out of training) and on SmSA's test f
     python bench/classifier_bench.py            # the comparison (several minutes on 1 core)
     python bench/classifier_bench.py --tune     # the ideas, scored on a validation split of the
                                                 # training months only (Nov-Dec 2022)
+    python bench/classifier_bench.py --tune --fold sep-oct   # train < 2022-09, validate Sep-Oct
 The last line printed is one JSON object with the figures.
 """
 
@@ -31,12 +32,15 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
 DATA = (REPO / ".." / "shared" / "data").resolve()
 SEED_NEGATIVES = REPO / "profiles" / "kupang" / "seed" / "non_complaints.csv"
 SPLIT, TEST_END, VALID_FROM = "2023-01-01", "2023-04-01", "2022-11-01"
 TARGETS = ("agency", "topic")
 MIN_CLASS = 30
 WARM_REPEATS = 5
+
+from _classifier_ideas import IDEAS  # noqa: E402  (after the path set-up above)
 
 
 def one_core() -> None:
@@ -303,53 +307,18 @@ def summary(res: dict) -> dict:
 
 
 # -- ideas, on the validation split of the training months only -------------------------------
-CHOSEN_TOPIC = {"calibration": "isotonic"}
-IDEAS = {
-    "words only (1-2), sigmoid": {"char_ngrams": None, "clean_labels": False},
-    "+ char n-grams 2-4": {"clean_labels": False},
-    "+ label cleaning": {},
-    "isotonic calibration": {"calibration": "isotonic"},
-    "class_weight balanced": {"class_weight": "balanced"},
-    "C=0.25": {"C": 0.25},
-    "C=1.0": {"C": 1.0},
-    "topic->agency hierarchy w=0.3": {"hierarchy_weight": 0.3},
-    "topic->agency hierarchy w=0.5": {"hierarchy_weight": 0.5},
-    "char n-grams 2-5": {"char_ngrams": (2, 5)},
-    "word 1-3-grams": {"word_ngrams": (1, 3)},
-    "one SVC per head (ensemble=False)": {"ensemble": False},
-    "topic: isotonic": {"head_params": {"topic": {"calibration": "isotonic"}}},
-    "topic: isotonic, C=1": {"head_params": {"topic": {"calibration": "isotonic", "C": 1.0}}},
-    "agency balanced; topic isotonic (= chosen defaults)": {
-        "head_params": {"agency": {"class_weight": "balanced"}, "topic": CHOSEN_TOPIC},
-    },
-    "agency balanced; topic isotonic + balanced": {
-        "head_params": {
-            "agency": {"class_weight": "balanced"},
-            "topic": {**CHOSEN_TOPIC, "class_weight": "balanced"},
-        },
-    },
-    "agency balanced C=0.25; topic isotonic": {
-        "head_params": {"agency": {"class_weight": "balanced", "C": 0.25}, "topic": CHOSEN_TOPIC},
-    },
-    "chars 2-5; agency balanced; topic isotonic": {
-        "char_ngrams": (2, 5),
-        "head_params": {"agency": {"class_weight": "balanced"}, "topic": CHOSEN_TOPIC},
-    },
-    "chars 2-5; agency balanced; topic isotonic; ensemble=False": {
-        "char_ngrams": (2, 5),
-        "ensemble": False,
-        "head_params": {"agency": {"class_weight": "balanced"}, "topic": CHOSEN_TOPIC},
-    },
-}
+# a second validation split of the training months, to tell a gain from noise
+FOLDS = {"nov-dec": (VALID_FROM, SPLIT), "sep-oct": ("2022-09-01", VALID_FROM)}
 
 
-def tune(names: list[str] | None) -> dict:
+def tune(names: list[str] | None, fold: str = "nov-dec") -> dict:
     one_core()
+    start, end = FOLDS[fold]
     rows = [r for r in load_rows() if r["created_at"] < SPLIT]
-    train = [r for r in rows if r["created_at"] < VALID_FROM]
-    valid = [r for r in rows if r["created_at"] >= VALID_FROM]
+    train = [r for r in rows if r["created_at"] < start]
+    valid = [r for r in rows if start <= r["created_at"] < end]
     negs = negatives()
-    print(f"tuning: train {len(train)} rows (< {VALID_FROM}), validation {len(valid)} rows")
+    print(f"tuning: train {len(train)} rows (< {start}), validation {len(valid)} rows ({fold})")
     out = {}
     for name, params in IDEAS.items():
         if names and name not in names:
@@ -371,11 +340,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tune", action="store_true", help="score the ideas on validation")
     parser.add_argument("--idea", action="append", help="only this idea (with --tune)")
+    parser.add_argument("--fold", choices=sorted(FOLDS), default="nov-dec", help="with --tune")
     args = parser.parse_args()
     if not (DATA / "surabaya" / "complaints.csv").exists():
         sys.exit(f"shared data not found at {DATA}")
     if args.tune:
-        print(json.dumps(tune(args.idea)))
+        print(json.dumps(tune(args.idea, args.fold)))
         return
     res = compare()
     print_table(res)
