@@ -39,7 +39,11 @@ TOP_K = 3
 
 @dataclass(frozen=True)
 class HeadPrediction:
-    """One head's answer: best label, its calibrated probability, and the top 3 (best first)."""
+    """One head's answer: best label, its calibrated probability, and the top 3 (best first).
+
+    "Best" is the model's ranking (ComplaintModel.rank): with a head's prior_power > 0 a label may
+    rank above a more probable one, so alternatives are not always in falling probability.
+    """
 
     label: str
     confidence: float
