@@ -56,15 +56,6 @@ def _default_negatives() -> list[Path]:
     return [seed] if seed.is_file() else []
 
 
-def _write_train_card(bundle_dir: Path) -> Path:
-    """MODEL_CARD.md beside a bundle ``aduan train`` made: data, classes and the validation split's
-    figures (the card says which sections only ``aduan retrain`` can fill)."""
-    from classifier.bundle import read_manifest
-    from classifier.card import write_card
-
-    return write_card(bundle_dir, read_manifest(bundle_dir))
-
-
 def train(
     data: list[Path] = typer.Option(..., "--data", help="Labelled CSV (repeatable)."),
     targets: str = typer.Option(..., "--targets", help="Label columns, e.g. agency,topic."),
@@ -114,7 +105,6 @@ def train(
                 progress=step,
                 validation_fraction=validation_fraction,
             )
-            card = _write_train_card(path)
         except BaseException:
             if into_registry:
                 import shutil
@@ -125,10 +115,11 @@ def train(
         version = registry.add(path, move=True)
         path = registry.path_of(version)
     from classifier.bundle import read_manifest
+    from classifier.card import CARD_FILE
 
     manifest = read_manifest(path)
     typer.echo(f"model {manifest['version']} saved to {path}")
-    typer.echo(f"  model card: {path / card.name}")
+    typer.echo(f"  model card: {path / CARD_FILE}")
     for t in target_list:
         figures = manifest.get("validation", {}).get(t)
         if figures:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from classifier.bundle import save_bundle
+from classifier.card import write_card
 from classifier.data import file_info, read_negatives, read_rows, require_columns
 from classifier.exceptions import DataError, TooFewClasses
 from classifier.model import RELEVANCE, ComplaintModel
@@ -241,5 +242,6 @@ def train_bundle(
         "validation": validation,
     }
     out = save_bundle(model, manifest, Path(out_dir))
+    write_card(out, manifest)  # data, classes, validation figures; `aduan retrain` writes more
     logger.info("trained model %s into %s", manifest["version"], out)
     return out
