@@ -87,3 +87,27 @@ IDEAS.update(
         },
     }
 )
+
+# Temperature scaling (scikit-learn >= 1.8): one softmax temperature over all classes' decision
+# values, instead of one sigmoid per class renormalised (which shrinks the top probability when
+# there are many classes: the heads were under-confident).
+NEW_TOPIC = {**NB_TOPIC, "prior_power": 0.25}
+IDEAS.update(
+    {
+        "agency temperature, balanced; topic as new defaults": {
+            "head_params": {
+                "agency": {"class_weight": "balanced", "calibration": "temperature"},
+                "topic": NEW_TOPIC,
+            },
+        },
+        "agency balanced; topic NB-SVM temperature, prior_power 0.25": {
+            "head_params": {**BEFORE, "topic": {**NEW_TOPIC, "calibration": "temperature"}},
+        },
+        "agency NB-SVM temperature; topic as new defaults": {
+            "head_params": {
+                "agency": {**NB_AGENCY, "calibration": "temperature"},
+                "topic": NEW_TOPIC,
+            },
+        },
+    }
+)
