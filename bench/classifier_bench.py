@@ -182,14 +182,10 @@ def score_ours(model, test) -> dict:
     from classifier.evaluate import head_metrics
 
     proba = model.predict_proba([r["text"] for r in test])
-    ranked = model.rank(proba)
     out = {}
-    for t, names in model.classes_.items():
-        best = ranked[t][:, 0]
-        confidence = list(proba[t][range(len(best)), best])
-        out[t] = head_metrics(
-            [r[t] for r in test], [names[j] for j in best], confidence, set(names)
-        )
+    for t, (predicted, confidence) in model.best(proba).items():
+        gold = [r[t] for r in test]
+        out[t] = head_metrics(gold, predicted, list(confidence), set(model.classes_[t]))
     return out, proba
 
 

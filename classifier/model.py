@@ -219,6 +219,15 @@ class ComplaintModel(BaseEstimator):
             out[t] = np.argsort(-scores, axis=1, kind="stable")
         return out
 
+    def best(self, proba: Mapping[str, np.ndarray]) -> dict[str, tuple[list[str], np.ndarray]]:
+        """{label head: (top label of each row, its calibrated probability)} per `rank`."""
+        out = {}
+        for t, order in self.rank(proba).items():
+            top = order[:, 0]
+            names = self.classes_[t]
+            out[t] = ([names[j] for j in top], np.asarray(proba[t])[np.arange(len(top)), top])
+        return out
+
     def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         """{head: probabilities}: 'relevance' is 1-D P(complaint); label heads (n, classes)."""
         check_is_fitted(self, "heads_")

@@ -101,7 +101,7 @@ def score_bundle(
     """
     texts = list(texts)
     proba = bundle.predict_proba(texts) if texts else {}
-    top = {t: idx[:, 0] for t, idx in bundle.model.rank(proba).items()} if texts else {}
+    top = bundle.model.best(proba) if texts else {}
     classes = bundle.model.classes_
     out: dict[str, HeadScores] = {}
     for target, column in gold.items():
@@ -111,9 +111,9 @@ def score_bundle(
         allowed = set(names) & set(known[target] if known and target in known else names)
         labelled = [i for i, g in enumerate(column) if g]
         rows = [i for i in labelled if column[i] in allowed]
-        best = top[target][rows]
-        predicted = [names[j] for j in best]
-        confidence = list(proba[target][rows, best])
+        labels, probabilities = top[target]
+        predicted = [labels[i] for i in rows]
+        confidence = list(probabilities[rows])
         out[target] = _head_scores(
             [str(column[i]) for i in rows], predicted, confidence, len(labelled) - len(rows)
         )

@@ -10,8 +10,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-import numpy as np
-
 from classifier.bundle import save_bundle
 from classifier.card import write_card
 from classifier.data import file_info, read_negatives, read_rows, require_columns
@@ -157,12 +155,9 @@ def _validate(rows, labels, negatives, params, seed, fraction, targets, progress
         "from": rows[hold_idx[0]]["created_at"] or None,
         "fraction": fraction,
     }
-    ranked = model.rank(proba)
-    for t, names in model.classes_.items():
-        best = ranked[t][:, 0]
+    for t, (predicted, confidence) in model.best(proba).items():
         gold = [str(rows[i][t] or "") for i in hold_idx]
-        confidence = list(proba[t][np.arange(len(best)), best])
-        metrics[t] = head_metrics(gold, [names[j] for j in best], confidence, set(names))
+        metrics[t] = head_metrics(gold, predicted, list(confidence), set(model.classes_[t]))
     if RELEVANCE in proba:
         metrics["relevance_recall_at_0.5"] = float((proba[RELEVANCE] >= 0.5).mean())
     return metrics
