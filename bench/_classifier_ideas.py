@@ -111,3 +111,24 @@ IDEAS.update(
         },
     }
 )
+
+# Per-label offsets searched for macro-F1 on each head's out-of-fold probabilities
+# (classifier/offsets.py), on top of the current defaults.
+NEW_AGENCY = {"class_weight": "balanced"}
+IDEAS.update(
+    {
+        "current defaults": {"head_params": {"agency": NEW_AGENCY, "topic": NEW_TOPIC}},
+        "current defaults; agency fitted offsets": {
+            "head_params": {"agency": {**NEW_AGENCY, "fit_offsets": True}, "topic": NEW_TOPIC},
+        },
+        "current defaults; topic fitted offsets": {
+            "head_params": {"agency": NEW_AGENCY, "topic": {**NEW_TOPIC, "fit_offsets": True}},
+        },
+        "current defaults; agency NB-SVM": {
+            "head_params": {"agency": NB_AGENCY, "topic": NEW_TOPIC},
+        },
+        "current defaults; agency NB-SVM + fitted offsets": {
+            "head_params": {"agency": {**NB_AGENCY, "fit_offsets": True}, "topic": NEW_TOPIC},
+        },
+    }
+)

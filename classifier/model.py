@@ -5,7 +5,8 @@ into probabilities by ``CalibratedClassifierCV`` (sigmoid or isotonic, fitted on
 folds), so ``confidence`` can be thresholded. A head may rank its labels by
 ``log p(label) - prior_power * log prior(label)`` (``rank``): a partial prior correction that
 recovers small classes (macro-F1) while the confidence reported for a label stays its calibrated
-probability.
+probability. With ``fit_offsets`` the per-label offsets are instead searched for macro-F1 on the
+head's out-of-fold probabilities (``classifier.offsets``).
 Optionally a child head (agency) is blended with what its parent head (topic) implies:
 ``log p(agency) = (1 - w) log p_direct(agency) + w log sum_t p(topic=t) p(agency | topic=t)``.
 """
@@ -24,6 +25,7 @@ from threadpoolctl import threadpool_limits
 from classifier.exceptions import TooFewClasses
 from classifier.features import make_features
 from classifier.nbsvm import LogCountRatioSVC
+from classifier.offsets import out_of_fold_proba, search_offsets
 from classifier.normalise import MARKERS
 
 __all__ = ["RELEVANCE", "ComplaintModel"]
@@ -52,6 +54,7 @@ class ComplaintModel(BaseEstimator):
         head_model: str = "svc",
         nb_power: float = 0.5,
         prior_power: float = 0.0,
+        fit_offsets: bool = False,
         calibration: str = "sigmoid",
         cv: int = 3,
         ensemble: bool = True,
@@ -71,6 +74,7 @@ class ComplaintModel(BaseEstimator):
         self.head_model = head_model
         self.nb_power = nb_power
         self.prior_power = prior_power
+        self.fit_offsets = fit_offsets
         self.calibration = calibration
         self.cv = cv
         self.ensemble = ensemble
@@ -83,7 +87,7 @@ class ComplaintModel(BaseEstimator):
 
     def _head_settings(self, C: float, head: str) -> dict:
         """This head's settings: the model-wide ones, overridden by `head_params[head]` (keys C,
-        calibration, class_weight, model ("svc" | "nbsvm"), power, prior_power, tol)."""
+        calibration, class_weight, fit_offsets, model ("svc" | "nbsvm"), power, prior_power, tol)."""
         p = {
             "C": C,
             "calibration": self.calibration,
@@ -91,6 +95,7 @@ class ComplaintModel(BaseEstimator):
             "model": self.head_model,
             "power": self.nb_power,
             "prior_power": self.prior_power,
+            "fit_offsets": self.fit_offsets,
             "tol": self.tol,
         }
         p.update((self.head_params or {}).get(head, {}))
@@ -148,7 +153,7 @@ class ComplaintModel(BaseEstimator):
             y = np.array([column[i] for i in rows], dtype=object).astype(str)
             self._check_classes(target, y)
             self.heads_[target] = self._head(self.C, target).fit(X[rows], y, **_weights(rows))
-            self.rank_offsets_[target] = self._prior_offsets(target, y)
+            self.rank_offsets_[target] = self._rank_offsets(target, X[rows], y)
             step(target)
         self.relevance_ = None
         if relevant is not None:
@@ -163,12 +168,18 @@ class ComplaintModel(BaseEstimator):
             _to_float32(head)
         return self
 
-    def _prior_offsets(self, head: str, y: np.ndarray) -> np.ndarray:
-        """-prior_power * log(class frequency in the head's training rows), in classes_ order."""
-        power = self._head_settings(self.C, head)["prior_power"]
+    def _rank_offsets(self, head: str, X, y: np.ndarray) -> np.ndarray:
+        """Per-label offsets added to log p when ranking, in classes_ order:
+        -prior_power * log(label frequency in the head's training rows), then, with fit_offsets,
+        searched for macro-F1 on the head's out-of-fold probabilities from there."""
+        settings = self._head_settings(self.C, head)
         classes = self.heads_[head].classes_
         freq = np.array([np.mean(y == c) for c in classes])
-        return -power * np.log(freq)
+        offsets = -settings["prior_power"] * np.log(freq)
+        if settings["fit_offsets"]:
+            proba = out_of_fold_proba(self.heads_[head], X, y)
+            offsets = search_offsets(proba, np.searchsorted(classes, y), offsets)
+        return offsets
 
     def _check_classes(self, head: str, y: np.ndarray) -> None:
         values, counts = np.unique(y, return_counts=True)
