@@ -25,8 +25,8 @@ from threadpoolctl import threadpool_limits
 from classifier.exceptions import TooFewClasses
 from classifier.features import make_features
 from classifier.nbsvm import LogCountRatioSVC
-from classifier.offsets import out_of_fold_proba, search_offsets
 from classifier.normalise import MARKERS
+from classifier.offsets import out_of_fold_proba, search_offsets
 
 __all__ = ["RELEVANCE", "ComplaintModel"]
 
@@ -87,7 +87,8 @@ class ComplaintModel(BaseEstimator):
 
     def _head_settings(self, C: float, head: str) -> dict:
         """This head's settings: the model-wide ones, overridden by `head_params[head]` (keys C,
-        calibration, class_weight, fit_offsets, model ("svc" | "nbsvm"), power, prior_power, tol)."""
+        calibration, class_weight, fit_offsets, model ("svc" | "nbsvm"), power, prior_power,
+        tol)."""
         p = {
             "C": C,
             "calibration": self.calibration,
