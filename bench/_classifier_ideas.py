@@ -113,7 +113,7 @@ IDEAS.update(
 )
 
 # Per-label offsets searched for macro-F1 on each head's out-of-fold probabilities
-# (classifier/offsets.py), on top of the current defaults.
+# (classifier.out_of_fold.py), on top of the current defaults.
 NEW_AGENCY = {"class_weight": "balanced"}
 IDEAS.update(
     {
@@ -132,3 +132,10 @@ IDEAS.update(
         },
     }
 )
+
+# Top-label calibration (classifier/out_of_fold.py) is on by default from 2026-11-28; this idea
+# switches it off to show what it changes.
+IDEAS["current defaults without top-label calibration"] = {
+    "top_label_calibration": False,
+    "head_params": {"agency": NEW_AGENCY, "topic": NEW_TOPIC},
+}

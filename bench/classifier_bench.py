@@ -185,8 +185,24 @@ def score_ours(model, test) -> dict:
     out = {}
     for t, (predicted, confidence) in model.best(proba).items():
         gold = [r[t] for r in test]
-        out[t] = head_metrics(gold, predicted, list(confidence), set(model.classes_[t]))
+        known = set(model.classes_[t])
+        out[t] = head_metrics(gold, predicted, list(confidence), known)
+        out[t].update(sure_at(gold, predicted, confidence, known, 0.95))
     return out, proba
+
+
+def sure_at(gold, predicted, confidence, known, threshold) -> dict:
+    """What a confidence threshold does (the auto-forward rule): the share of rows with a known
+    gold label whose confidence reaches it, and how often those rows are right."""
+    import numpy as np
+
+    keep = np.array([g in known for g in gold])
+    right = np.array([p == g for p, g in zip(predicted, gold, strict=True)])[keep]
+    sure = np.asarray(confidence)[keep] >= threshold
+    return {
+        "sure_95": float(sure.mean()) if keep.any() else 0.0,
+        "sure_95_accuracy": float(right[sure].mean()) if sure.any() else float("nan"),
+    }
 
 
 def throughput(model_bytes: bytes, texts: list[str], predict) -> tuple[float, float, float]:
@@ -281,6 +297,9 @@ def print_table(res: dict) -> None:
         ("warm_cpu", "posts/s warm (CPU time)"),
     ):
         print(f"{label:<28}" + "".join(f"{res[n][k]:>12.1f}" for n in names))
+    for t in TARGETS:
+        for k in ("sure_95", "sure_95_accuracy"):
+            print(f"{t + ' ' + k:<28}{'':>24}{res['ours'][t][k]:>12.3f}")
     for k in ("relevance_recall", "fpr_lapor_tweets_heldout", "fpr_smsa_test"):
         print(f"{k:<28}{'':>24}{res['ours'][k]:>12.3f}")
     for k in ("train_whole_corpus_s", "train_whole_corpus_cpu_s"):
@@ -295,6 +314,9 @@ def summary(res: dict) -> dict:
                 out[f"{n}_{t}_{k}"] = round(res[n][t][k], 4)
         for k in ("train_s", "train_cpu_s", "cold", "warm", "warm_cpu"):
             out[f"{n}_{k}"] = round(res[n][k], 1)
+    for t in TARGETS:
+        for k in ("sure_95", "sure_95_accuracy"):
+            out[f"ours_{t}_{k}"] = round(res["ours"][t][k], 4)
     for k in ("relevance_recall", "fpr_lapor_tweets_heldout", "fpr_smsa_test"):
         out[k] = round(res["ours"][k], 4)
     for k in ("train_whole_corpus_s", "train_whole_corpus_cpu_s"):
@@ -326,7 +348,7 @@ def tune(names: list[str] | None, fold: str = "nov-dec") -> dict:
         res, _ = score_ours(model, valid)
         out[name] = {"train_s": round(seconds, 1)}
         for t in TARGETS:
-            for k in ("accuracy", "macro_f1", "coverage_at_95"):
+            for k in ("accuracy", "macro_f1", "coverage_at_95", "sure_95", "sure_95_accuracy"):
                 out[name][f"{t}_{k}"] = round(res[t][k], 4)
         print(f"{name}: " + " ".join(f"{k}={v}" for k, v in out[name].items()), flush=True)
     return out

@@ -39,10 +39,12 @@ TOP_K = 3
 
 @dataclass(frozen=True)
 class HeadPrediction:
-    """One head's answer: best label, its calibrated probability, and the top 3 (best first).
+    """One head's answer: best label, its confidence, and the top 3 labels (best first).
 
-    "Best" is the model's ranking (ComplaintModel.rank): with a head's prior_power > 0 a label may
-    rank above a more probable one, so alternatives are not always in falling probability.
+    confidence = the chance that `label` is right (ComplaintModel.best); the alternatives carry the
+    head's class probabilities, except the first, which is (label, confidence). "Best" is the
+    model's ranking (ComplaintModel.rank): with rank offsets a label may rank above a more
+    probable one, so alternatives are not always in falling probability.
     """
 
     label: str
@@ -114,12 +116,15 @@ class Bundle:
         classes = self.model.classes_
         relevance = proba.get(RELEVANCE, np.full(len(texts), np.nan))
         order = {t: idx[:, :TOP_K] for t, idx in self.model.rank(proba).items()}
+        best = self.model.best(proba)
         out = []
         for i in range(len(texts)):
             heads = {}
             for t, names in classes.items():
-                top = [(names[j], float(proba[t][i, j])) for j in order[t][i]]
-                heads[t] = HeadPrediction(label=top[0][0], confidence=top[0][1], alternatives=top)
+                label, confidence = names[order[t][i, 0]], float(best[t][1][i])
+                top = [(label, confidence)]
+                top += [(names[j], float(proba[t][i, j])) for j in order[t][i, 1:]]
+                heads[t] = HeadPrediction(label=label, confidence=confidence, alternatives=top)
             out.append(Prediction(relevance=float(relevance[i]), heads=heads))
         return out
 

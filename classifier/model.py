@@ -6,7 +6,9 @@ folds), so ``confidence`` can be thresholded. A head may rank its labels by
 ``log p(label) - prior_power * log prior(label)`` (``rank``): a partial prior correction that
 recovers small classes (macro-F1) while the confidence reported for a label stays its calibrated
 probability. With ``fit_offsets`` the per-label offsets are instead searched for macro-F1 on the
-head's out-of-fold probabilities (``classifier.offsets``).
+head's out-of-fold probabilities. The confidence of a head's first label is then mapped to the
+chance that it is right (``top_label_calibration``, fitted on the same out-of-fold rows): see
+``classifier.out_of_fold``.
 Optionally a child head (agency) is blended with what its parent head (topic) implies:
 ``log p(agency) = (1 - w) log p_direct(agency) + w log sum_t p(topic=t) p(agency | topic=t)``.
 """
@@ -26,7 +28,12 @@ from classifier.exceptions import TooFewClasses
 from classifier.features import make_features
 from classifier.nbsvm import LogCountRatioSVC
 from classifier.normalise import MARKERS
-from classifier.offsets import out_of_fold_proba, search_offsets
+from classifier.out_of_fold import (
+    TopLabelCalibrator,
+    out_of_fold_proba,
+    search_offsets,
+    top_label_calibrator,
+)
 
 __all__ = ["RELEVANCE", "ComplaintModel"]
 
@@ -58,6 +65,7 @@ class ComplaintModel(BaseEstimator):
         calibration: str = "sigmoid",
         cv: int = 3,
         ensemble: bool = True,
+        top_label_calibration: bool = True,
         class_weight: str | None = None,
         tol: float = 1e-3,
         hierarchy: tuple[str, str] | None = ("topic", "agency"),
@@ -78,6 +86,7 @@ class ComplaintModel(BaseEstimator):
         self.calibration = calibration
         self.cv = cv
         self.ensemble = ensemble
+        self.top_label_calibration = top_label_calibration
         self.class_weight = class_weight
         self.tol = tol
         self.hierarchy = hierarchy
@@ -148,13 +157,14 @@ class ComplaintModel(BaseEstimator):
 
         self.heads_: dict[str, CalibratedClassifierCV] = {}
         self.rank_offsets_: dict[str, np.ndarray] = {}
+        self.top_calibrators_: dict[str, TopLabelCalibrator] = {}
         self.targets_ = list(labels)
         for target, column in labels.items():
             rows = np.array([i for i, lab in enumerate(column) if lab is not None], dtype=int)
             y = np.array([column[i] for i in rows], dtype=object).astype(str)
             self._check_classes(target, y)
             self.heads_[target] = self._head(self.C, target).fit(X[rows], y, **_weights(rows))
-            self.rank_offsets_[target] = self._rank_offsets(target, X[rows], y)
+            self._fit_ranking(target, X[rows], y)
             step(target)
         self.relevance_ = None
         if relevant is not None:
@@ -169,18 +179,28 @@ class ComplaintModel(BaseEstimator):
             _to_float32(head)
         return self
 
-    def _rank_offsets(self, head: str, X, y: np.ndarray) -> np.ndarray:
-        """Per-label offsets added to log p when ranking, in classes_ order:
-        -prior_power * log(label frequency in the head's training rows), then, with fit_offsets,
-        searched for macro-F1 on the head's out-of-fold probabilities from there."""
+    def _fit_ranking(self, head: str, X, y: np.ndarray) -> None:
+        """The head's rank offsets (in classes_ order) and top-label calibrator.
+
+        Offsets: -prior_power * log(label frequency in the head's training rows); with
+        fit_offsets, searched for macro-F1 from there. Both searches and the calibrator use the
+        head's out-of-fold probabilities, which need ensemble=True; without it the confidence
+        stays the head's class probability."""
         settings = self._head_settings(self.C, head)
         classes = self.heads_[head].classes_
         freq = np.array([np.mean(y == c) for c in classes])
         offsets = -settings["prior_power"] * np.log(freq)
+        gold = np.searchsorted(classes, y)
+        uses_oof = settings["fit_offsets"] or self.top_label_calibration
+        oof = out_of_fold_proba(self.heads_[head], X, y) if uses_oof and self.ensemble else None
         if settings["fit_offsets"]:
-            proba = out_of_fold_proba(self.heads_[head], X, y)
-            offsets = search_offsets(proba, np.searchsorted(classes, y), offsets)
-        return offsets
+            if oof is None:
+                raise ValueError(f"head {head!r}: fit_offsets needs ensemble=True")
+            offsets = search_offsets(oof, gold, offsets)
+        self.rank_offsets_[head] = offsets
+        if self.top_label_calibration and oof is not None:
+            top = np.argmax(np.log(oof + 1e-12) + offsets, axis=1)
+            self.top_calibrators_[head] = top_label_calibrator(oof, gold, top)
 
     def _check_classes(self, head: str, y: np.ndarray) -> None:
         values, counts = np.unique(y, return_counts=True)
@@ -232,12 +252,18 @@ class ComplaintModel(BaseEstimator):
         return out
 
     def best(self, proba: Mapping[str, np.ndarray]) -> dict[str, tuple[list[str], np.ndarray]]:
-        """{label head: (top label of each row, its calibrated probability)} per `rank`."""
+        """{label head: (top label of each row per `rank`, confidence)}: the confidence is the
+        chance that this label is right (top-label calibration, when the head has it; otherwise
+        the label's calibrated class probability)."""
+        calibrators = getattr(self, "top_calibrators_", {})  # absent in older bundles
         out = {}
         for t, order in self.rank(proba).items():
             top = order[:, 0]
             names = self.classes_[t]
-            out[t] = ([names[j] for j in top], np.asarray(proba[t])[np.arange(len(top)), top])
+            confidence = np.asarray(proba[t])[np.arange(len(top)), top]
+            if t in calibrators and len(top):
+                confidence = calibrators[t].predict(confidence)
+            out[t] = ([names[j] for j in top], confidence)
         return out
 
     def predict_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:

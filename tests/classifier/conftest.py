@@ -24,7 +24,8 @@ NEGATIVE_TEXTS = [
 ] * 6
 
 
-def _rows(limit: int, offset: int = 0) -> list[dict[str, str]]:
+def corpus_slice(limit: int, offset: int = 0) -> list[dict[str, str]]:
+    """`limit` Surabaya complaints from the `offset`-th, by date; skips when the data is absent."""
     path = SHARED_DATA / "surabaya" / "complaints.csv"
     if not path.exists():
         need(f"shared data not found at {SHARED_DATA}")
@@ -37,13 +38,13 @@ def _rows(limit: int, offset: int = 0) -> list[dict[str, str]]:
 @pytest.fixture(scope="session")
 def corpus_rows() -> list[dict[str, str]]:
     """400 real complaints (earliest by date) with agency and topic labels."""
-    return _rows(400)
+    return corpus_slice(400)
 
 
 @pytest.fixture(scope="session")
 def later_rows() -> list[dict[str, str]]:
     """150 later complaints, for evaluation."""
-    return _rows(150, offset=2000)
+    return corpus_slice(150, offset=2000)
 
 
 def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:

@@ -26,6 +26,11 @@ class FixedModel:
     def rank(self, proba):
         return {"agency": np.argsort(-proba["agency"], axis=1, kind="stable")}
 
+    def best(self, proba):
+        top = self.rank(proba)["agency"][:, 0]
+        confidence = proba["agency"][np.arange(len(top)), top]
+        return {"agency": ([self.classes_["agency"][j] for j in top], confidence)}
+
 
 def test_coverage_by_hand() -> None:
     # sorted by confidence: .99 ok, .9 ok, .8 wrong, .7 ok, .6 ok -> running accuracy
