@@ -5,6 +5,8 @@ WITHOUT its per-head overrides (head_params), plus two bench-only keys: clean_la
 label cleaning) and recency_tau_days (rows weighted by age). Results: bench/README.md.
 """
 
+from classifier.train import DEFAULT_PARAMS
+
 CHOSEN_TOPIC = {"calibration": "isotonic"}
 IDEAS = {
     "words only (1-2), sigmoid": {"char_ngrams": None, "clean_labels": False},
@@ -113,29 +115,31 @@ IDEAS.update(
 )
 
 # Per-label offsets searched for macro-F1 on each head's out-of-fold probabilities
-# (classifier.out_of_fold.py), on top of the current defaults.
-NEW_AGENCY = {"class_weight": "balanced"}
+# (classifier/out_of_fold.py), and NB-SVM for agency, on top of the defaults of 2026-11-28 (agency
+# LinearSVC, topic NB-SVM). From 2026-11-29 the defaults are "...; agency NB-SVM".
+OLD_AGENCY = {"class_weight": "balanced"}
 IDEAS.update(
     {
-        "current defaults": {"head_params": {"agency": NEW_AGENCY, "topic": NEW_TOPIC}},
-        "current defaults; agency fitted offsets": {
-            "head_params": {"agency": {**NEW_AGENCY, "fit_offsets": True}, "topic": NEW_TOPIC},
+        "2026-11-28 defaults": {"head_params": {"agency": OLD_AGENCY, "topic": NEW_TOPIC}},
+        "2026-11-28 defaults; agency fitted offsets": {
+            "head_params": {"agency": {**OLD_AGENCY, "fit_offsets": True}, "topic": NEW_TOPIC},
         },
-        "current defaults; topic fitted offsets": {
-            "head_params": {"agency": NEW_AGENCY, "topic": {**NEW_TOPIC, "fit_offsets": True}},
+        "2026-11-28 defaults; topic fitted offsets": {
+            "head_params": {"agency": OLD_AGENCY, "topic": {**NEW_TOPIC, "fit_offsets": True}},
         },
-        "current defaults; agency NB-SVM": {
+        "2026-11-28 defaults; agency NB-SVM": {
             "head_params": {"agency": NB_AGENCY, "topic": NEW_TOPIC},
         },
-        "current defaults; agency NB-SVM + fitted offsets": {
+        "2026-11-28 defaults; agency NB-SVM + fitted offsets": {
             "head_params": {"agency": {**NB_AGENCY, "fit_offsets": True}, "topic": NEW_TOPIC},
         },
     }
 )
 
-# Top-label calibration (classifier/out_of_fold.py) is on by default from 2026-11-28; this idea
-# switches it off to show what it changes.
+# Whatever classifier/train.py's DEFAULT_PARAMS say now, with and without top-label calibration
+# (classifier/out_of_fold.py; on by default from 2026-11-28).
+IDEAS["current defaults"] = {"head_params": DEFAULT_PARAMS["head_params"]}
 IDEAS["current defaults without top-label calibration"] = {
+    **IDEAS["current defaults"],
     "top_label_calibration": False,
-    "head_params": {"agency": NEW_AGENCY, "topic": NEW_TOPIC},
 }
