@@ -184,21 +184,29 @@ class ComplaintModel(BaseEstimator):
 
         Offsets: -prior_power * log(label frequency in the head's training rows); with
         fit_offsets, searched for macro-F1 from there. Both searches and the calibrator use the
-        head's out-of-fold probabilities, which need ensemble=True; without it the confidence
-        stays the head's class probability."""
+        head's out-of-fold probabilities, which need ensemble=True; without it, and for a
+        hierarchy child blended with its parent (whose out-of-fold blend is not computed), the
+        confidence stays the head's class probability."""
         settings = self._head_settings(self.C, head)
         classes = self.heads_[head].classes_
         freq = np.array([np.mean(y == c) for c in classes])
         offsets = -settings["prior_power"] * np.log(freq)
         gold = np.searchsorted(classes, y)
-        uses_oof = settings["fit_offsets"] or self.top_label_calibration
+        blended = (
+            bool(self.hierarchy)
+            and self.hierarchy_weight > 0
+            and head == self.hierarchy[1]
+            and self.hierarchy[0] in self.targets_
+        )
+        calibrate = self.top_label_calibration and not blended
+        uses_oof = settings["fit_offsets"] or calibrate
         oof = out_of_fold_proba(self.heads_[head], X, y) if uses_oof and self.ensemble else None
         if settings["fit_offsets"]:
             if oof is None:
                 raise ValueError(f"head {head!r}: fit_offsets needs ensemble=True")
             offsets = search_offsets(oof, gold, offsets)
         self.rank_offsets_[head] = offsets
-        if self.top_label_calibration and oof is not None:
+        if calibrate and oof is not None:
             top = np.argmax(np.log(oof + 1e-12) + offsets, axis=1)
             self.top_calibrators_[head] = top_label_calibrator(oof, gold, top)
 

@@ -151,3 +151,15 @@ def test_without_top_label_calibration_the_confidence_is_the_class_probability()
         proba = model.predict_proba(texts)
         _, confidence = model.best(proba)["agency"]
         assert np.allclose(confidence, proba["agency"].max(axis=1))
+
+
+def test_a_head_blended_with_its_parent_keeps_its_class_probability() -> None:
+    """The out-of-fold rows do not carry the topic->agency blend, so a calibrator fitted on them
+    would map the wrong numbers: the blended head reports its (blended) class probability."""
+    texts = [f"jalan rusak nomor {i}" for i in range(10)] + [f"lampu mati {i}" for i in range(10)]
+    labels = {"topic": ["jalan"] * 10 + ["lampu"] * 10, "agency": ["pupr"] * 10 + ["pln"] * 10}
+    model = ComplaintModel(char_ngrams=None, min_df=1, hierarchy_weight=0.5).fit(texts, labels)
+    assert set(model.top_calibrators_) == {"topic"}
+    proba = model.predict_proba(texts)
+    _, confidence = model.best(proba)["agency"]
+    assert np.allclose(confidence, proba["agency"].max(axis=1))
