@@ -192,7 +192,7 @@ def classify(
             typer.echo(f"relevance {pred.relevance:.3f}")
             for name, h in pred.heads.items():
                 alts = ", ".join(f"{lab} {p:.2f}" for lab, p in h.alternatives[1:])
-                typer.echo(f"  {name}: {h.label} ({h.confidence:.2f}); also {alts}")
+                typer.echo(f"  {name}: {h.label} ({h.confidence:.3f}); also {alts}")
 
 
 @models_app.command("list")
