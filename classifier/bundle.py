@@ -115,8 +115,9 @@ class Bundle:
         proba = self.model.predict_proba(texts)
         classes = self.model.classes_
         relevance = proba.get(RELEVANCE, np.full(len(texts), np.nan))
-        order = {t: idx[:, :TOP_K] for t, idx in self.model.rank(proba).items()}
-        best = self.model.best(proba)
+        ranked = self.model.rank(proba)
+        best = self.model.best(proba, ranked)
+        order = {t: idx[:, :TOP_K] for t, idx in ranked.items()}
         out = []
         for i in range(len(texts)):
             heads = {}

@@ -207,7 +207,7 @@ class ComplaintModel(BaseEstimator):
             offsets = search_offsets(oof, gold, offsets)
         self.rank_offsets_[head] = offsets
         if calibrate and oof is not None:
-            top = np.argmax(np.log(oof + 1e-12) + offsets, axis=1)
+            top = np.argmax(_rank_scores(oof, offsets), axis=1)
             self.top_calibrators_[head] = top_label_calibrator(oof, gold, top)
 
     def _check_classes(self, head: str, y: np.ndarray) -> None:
@@ -245,28 +245,27 @@ class ComplaintModel(BaseEstimator):
     def rank(self, proba: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """{label head: (n, classes) class indices, best first} for `predict_proba`'s output.
 
-        Labels are ranked by log p + the head's prior offsets (none unless prior_power > 0), so
-        the top label is not always the most probable one; report `proba` at the chosen label as
-        its confidence: that is the calibrated probability that this label is right.
+        Labels are ranked by log p + the head's rank offsets (none unless prior_power > 0 or
+        fit_offsets), so the top label is not always the most probable one; `best` gives the
+        top label with its confidence.
         """
         check_is_fitted(self, "heads_")
         offsets = getattr(self, "rank_offsets_", {})  # absent in bundles saved before it existed
-        out = {}
-        for t in self.heads_:
-            scores = np.log(np.asarray(proba[t], dtype=float) + 1e-12)
-            if t in offsets:
-                scores = scores + offsets[t]
-            out[t] = np.argsort(-scores, axis=1, kind="stable")
-        return out
+        return {
+            t: np.argsort(-_rank_scores(proba[t], offsets.get(t, 0.0)), axis=1, kind="stable")
+            for t in self.heads_
+        }
 
-    def best(self, proba: Mapping[str, np.ndarray]) -> dict[str, tuple[list[str], np.ndarray]]:
+    def best(
+        self, proba: Mapping[str, np.ndarray], order: Mapping[str, np.ndarray] | None = None
+    ) -> dict[str, tuple[list[str], np.ndarray]]:
         """{label head: (top label of each row per `rank`, confidence)}: the confidence is the
         chance that this label is right (top-label calibration, when the head has it; otherwise
-        the label's calibrated class probability)."""
+        the label's calibrated class probability). `order`: `rank(proba)`, if already computed."""
         calibrators = getattr(self, "top_calibrators_", {})  # absent in older bundles
         out = {}
-        for t, order in self.rank(proba).items():
-            top = order[:, 0]
+        for t, ranked in (order or self.rank(proba)).items():
+            top = ranked[:, 0]
             names = self.classes_[t]
             confidence = np.asarray(proba[t])[np.arange(len(top)), top]
             if t in calibrators and len(top):
@@ -296,6 +295,11 @@ class ComplaintModel(BaseEstimator):
             has_word = np.array([_has_real_word(t) for t in normalised])
             out[RELEVANCE] = np.where(has_word, rel, 0.0)
         return out
+
+
+def _rank_scores(proba: np.ndarray, offsets: np.ndarray | float) -> np.ndarray:
+    """What `rank` sorts by: log p + the head's rank offsets."""
+    return np.log(np.asarray(proba, dtype=float) + 1e-12) + offsets
 
 
 def _to_float32(head: CalibratedClassifierCV | None) -> None:

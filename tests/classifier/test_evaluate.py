@@ -26,8 +26,8 @@ class FixedModel:
     def rank(self, proba):
         return {"agency": np.argsort(-proba["agency"], axis=1, kind="stable")}
 
-    def best(self, proba):
-        top = self.rank(proba)["agency"][:, 0]
+    def best(self, proba, order=None):
+        top = (order or self.rank(proba))["agency"][:, 0]
         confidence = proba["agency"][np.arange(len(top)), top]
         return {"agency": ([self.classes_["agency"][j] for j in top], confidence)}
 
