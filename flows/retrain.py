@@ -16,7 +16,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.training_set import TrainingSets, assemble_sets, default_negatives, summarise_sets
+from flows.training_set import (
+    TrainingSets,
+    assemble_sets,
+    default_negatives,
+    describe_sets,
+    summarise_sets,
+)
 from store.training import RESOLUTION_RULE, ResolvedLabel
 
 __all__ = ["RetrainResult", "retrain"]
@@ -73,7 +79,12 @@ def _champion_overlap(champion_dir: Path | None, holdout: Sequence[ResolvedLabel
         )
     seen = set(keys_file.read_text(encoding="utf-8").split())
     n = sum(r.key[:KEY_CHARS] in seen for r in holdout)
-    return f"the champion was trained on {n} of the {len(holdout)} held-out texts" if n else None
+    if not n:
+        return None
+    return (
+        f"the champion was trained on {n} of the {len(holdout)} held-out texts; "
+        "its figures are optimistic"
+    )
 
 
 def _judge(challenger, champion, holdout: Sequence[ResolvedLabel], targets, rules):
@@ -107,6 +118,7 @@ def retrain(
     promote: bool = True,
     params: Mapping | None = None,
     progress: Callable[[str], None] | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> RetrainResult:
     """Train a challenger, judge it against the champion on the same held-out rows, promote it
     if the profile's rules hold. Defaults come from the settings and the profile; targets and
@@ -129,6 +141,8 @@ def retrain(
     sets = assemble_sets(factory, data_files, targets, text_column, holdout_fraction)
     step("training set")
     negative_files = list(negatives) if negatives is not None else default_negatives()
+    if announce is not None:
+        announce(describe_sets(sets, targets, negative_files, champion_version))
     work = Path(tempfile.mkdtemp(prefix="aduan-retrain-"))
     try:
         bundle_dir = train_bundle(
@@ -161,6 +175,7 @@ def retrain(
             champion=old,
             champion_version=champion_version,
             decision=decision,
+            notes=notes,
         )
         version = registry.add(bundle_dir)
     finally:
