@@ -16,7 +16,7 @@ from review.auth import (
     hash_fingerprint,
     verify_password,
 )
-from review.deps import Principal, SessionDep, atomic, csrf_checked, safe_next
+from review.deps import CSRF_DETAIL, Principal, SessionDep, atomic, csrf_checked, safe_next
 from store.users import get_user_by_name, is_locked, record_failed_login, record_login
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,10 @@ def login(
     sessions = request.app.state.sessions
     data, _ = sessions.load(request.cookies.get(SESSION_COOKIE))
     if data is None or not csrf_ok(data.csrf, csrf_token):
-        raise HTTPException(status_code=403, detail="CSRF token missing or wrong; reload the page")
+        raise HTTPException(
+            status_code=403,
+            detail=CSRF_DETAIL,
+        )
     throttle = request.app.state.throttle
     client = request.client.host if request.client else "?"
     if throttle.blocked(client):

@@ -82,9 +82,7 @@ def test_model_card_says_what_the_cli_says_about_an_optimistic_champion(loop, tm
     models = copy_registry(loop, tmp_path / "models")
     champion = Registry(models).champion_version()
     (Registry(models).path_of(champion) / TRAINING_KEYS).unlink()
-    result = retrain(
-        factory=loop.factory, models_dir=models, seed=0, promote=False, **RETRAIN_ARGS
-    )
+    result = retrain(factory=loop.factory, models_dir=models, seed=0, promote=False, **RETRAIN_ARGS)
     assert result.notes and "optimistic" in result.notes[0]
     card = result.card.read_text(encoding="utf-8")
     for note in result.notes:
