@@ -57,7 +57,8 @@ _author_ref = functools.lru_cache(maxsize=65_536)(author_ref)
 def without_token(url: str) -> str:
     """``url`` without its ``access_token`` query parameter (Graph puts it into paging.next)."""
     parts = urlsplit(url)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "access_token"]
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = [(k, v) for k, v in pairs if k != "access_token"]
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
@@ -222,9 +223,7 @@ class InstagramAccountSource:
             replies_url = f"{self.config.api_url}/{comment['id']}/replies"
             for replies in self._listing(replies_url):
                 posts.extend(
-                    parse_comments(
-                        replies, parent_id=comment["id"], fetched_at=utcnow(), **common
-                    )
+                    parse_comments(replies, parent_id=comment["id"], fetched_at=utcnow(), **common)
                 )
         return posts
 

@@ -54,6 +54,8 @@ class FakeInstagram(FakeServer):
         self.reply_faults = ReplyFaults()
         self.posted: list[dict[str, Any]] = []  # every reply the fake accepted (duplicates too)
         self.deleted: set[str] = set()
+        self.throttles: list[int] = []  # Graph codes the next requests answer (4, 17, 32, 613)
+        self.usage: list[int] = []  # X-App-Usage call_count of the next responses
         self._lock = threading.Lock()
         self._ids = itertools.count(17_950_000_000_000_000)
         self._comments: dict[str, dict[str, Any]] = {}
@@ -109,12 +111,19 @@ class FakeInstagram(FakeServer):
             return graph_error(104, "An access token is required to request this resource.")
         if token != self.token:
             return graph_error(190, "Invalid OAuth access token - Cannot parse access token")
+        if self.throttles:
+            return graph_error(self.throttles.pop(0), "(#4) Application request limit reached")
         rest = parts[1:]
         if request.method == "POST":
             if len(rest) == 2 and rest[1] == "replies":
                 return self._post_reply(rest[0], request)
             return graph_error(100, "Unsupported post request (fake).")
-        return self._get(rest, request)
+        response = self._get(rest, request)
+        percent = self.usage.pop(0) if self.usage else 2
+        response.headers["X-App-Usage"] = json.dumps(
+            {"call_count": percent, "total_cputime": 1, "total_time": 1}
+        )
+        return response
 
     def _get(self, rest: list[str], request: FakeRequest) -> FakeResponse:
         if rest == ["me", "permissions"]:
