@@ -40,7 +40,6 @@ UNUSED_0001_TABLES = {
 
 
 def test_0002_drops_the_unused_tables_and_its_downgrade_recreates_them(engine):
-    assert head_revision() == "0002"
     assert not set(UNUSED_0001_TABLES) & set(inspect(engine).get_table_names())
     downgrade(engine, "0001")
     assert current_revision(engine) == "0001"
@@ -48,7 +47,37 @@ def test_0002_drops_the_unused_tables_and_its_downgrade_recreates_them(engine):
     for table, columns in UNUSED_0001_TABLES.items():
         assert {c["name"] for c in found.get_columns(table)} == columns
         assert found.get_pk_constraint(table)["name"] == f"pk_{table}"
-    upgrade(engine)
+    upgrade(engine, "0002")
     assert current_revision(engine) == "0002"
     assert not set(UNUSED_0001_TABLES) & set(inspect(engine).get_table_names())
+    upgrade(engine)
+    check(engine)
+
+
+def test_0003_adds_session_generation_and_login_attempts_and_its_downgrade_drops_them(engine):
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM users"))
+    downgrade(engine, "0002")
+    found = inspect(engine)
+    assert "login_attempts" not in found.get_table_names()
+    assert "session_generation" not in {c["name"] for c in found.get_columns("users")}
+    with engine.begin() as conn:  # an account made before 0003 ...
+        conn.execute(
+            text(
+                "INSERT INTO users (name, role, agencies, password_hash, active, failed_logins,"
+                " created_at) VALUES ('ana', 'admin', '[]', 'x', true, 0, '2026-01-01')"
+            )
+        )
+    upgrade(engine, "0003")
+    found = inspect(engine)
+    assert {c["name"] for c in found.get_columns("login_attempts")} == {
+        "key",
+        "attempts",
+        "window_start",
+    }
+    with engine.connect() as conn:  # ... starts at generation 0
+        assert conn.execute(text("SELECT session_generation FROM users")).scalar_one() == 0
+    upgrade(engine)
     check(engine)
