@@ -142,7 +142,9 @@ def evaluate(
     text_column: str = typer.Option("text", "--text-column"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Score a model on labelled CSV files: accuracy, macro-F1, coverage at 95% and 90%."""
+    """Score a model on labelled CSV files: accuracy (rows whose label the model knows),
+    accuracy_all (every labelled row; a label it cannot produce counts as wrong), macro-F1,
+    coverage at 95% and 90%."""
     from classifier.evaluate import evaluate as run
 
     target_list = _split_targets(targets) if targets else None
@@ -157,8 +159,10 @@ def evaluate(
             continue
         acc = "n/a" if f["accuracy"] is None else f"{f['accuracy']:.3f}"
         f1 = "n/a" if f["macro_f1"] is None else f"{f['macro_f1']:.3f}"
+        acc_all = "n/a" if f["accuracy_all"] is None else f"{f['accuracy_all']:.3f}"
         typer.echo(
-            f"  {t}: n={f['n']} unknown={f['n_unknown_label']} accuracy={acc} macro_f1={f1} "
+            f"  {t}: n={f['n']} unknown={f['n_unknown_label']} accuracy={acc} "
+            f"accuracy_all={acc_all} macro_f1={f1} "
             f"coverage@95={f['coverage_at_95']:.3f} coverage@90={f['coverage_at_90']:.3f}"
         )
     typer.echo(f"  {result['posts_per_s']:.0f} posts/s")

@@ -32,10 +32,14 @@ def coverage_at(confidence: Sequence[float], correct: Sequence[bool], precision:
 def head_metrics(
     gold: Sequence[str], predicted: Sequence[str], confidence: Sequence[float], known: set[str]
 ) -> dict:
-    """The per-target figures; rows whose gold label is not in `known` only count as unknown."""
+    """The per-target figures. `accuracy`, `macro_f1` and the coverages are on the rows whose gold
+    label is in `known` (the others only count in `n_unknown_label`); `accuracy_all` is correct /
+    every row with a gold label (`n_labelled`), so a label the model cannot produce counts as wrong.
+    """
     from sklearn.metrics import f1_score
 
     keep = [i for i, g in enumerate(gold) if g in known]
+    labelled = sum(1 for g in gold if g)
     g = [gold[i] for i in keep]
     p = [predicted[i] for i in keep]
     c = [confidence[i] for i in keep]
@@ -43,7 +47,9 @@ def head_metrics(
     return {
         "n": len(gold),
         "n_unknown_label": len(gold) - len(keep),
+        "n_labelled": labelled,
         "accuracy": float(np.mean(correct)) if keep else None,
+        "accuracy_all": float(sum(correct) / labelled) if labelled else None,
         "macro_f1": float(f1_score(g, p, average="macro", zero_division=0)) if keep else None,
         "coverage_at_95": coverage_at(c, correct, 0.95),
         "coverage_at_90": coverage_at(c, correct, 0.90),

@@ -4,8 +4,8 @@
 session of an account on the server; ``login_attempts`` keeps the per-address login counters in
 the database, updated atomically, instead of in one process's memory.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 10:20:00
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import store.tables
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
