@@ -91,7 +91,25 @@ def _judge(challenger, champion, holdout: Sequence[ResolvedLabel], targets, rule
     return new, old, decide(old, new, rules, version)
 
 
-def retrain(
+def retrain(*, factory=None, **options) -> RetrainResult:
+    """Train a challenger, judge it against the champion on the same held-out rows, promote it
+    if the profile's rules hold (see ``_retrain`` for the options).
+
+    One retrain at a time per store: a second one started meanwhile (another worker, or
+    ``aduan retrain`` during the weekly flow) raises RetrainBusy and trains nothing.
+    """
+    from flows.exceptions import RetrainBusy
+    from store.db import session_factory
+    from store.locks import exclusive_run
+
+    factory = factory or session_factory()
+    with exclusive_run(factory=factory, name="retrain") as held:
+        if not held:
+            raise RetrainBusy("another retrain is running on this store; try again when it ends")
+        return _retrain(factory=factory, **options)
+
+
+def _retrain(
     *,
     factory=None,
     data_files: Sequence[Path] = (),
@@ -108,8 +126,7 @@ def retrain(
     params: Mapping | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> RetrainResult:
-    """Train a challenger, judge it against the champion on the same held-out rows, promote it
-    if the profile's rules hold. Defaults come from the settings and the profile; targets and
+    """The retrain itself. Defaults come from the settings and the profile; targets and
     min_class_size default to the champion's (agency,topic and 30 when there is none)."""
     from classifier.bundle import load_bundle
     from classifier.card import write_card

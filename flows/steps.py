@@ -155,13 +155,13 @@ def classify_batch(
 
     factory = factory or store_factory()
     bundle = load_model(str(models_dir or get_settings().models_dir), version)
-    with factory() as session:
-        rows = texts_of(session=session, post_ids=post_ids)
-    if not rows:
-        return 0
-    predictions = bundle.predict([text for _, text in rows])
-    values = [classification_row(pid, p) for (pid, _), p in zip(rows, predictions, strict=True)]
+    # One transaction: the posts stay claimed (PostgreSQL row locks) while the model runs.
     with factory() as session, session.begin():
+        rows = texts_of(session=session, post_ids=post_ids, claim=True)
+        if not rows:
+            return 0
+        predictions = bundle.predict([text for _, text in rows])
+        values = [classification_row(pid, p) for (pid, _), p in zip(rows, predictions, strict=True)]
         return save_classifications(session=session, model_version=bundle.version, rows=values)
 
 
@@ -237,8 +237,13 @@ def sync_status(
 # -- retrain -------------------------------------------------------------------------------------
 def retrain() -> dict[str, Any]:
     """Train a challenger and promote it if the profile's rules hold (flows.retrain.retrain)."""
+    from flows.exceptions import RetrainBusy
     from flows.retrain import retrain as retrain_loop
 
-    result = retrain_loop(factory=store_factory()).as_dict()
+    try:
+        result = retrain_loop(factory=store_factory()).as_dict()
+    except RetrainBusy as exc:  # the other run does the work: this one is a no-op, not a failure
+        log.warning("retrain skipped: %s", exc)
+        return {"version": None, "promoted": False, "reasons": [str(exc)], "skipped": True}
     log.info("retrain: challenger %s, promoted: %s", result["version"], result["promoted"])
     return {key: result.get(key) for key in ("version", "promoted", "reasons", "champion_version")}
