@@ -1,6 +1,9 @@
 """Small SVG charts rendered on the server (no JavaScript, no external assets).
 
-Every label is XML-escaped; the returned markup is safe to put in a template as is.
+Drawn on a narrow canvas (``WIDTH`` units, text of 13-14 units) so that they stay readable when a
+phone shrinks them to ~350 px; the page caps their width on a desktop. Legends are HTML lists
+below the picture, so no name is ever cut off. Every label is XML-escaped; the returned markup is
+safe to put in a template as is.
 """
 
 from __future__ import annotations
@@ -9,21 +12,36 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
-PALETTE = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#30343f"]
+PALETTE = ["#1b6ca8", "#d1495b", "#b7791f", "#00798c", "#2f855a", "#8d6a9f", "#30343f"]
+WIDTH = 420
+FONT = 13
 
 
-def _text(x: float, y: float, label: object, anchor: str = "start", size: int = 11) -> str:
+def _text(x: float, y: float, label: object, anchor: str = "start", size: int = FONT) -> str:
     return (
         f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}">'
         f"{escape(str(label))}</text>"
     )
 
 
+def _swatch(color: str) -> str:
+    return (
+        '<svg class="swatch" width="12" height="12" viewBox="0 0 12 12" aria-hidden="true">'
+        f'<rect width="12" height="12" fill="{color}"/></svg>'
+    )
+
+
+def _legend(items: list[tuple[str, str]]) -> str:
+    rows = "".join(f"<li>{_swatch(color)} {escape(label)}</li>" for label, color in items)
+    return f'<ul class="legend">{rows}</ul>' if rows else ""
+
+
 def line_chart(
-    series: dict[str, list[int]], labels: list[str], title: str, width: int = 640, height: int = 240
+    series: dict[str, list[int]], labels: list[str], title: str, height: int = 220
 ) -> Markup:
-    """One line per series over the ``labels`` (weeks), with a legend on the right."""
-    left, right, top, bottom = 36, 190, 24, 28
+    """One line per series over the ``labels`` (weeks); the legend (with totals) below."""
+    width = WIDTH
+    left, right, top, bottom = 34, 12, 10, 26
     plot_w, plot_h = width - left - right, height - top - bottom
     peak = max([max(v) for v in series.values() if v] + [1])
     n = max(len(labels), 2)
@@ -31,72 +49,77 @@ def line_chart(
     def xy(i: int, value: int) -> tuple[float, float]:
         return left + plot_w * i / (n - 1), top + plot_h * (1 - value / peak)
 
-    parts = [_text(left, 14, title, size=13)]
+    parts = []
     for step in (0, 0.5, 1):
         y = top + plot_h * (1 - step)
         parts.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
         )
-        parts.append(_text(left - 4, y + 4, f"{peak * step:g}", anchor="end", size=10))
+        parts.append(_text(left - 4, y + 4, f"{peak * step:g}", anchor="end", size=12))
+    every = 1 if len(labels) <= 8 else 2  # every other week label when there are many
     for i, label in enumerate(labels):
-        parts.append(_text(xy(i, 0)[0], height - 8, label, anchor="middle", size=10))
+        if i % every == 0 or i == len(labels) - 1:
+            parts.append(_text(xy(i, 0)[0], height - 8, label, anchor="middle", size=12))
+    legend = []
     for k, (name, values) in enumerate(series.items()):
         color = PALETTE[k % len(PALETTE)]
         points = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(i, v) for i, v in enumerate(values)))
         parts.append(
-            f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{points}">'
+            f'<polyline fill="none" stroke="{color}" stroke-width="2.5" points="{points}">'
             f"<title>{escape(name)}</title></polyline>"
         )
-        ly = top + 14 * k + 6
-        parts.append(
-            f'<rect x="{width - right + 10}" y="{ly - 8}" width="10" height="10" fill="{color}"/>'
-        )
-        parts.append(_text(width - right + 24, ly + 1, f"{name[:22]} ({sum(values)})", size=10))
+        legend.append((f"{name} ({sum(values)})", color))
     if not series:
         parts.append(_text(width / 2, height / 2, "belum ada data", anchor="middle"))
-    return _svg(width, height, title, parts)
+    return _figure(title, _svg(width, height, title, parts), _legend(legend))
 
 
-def bar_chart(rows: list[tuple[str, int, bool]], title: str, width: int = 640) -> Markup:
-    """Horizontal bars (label, value, highlighted in red when True)."""
-    bar_h, left = 18, 170
-    height = 30 + bar_h * max(len(rows), 1) + 8
+def bar_chart(rows: list[tuple[str, int, bool]], title: str) -> Markup:
+    """Horizontal bars (label, value, highlighted in red when True), each name above its bar
+    in full."""
+    width, row_h = WIDTH, 38
+    height = row_h * max(len(rows), 1) + 6
     peak = max([v for _, v, _ in rows] + [1])
-    parts = [_text(4, 14, title, size=13)]
+    parts = []
     for i, (label, value, red) in enumerate(rows):
-        y = 24 + i * bar_h
-        w = (width - left - 50) * value / peak
+        y = 4 + i * row_h
+        w = max(2.0, (width - 50) * value / peak)
         color = "#c0392b" if red else "#1b6ca8"
-        parts.append(_text(left - 6, y + 12, label[:26], anchor="end"))
-        parts.append(
-            f'<rect x="{left}" y="{y + 2}" width="{w:.1f}" height="{bar_h - 5}" fill="{color}"/>'
-        )
-        parts.append(_text(left + w + 4, y + 12, value))
+        parts.append(_text(2, y + 13, label + (" (zona merah)" if red else "")))
+        parts.append(f'<rect x="2" y="{y + 18}" width="{w:.1f}" height="14" fill="{color}"/>')
+        parts.append(_text(w + 8, y + 30, value))
     if not rows:
-        parts.append(_text(width / 2, 40, "tidak ada antrean", anchor="middle"))
-    return _svg(width, height, title, parts)
+        parts.append(_text(width / 2, 24, "tidak ada antrean", anchor="middle"))
+    return _figure(title, _svg(width, height, title, parts), "")
 
 
-def funnel_chart(stages: list[tuple[str, int]], width: int = 640) -> Markup:
+def funnel_chart(stages: list[tuple[str, int]], title: str = "Alur aduan") -> Markup:
     """Centered bars narrowing from harvested posts to finished LAPOR! complaints."""
-    bar_h = 30
-    height = bar_h * len(stages) + 10
+    width, bar_h = WIDTH, 34
+    height = bar_h * len(stages) + 8
     peak = max([v for _, v in stages] + [1])
     parts = []
     for i, (label, value) in enumerate(stages):
-        w = max(2.0, (width - 20) * value / peak)
+        w = max(2.0, (width - 8) * value / peak)
         x, y = (width - w) / 2, 4 + i * bar_h
         parts.append(
             f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar_h - 4}" '
-            f'fill="{PALETTE[i % len(PALETTE)]}" opacity="0.85"/>'
+            f'fill="{PALETTE[i % len(PALETTE)]}" opacity="0.25"/>'
         )
-        parts.append(_text(width / 2, y + 18, f"{label}: {value}", anchor="middle", size=12))
-    return _svg(width, height, "funnel", parts)
+        parts.append(_text(width / 2, y + 21, f"{label}: {value}", anchor="middle", size=14))
+    return _figure(title, _svg(width, height, title, parts), "")
 
 
-def _svg(width: int, height: int, title: str, parts: list[str]) -> Markup:
+def _svg(width: int, height: int, title: str, parts: list[str]) -> str:
     body = "".join(parts)
-    return Markup(
+    label = escape(title, {chr(34): "&quot;"})
+    return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-label="{escape(title, {chr(34): "&quot;"})}">{body}</svg>'
+        f'width="100%" role="img" aria-label="{label}">{body}</svg>'
+    )
+
+
+def _figure(title: str, svg: str, legend: str) -> Markup:
+    return Markup(
+        f'<figure class="figure"><figcaption>{escape(title)}</figcaption>{svg}{legend}</figure>'
     )

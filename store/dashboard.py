@@ -1,7 +1,10 @@
-"""Figures for the dashboard: complaints per agency/topic per week, funnel, speed, backlog.
+"""Figures for the dashboard: complaints per agency/topic per week, funnel, speed, backlog, and
+LAPOR!'s service levels in working days (store.service_levels).
 
 Weekly buckets are made in Python from a narrow query (a few columns per case), which works the
-same on SQLite and PostgreSQL; counts that do not need dates are grouped in SQL.
+same on SQLite and PostgreSQL; counts that do not need dates are grouped in SQL. Only complete
+weeks are bucketed (the week now under way would compare a few days with whole weeks); weeks
+start on Monday in the profile's timezone.
 """
 
 from __future__ import annotations
@@ -10,18 +13,22 @@ import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.tables import Case, Forward, PostRow
+from store.service_levels import LEVELS, REVIEW_LEVEL_DAYS, breached, working_days_between
+from store.tables import Case, Forward, LaporStatusChange, PostRow
 
 COMPLAINT_STATES = ("open", "approved")
 
 
-def week_start(moment: datetime) -> date:
-    """The Monday of ``moment``'s ISO week (UTC)."""
-    day = moment.astimezone(UTC).date()
+def week_start(moment: datetime, zone: ZoneInfo | None = None) -> date:
+    """The Monday of ``moment``'s ISO week (in ``zone``, default UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    day = moment.astimezone(zone or UTC).date()
     return day - timedelta(days=day.weekday())
 
 
@@ -33,9 +40,20 @@ class Dashboard:
     funnel: list[tuple[str, int]] = field(default_factory=list)
     median_hours_to_forward: float | None = None
     backlog: list[tuple[str, int, float]] = field(default_factory=list)  # agency, open, oldest h
+    # agency -> working days the oldest open case has waited for review
+    backlog_working_days: dict[str, int] = field(default_factory=dict)
+    # per LAPOR! service level: key, name, days, reached, median working days, overdue
+    service: list[dict] = field(default_factory=list)
+    # agency -> {"review" | level key: complaints past that service level now}
+    overdue: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @property
+    def median_days_to_forward(self) -> float | None:
+        hours = self.median_hours_to_forward
+        return None if hours is None else hours / 24
 
     def trend(self, series: list[int]) -> int:
-        """Change from the week before last to the last week."""
+        """Change from the complete week before last to the last complete week."""
         return series[-1] - series[-2] if len(series) >= 2 else 0
 
 
@@ -49,13 +67,16 @@ def build_dashboard(
     agencies: list[str] | None,
     weeks: int = 8,
     now: datetime | None = None,
+    timezone: str = "UTC",
 ) -> Dashboard:
-    """All dashboard figures for the last ``weeks`` weeks, limited to ``agencies`` (None: all)."""
+    """All dashboard figures for the last ``weeks`` complete weeks, limited to ``agencies``
+    (None: all); weeks and working days in ``timezone`` (the profile's)."""
     now = now or datetime.now(UTC)
-    first_week = week_start(now) - timedelta(weeks=weeks - 1)
+    zone = ZoneInfo(timezone)
+    first_week = week_start(now, zone) - timedelta(weeks=weeks)
     board = Dashboard(weeks=[first_week + timedelta(weeks=i) for i in range(weeks)])
     index = {w: i for i, w in enumerate(board.weeks)}
-    since = datetime.combine(first_week, datetime.min.time(), tzinfo=UTC)
+    since = datetime.combine(first_week, datetime.min.time(), tzinfo=zone)
     rows = session.execute(
         _scoped(
             select(Case.agency, Case.topic, Case.first_post_at).where(
@@ -67,7 +88,7 @@ def build_dashboard(
     per_agency: dict[str, list[int]] = defaultdict(lambda: [0] * weeks)
     per_topic: dict[str, list[int]] = defaultdict(lambda: [0] * weeks)
     for agency, topic, at in rows:
-        slot = index.get(week_start(at))
+        slot = index.get(week_start(at, zone))
         if slot is None:
             continue
         per_agency[agency or "-"][slot] += 1
@@ -77,7 +98,70 @@ def build_dashboard(
     board.funnel = _funnel(session, agencies)
     board.median_hours_to_forward = _median_hours(session, agencies)
     board.backlog = _backlog(session, agencies, now)
+    board.backlog_working_days = {
+        agency: working_days_between(now - timedelta(hours=hours), now, zone)
+        for agency, _, hours in board.backlog
+    }
+    for agency, waited in board.backlog_working_days.items():
+        if waited > REVIEW_LEVEL_DAYS:
+            board.overdue.setdefault(agency, {})["review"] = 1
+    board.service = _service_levels(session, agencies, now, zone, board.overdue)
     return board
+
+
+def _reached_at(session: Session, forward_ids: list[int]) -> dict[int, dict[str, datetime]]:
+    """forward id -> LAPOR! status name -> when it was first reported (LAPOR!'s date if any)."""
+    out: dict[int, dict[str, datetime]] = defaultdict(dict)
+    for i in range(0, len(forward_ids), 500):
+        rows = session.execute(
+            select(
+                LaporStatusChange.forward_id,
+                LaporStatusChange.status_name,
+                LaporStatusChange.changed_at,
+                LaporStatusChange.observed_at,
+            ).where(LaporStatusChange.forward_id.in_(forward_ids[i : i + 500]))
+        )
+        for forward_id, name, changed, observed in rows:
+            at = changed or observed
+            if name not in out[forward_id] or at < out[forward_id][name]:
+                out[forward_id][name] = at
+    return out
+
+
+def _service_levels(session, agencies, now: datetime, zone: ZoneInfo, overdue) -> list[dict]:
+    """Per LAPOR! service level: how many sent complaints reached it, their median working days
+    from sending, and how many are past it now without reaching it (counted per agency too)."""
+    sent = session.execute(
+        _scoped(
+            select(Forward.id, Forward.sent_at, Case.agency)
+            .join(Case, Case.id == Forward.case_id)
+            .where(Forward.state == "sent", Forward.sent_at.is_not(None)),
+            agencies,
+        )
+    ).all()
+    reached = _reached_at(session, [f for f, _, _ in sent])
+    out = []
+    for level in LEVELS:
+        took, late = [], 0
+        for forward_id, sent_at, agency in sent:
+            times = [t for n, t in reached.get(forward_id, {}).items() if n in level.reached_by]
+            if times:
+                took.append(working_days_between(sent_at, min(times), zone))
+            elif breached(sent_at, now, level.working_days, zone):
+                late += 1
+                per = overdue.setdefault(agency or "-", {})
+                per[level.key] = per.get(level.key, 0) + 1
+        out.append(
+            {
+                "key": level.key,
+                "name": level.name,
+                "days": level.working_days,
+                "reached": len(took),
+                "median_working_days": statistics.median(took) if took else None,
+                "overdue": late,
+            }
+        )
+    return out
 
 
 def _funnel(session: Session, agencies: list[str] | None) -> list[tuple[str, int]]:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from review.app import render
 from review.charts import bar_chart, funnel_chart, line_chart
 from review.deps import CurrentUser, SessionDep
+from review.exports import Exporter
 from review.routes.queue import csv_response
 from store.dashboard import build_dashboard
+from store.service_levels import LEVELS, REVIEW_LEVEL_DAYS, calendar_known
 
 router = APIRouter()
-RED_ZONE_BACKLOG = 25  # open cases
-RED_ZONE_HOURS = 72.0  # age of the oldest open case
+CSV_FIELDS = ["instansi", "minggu mulai", "aduan"]
 FUNNEL_LABELS = {
     "harvested posts": "posting terkumpul",
     "complaint cases": "kasus aduan",
@@ -32,18 +35,17 @@ def _weeks(request: Request) -> int:
 
 @router.get("/dashboard")
 def dashboard(request: Request, user: CurrentUser, session: SessionDep) -> Response:
-    board = build_dashboard(session=session, agencies=user.agencies, weeks=_weeks(request))
     profile = request.app.state.profile
+    board = build_dashboard(
+        session=session, agencies=user.agencies, weeks=_weeks(request), timezone=profile.timezone
+    )
     names = {a.key: a.short or a.name for a in profile.agencies}
     topics = {t.key: t.name for t in profile.topics}
     labels = [w.strftime("%d/%m") for w in board.weeks]
     top_agencies = dict(list(board.per_agency_week.items())[:6])
     top_topics = dict(list(board.per_topic_week.items())[:6])
-    red = [
-        (agency, count, age)
-        for agency, count, age in board.backlog
-        if count >= RED_ZONE_BACKLOG or age >= RED_ZONE_HOURS
-    ]
+    # Red zone: an agency with a complaint past a LAPOR! service level (store.service_levels)
+    red = sorted(board.overdue.items(), key=lambda kv: -sum(kv[1].values()))
     context = {
         "user": user,
         "board": board,
@@ -55,12 +57,13 @@ def dashboard(request: Request, user: CurrentUser, session: SessionDep) -> Respo
         ),
         "funnel_chart": funnel_chart([(FUNNEL_LABELS.get(k, k), n) for k, n in board.funnel]),
         "backlog_chart": bar_chart(
-            [(names.get(a, a), c, a in {r[0] for r in red}) for a, c, _ in board.backlog],
+            [(names.get(a, a), c, a in board.overdue) for a, c, _ in board.backlog],
             "Antrean terbuka per instansi",
         ),
         "red": red,
-        "red_backlog": RED_ZONE_BACKLOG,
-        "red_hours": RED_ZONE_HOURS,
+        "levels": LEVELS,
+        "review_days": REVIEW_LEVEL_DAYS,
+        "calendar_known": calendar_known(datetime.now(UTC).year),
         "names": names,
         "topics": topics,
     }
@@ -70,10 +73,14 @@ def dashboard(request: Request, user: CurrentUser, session: SessionDep) -> Respo
 @router.get("/dashboard.csv")
 def dashboard_csv(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     """Complaints per agency and week, the table behind the first chart."""
-    board = build_dashboard(session=session, agencies=user.agencies, weeks=_weeks(request))
+    profile = request.app.state.profile
+    board = build_dashboard(
+        session=session, agencies=user.agencies, weeks=_weeks(request), timezone=profile.timezone
+    )
+    export = Exporter(profile)
     rows = (
-        {"agency": agency, "week": week.isoformat(), "complaints": count}
+        {"instansi": export.agency(agency), "minggu mulai": export.day(week), "aduan": count}
         for agency, series in board.per_agency_week.items()
         for week, count in zip(board.weeks, series, strict=True)
     )
-    return csv_response(rows, "aduan-per-agency-week.csv", ["agency", "week", "complaints"])
+    return csv_response(rows, "aduan-per-instansi-minggu.csv", CSV_FIELDS)
