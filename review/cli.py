@@ -1,4 +1,5 @@
-"""``aduan review serve`` and ``aduan users add|list``: the review app and its accounts."""
+"""``aduan review serve`` and ``aduan users add|list|unlock|passwd``: the review app and its
+accounts."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def users_add(
     ),
 ) -> None:
     """Create an account; the password is prompted for (or read from stdin), never an argument."""
-    from review.auth import MIN_PASSWORD, hash_password
+    from review.auth import hash_password
     from review.exceptions import ReviewError
     from store.db import session_factory, transaction
     from store.profile import get_profile
@@ -63,12 +64,7 @@ def users_add(
     if unknown:
         keys = ", ".join(a.key for a in profile.agencies)
         raise ReviewError(f"unknown agency {', '.join(unknown)}; known: {keys}")
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < MIN_PASSWORD:
-        raise ReviewError(f"the password needs at least {MIN_PASSWORD} characters")
+    password = _read_password(password_stdin)
     with transaction(session_factory()) as session:
         user = create_user(
             session=session,
@@ -85,10 +81,75 @@ def users_add(
 def users_list() -> None:
     """List the accounts (name, role, agencies, active)."""
     from store.db import session_factory
-    from store.users import list_users
+    from store.users import list_users, lockout_state
 
     with session_factory()() as session:
         for user in list_users(session=session):
             scope = ",".join(user.agencies or []) or "all"
             state = "active" if user.active else "inactive"
+            lock = lockout_state(user)
+            if lock.locked:
+                state += f", locked until {lock.locked_until:%d/%m/%Y %H:%M} UTC"
             typer.echo(f"{user.name}\t{user.role}\t{scope}\t{state}")
+
+
+PASSWORD_STDIN = typer.Option(
+    False, "--password-stdin", help="Read the password from standard input (one line)."
+)
+
+
+def _read_password(from_stdin: bool) -> str:
+    from review.auth import MIN_PASSWORD
+    from review.exceptions import ReviewError
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < MIN_PASSWORD:
+        raise ReviewError(f"the password needs at least {MIN_PASSWORD} characters")
+    return password
+
+
+def _account(session, name: str):
+    from review.exceptions import ReviewError
+    from store.users import get_user_by_name
+
+    user = get_user_by_name(session=session, name=name.strip())
+    if user is None:
+        raise ReviewError(f"no account named {name!r} (see `aduan users list`)")
+    return user
+
+
+@users_app.command("unlock")
+def users_unlock(name: str = typer.Argument(..., help="Login name.")) -> None:
+    """Unlock an account locked after failed logins (its open sessions end too)."""
+    from store.db import session_factory, transaction
+    from store.users import lockout_state, unlock_user
+
+    with transaction(session_factory()) as session:
+        user = _account(session, name)
+        was = lockout_state(user)
+        unlock_user(session=session, user_id=user.id, actor="cli")
+    if was.locked:
+        typer.echo(f"user {name} unlocked (was locked until {was.locked_until:%d/%m/%Y %H:%M} UTC)")
+    else:
+        typer.echo(f"user {name} was not locked; failure count cleared")
+
+
+@users_app.command("passwd")
+def users_passwd(
+    name: str = typer.Argument(..., help="Login name."), password_stdin: bool = PASSWORD_STDIN
+) -> None:
+    """Set a new password (prompted, or read from stdin); every session of the account ends."""
+    from review.auth import hash_password
+    from store.db import session_factory, transaction
+    from store.users import set_password
+
+    password = _read_password(password_stdin)
+    with transaction(session_factory()) as session:
+        user = _account(session, name)
+        set_password(
+            session=session, user_id=user.id, password_hash=hash_password(password), actor="cli"
+        )
+    typer.echo(f"password of {name} changed; its sessions ended")

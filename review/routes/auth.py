@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 from typing import Annotated
 
@@ -68,6 +70,31 @@ BAD_LOGIN = (
 )
 
 
+def failed_login_message(failures: int, limits) -> str:
+    """BAD_LOGIN, warned before the last tries and with the lock's duration after them.
+
+    ``failures`` counts the failed logins typed for that user name (store.throttle, keyed by an
+    HMAC of the name), whether or not such an account exists: the page says the same either way.
+    """
+    lock = f"{limits.lock_minutes:g} menit"
+    left = limits.max_failures - failures
+    if left <= 0:
+        return (
+            f"{BAD_LOGIN} Setelah {limits.max_failures} kali salah, akun dikunci {lock}; "
+            f"coba lagi setelah {lock} atau minta admin membuka kuncinya."
+        )
+    if left <= 2:
+        return f"{BAD_LOGIN} Sisa {left} percobaan lagi; setelah itu akun dikunci {lock}."
+    return BAD_LOGIN
+
+
+def _name_key(request: Request, username: str) -> str:
+    """The counter key of a typed user name (an HMAC: the name may be a mistyped password)."""
+    secret = request.app.state.settings.cookie_key().encode()
+    name = username.strip()[:100].casefold().encode()
+    return "name:" + hmac.new(secret, name, hashlib.sha256).hexdigest()
+
+
 def _check_password(session, username: str, password: str, limits) -> tuple[int, str, int] | None:
     """(user id, fingerprint, generation) when ``password`` is right; None otherwise.
 
@@ -116,7 +143,11 @@ def login(
     found = _check_password(session, username.strip()[:100], password, limits)
     if found is None:
         log.warning("failed login from %s", client)  # never the name typed: it may be a password
-        return _login_page(request, BAD_LOGIN, status=401)
+        with atomic(session):
+            failures = count_attempt(
+                session=session, key=_name_key(request, username), window_s=limits.lock_minutes * 60
+            )
+        return _login_page(request, failed_login_message(failures, limits), status=401)
     user_id, fingerprint, generation = found
     with atomic(session):
         forgive_attempt(session=session, key=key)  # only this attempt: failures stay counted

@@ -88,6 +88,7 @@ def test_the_lock_message_is_the_unknown_user_message(session_factory, client):
     add_user(session_factory, "ana", "facilitator")
     for _ in range(5):
         login(client, "ana", "salah-salah")
+        login(client, "tidak-ada", "salah-salah")  # the same number of tries for both names
     locked = login(client, "ana")
     unknown = login(client, "tidak-ada", "salah-salah")
     assert locked.status_code == unknown.status_code == 401
