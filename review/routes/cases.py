@@ -19,7 +19,7 @@ from review.app import render
 from review.deps import Actor, CurrentUser, Principal, SessionDep, atomic, safe_next
 from review.labels import case_state
 from review.routes import redirect
-from review.routes.undo import UNDO_SECONDS, offer_undo
+from review.routes.undo import UNDO_COOKIE, UNDO_SECONDS, offer_undo
 from store import cases as decisions
 from store.exceptions import StaleAction, StoreError
 from store.queue import author_post_counts, get_case_view, in_scope
@@ -96,6 +96,8 @@ def decide(
     response = redirect(request, next_url, done, "success")
     if undo:
         offer_undo(request, response, [case_id], datetime.now(UTC) + UNDO_WINDOW)
+    else:  # another decision: the earlier "Batalkan" is no longer the last thing done
+        response.delete_cookie(UNDO_COOKIE, path="/")
     return response
 
 
