@@ -87,3 +87,17 @@ def test_0003_adds_by_publisher_false_for_rows_stored_before_it(engine):
     assert "by_publisher" not in {c["name"] for c in inspect(engine).get_columns("posts")}
     upgrade(engine)
     check(engine)
+
+
+def test_0004_creates_the_reply_outbox_and_its_downgrade_drops_it(engine):
+    assert "replies" in inspect(engine).get_table_names()
+    uniques = inspect(engine).get_unique_constraints("replies")
+    assert [u["column_names"] for u in uniques] == [["post_id", "kind"]]
+    downgrade(engine, "0003")
+    assert "replies" not in inspect(engine).get_table_names()
+    upgrade(engine, "0004")
+    assert {"state", "target_id", "reply_id", "kind"} <= {
+        c["name"] for c in inspect(engine).get_columns("replies")
+    }
+    upgrade(engine)
+    check(engine)
