@@ -186,7 +186,9 @@ def _training_validation_section(manifest: dict) -> list[str]:
     """The held-out summary ``aduan train`` recorded (``manifest["validation"]``), and what a card
     without per-row predictions cannot show."""
     validation = manifest.get("validation") or {}
-    heads = [t for t in manifest.get("targets", []) if isinstance(validation.get(t), dict)]
+    targets = manifest.get("targets", [])
+    names = [*targets, *(f"{t}_routed" for t in targets)]  # routed: local offices by location
+    heads = [t for t in names if isinstance(validation.get(t), dict)]
     if heads:
         lines = [
             f"Held-out rows at training time: the latest {validation['fraction']:.0%} by "

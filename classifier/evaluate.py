@@ -63,8 +63,16 @@ def evaluate(
     data_files: Sequence[Path] | None = None,
     targets: Sequence[str] | None = None,
     text_column: str = "text",
+    gazetteer=None,
 ) -> dict:
-    """Score `bundle` on labelled rows (or CSV files); returns {target: figures, "posts_per_s"}."""
+    """Score `bundle` on labelled rows (or CSV files); returns {target: figures, "posts_per_s"}.
+
+    A bundle trained with a local-office rule (``classifier.routing``) also gets
+    ``<target>_routed``: its local classes routed to the office of each row's location (the
+    row's kecamatan/kelurahan columns when it has them, else `gazetteer` on the text), compared
+    with the labels as given."""
+    from classifier.routing import location_of_row, route_metrics, rule_of
+
     targets = list(targets or bundle.targets)
     bundle.require_targets(targets)
     all_rows = list(rows or [])
@@ -79,11 +87,17 @@ def evaluate(
     predictions = bundle.predict(texts)
     elapsed = time.perf_counter() - start
     classes = bundle.model.classes_
+    local = rule_of(bundle.manifest)
     result: dict = {}
     for t in targets:
         gold = [str(r.get(t) or "").strip() for r in all_rows]
         pred = [p.heads[t].label for p in predictions]
         conf = [p.heads[t].confidence for p in predictions]
-        result[t] = head_metrics(gold, pred, conf, set(classes[t]))
+        routed = local is not None and local[1] == t
+        as_classes = [local[0].fold(g) or "" for g in gold] if routed else gold
+        result[t] = head_metrics(as_classes, pred, conf, set(classes[t]))
+        if routed:
+            locations = [location_of_row(r, gazetteer, text_column) for r in all_rows]
+            result[f"{t}_routed"] = route_metrics(local[0], gold, pred, conf, locations, classes[t])
     result["posts_per_s"] = float(len(texts) / elapsed) if elapsed > 0 and texts else 0.0
     return result

@@ -42,6 +42,11 @@ class _SourceConfig(BaseModel):
     token_env: str | None = Field(None, pattern=r"^[A-Z_][A-Z0-9_]*$")
     requests_per_second: float | None = Field(None, ge=0)
     max_pages: int | None = Field(None, ge=1)
+    publisher_accounts: list[str] = Field(
+        [],
+        description="Accounts that speak for the publisher of this source (ids, user names or "
+        "profile URLs, as the platform gives them): their posts are marked by_publisher.",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -176,6 +181,11 @@ class HtmlSelectors(BaseModel):
     time_attribute: str | None = Field(None, description="Read the time from this attribute.")
     permalink: str | None = None
     next: str | None = None
+    publisher: str | None = Field(
+        None,
+        description="An item that matches (or contains a match of) this selector is the site's "
+        "own words, e.g. 'li.bypostauthor' or 'span.badge-admin'.",
+    )
 
 
 class HtmlConfig(_SourceConfig):

@@ -174,8 +174,8 @@ def add_replies(*, session: Session, rows: Sequence[dict[str, Any]]) -> int:
         {"attempts": 0, "next_attempt_at": now, "created_at": now, "updated_at": now, **row}
         for row in rows
     ]
-    statement = make(Reply).values(values).on_conflict_do_nothing(
-        index_elements=["post_id", "kind"]
+    statement = (
+        make(Reply).values(values).on_conflict_do_nothing(index_elements=["post_id", "kind"])
     )
     return len(session.execute(statement.returning(Reply.id)).all())
 
