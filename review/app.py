@@ -81,9 +81,9 @@ def create_app(
     app.state.templates = _templates(profile)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from review.routes import admin, auth, cases, dashboard, forwards, queue
+    from review.routes import admin, auth, cases, dashboard, forwards, queue, replies
 
-    for module in (auth, queue, cases, forwards, dashboard, admin):
+    for module in (auth, queue, cases, forwards, dashboard, admin, replies):
         app.include_router(module.router)
 
     @app.exception_handler(LoginRequired)

@@ -19,6 +19,7 @@ from review.routes import redirect
 from store import cases as decisions
 from store.exceptions import StaleAction, StoreError
 from store.queue import get_case_view, in_scope
+from store.replies import replies_for_case
 from store.tables import Case
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ def case_page(case_id: int, request: Request, user: CurrentUser, session: Sessio
         "topics": profile.topics,
         "here": request.url.path,
         "next": safe_next(request.query_params.get("next"), "/"),
+        "replies": replies_for_case(session=session, case_id=case_id),
     }
     return render(request, "case.html", context)
 
