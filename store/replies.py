@@ -45,6 +45,7 @@ __all__ = [
     "recover_stale_replies",
     "replies_for_case",
     "reply_candidates",
+    "reply_targets",
 ]
 
 R, F, P, A = Reply.__table__, Forward.__table__, PostRow.__table__, AuditEntry.__table__
@@ -161,6 +162,16 @@ def reply_candidates(
         for row in session.execute(query):
             out.append(ReplyCandidate(**row._asdict()))
     return out
+
+
+def reply_targets(*, session: Session, case_ids: Sequence[int]) -> set[tuple[int, str, str]]:
+    """(case id, target comment, kind) of the replies already made for these cases."""
+    if not case_ids:
+        return set()
+    rows = session.execute(
+        select(Reply.case_id, Reply.target_id, Reply.kind).where(Reply.case_id.in_(list(case_ids)))
+    )
+    return {tuple(row) for row in rows}
 
 
 def add_replies(*, session: Session, rows: Sequence[dict[str, Any]]) -> int:

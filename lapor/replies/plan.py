@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lapor.replies.errors import ReplyConfigError
 from store.profile import Profile
-from store.replies import ReplyCandidate, add_replies, reply_candidates
+from store.replies import ReplyCandidate, add_replies, reply_candidates, reply_targets
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ PLATFORMS = {
 NO_ID = (
     "balasan tidak bisa dikirim: platform tidak memberi id komentar (token tanpa tugas MODERATE)"
 )
+
+SAME_THREAD = "tidak dibalas: kasus ini sudah dibalas di thread yang sama"
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,10 @@ def plan_replies(
                 status_names=list(config.templates.status),
                 sent_since=since,
             )
-            rows = [_row(c, profile, sources[c.source]) for c in found]
+            rows = _one_per_thread(
+                [_row(c, profile, sources[c.source]) for c in found],
+                reply_targets(session=session, case_ids=[c.case_id for c in found]),
+            )
             added = add_replies(session=session, rows=rows)
         made += added
         if len(found) < 1000 or added == 0:
@@ -114,6 +119,20 @@ def plan_replies(
     if made:
         log.info("planned %d replies", made)
     return made
+
+
+def _one_per_thread(
+    rows: list[dict[str, Any]], existing: set[tuple[int, str, str]]
+) -> list[dict[str, Any]]:
+    """Two posts of one case in the same thread get one reply there; the other row is kept as
+    ``cancelled`` (recorded, so it is not planned again)."""
+    seen = set(existing)
+    for row in rows:
+        key = (row["case_id"], row["target_id"], row["kind"])
+        if key in seen and row["state"] != "failed":
+            row["state"], row["last_error"] = "cancelled", SAME_THREAD
+        seen.add(key)
+    return rows
 
 
 def _row(candidate: ReplyCandidate, profile: Profile, setup: ReplySourceSetup) -> dict[str, Any]:

@@ -25,8 +25,9 @@ from tests.lapor.replies_setup import harvest_into, reply_profile, sent_cases
 REPO = Path(__file__).resolve().parents[2]
 DEMO_PAGE = REPO / "profiles" / "kupang" / "demo" / "facebook_page.json"
 FAST = ReplyRetry(base_s=0.0, max_delay_s=0.0, jitter=0.0, blocked_delay_s=3600)
-# one attempt per run: a retried row is due again 0.3 s later
-STEP = ReplyRetry(base_s=0.3, factor=1.0, jitter=0.0, blocked_delay_s=3600)
+# one attempt per run: a retried row is due again 1.5 s later
+STEP = ReplyRetry(base_s=1.5, factor=1.0, jitter=0.0, blocked_delay_s=3600)
+PAUSE_S = 1.6
 
 
 @pytest.fixture(autouse=True)
@@ -161,7 +162,7 @@ def test_a_failed_or_lost_reply_is_posted_exactly_once(
     fault(graph)
     first = run(session_factory, profile, timeout=1.0, retry=STEP)
     assert getattr(first, counted) == 1 and first.sent + first.reconciled == 0
-    time.sleep(1.1)  # the fake says Retry-After: 1 on 429
+    time.sleep(PAUSE_S)
     second = run(session_factory, profile, timeout=1.0, retry=STEP)
     assert second.sent + second.reconciled == 1
     assert len(graph.replies_to(comment_id)) == 1
@@ -235,7 +236,7 @@ def test_instagram_replies_and_reconciliation(session_factory, tmp_path):
         ig.reply_faults.lose(2)
         first = run(session_factory, profile, retry=STEP)
         assert first.sent == 5 and first.unknown == 2
-        time.sleep(0.4)
+        time.sleep(PAUSE_S)
         stats = run(session_factory, profile, retry=STEP)
         assert stats.reconciled == 2 and stats.sent == 0
         for _, comment_id, _ in cases:
@@ -278,9 +279,30 @@ def test_youtube_replies_need_an_oauth_token_and_reconcile(session_factory, tmp_
         yt.reply_faults.hang(1, 3.0)
         first = run(session_factory, profile, timeout=1.0, retry=STEP)
         assert first.unknown == 1 and first.sent == len(cases) - 1
-        time.sleep(0.4)
+        time.sleep(PAUSE_S)
         assert run(session_factory, profile, timeout=1.0, retry=STEP).reconciled == 1
         for _, comment_id, _ in cases:
             assert len(yt.replies_to(comment_id)) == 1
         rows = replies(session_factory)
         assert {r.state for r in rows} == {"sent"} and "lc=" in rows[0].reply_url
+
+
+def test_sources_check_says_which_reply_permission_is_missing(graph, tmp_path, monkeypatch):
+    import typer
+    from typer.testing import CliRunner
+
+    from harvester import cli
+
+    profile, _ = fb_profile(tmp_path, graph)
+    root = typer.Typer()
+    root.callback()(lambda: None)
+    cli.register(root)
+    args = ["sources", "check", "--profile", str(profile.folder)]
+    ok = CliRunner().invoke(root, args, env={"COLUMNS": "250"})
+    assert ok.exit_code == 0, ok.output
+    assert "replies pemkot-fb: ok: may reply (pages_manage_engagement" in ok.output
+    graph.permissions -= {"pages_manage_engagement", "pages_read_user_content"}
+    missing = CliRunner().invoke(root, args, env={"COLUMNS": "250"})
+    assert missing.exit_code == 1
+    assert "balasan tidak bisa dikirim: izin pages_manage_engagement" in missing.output
+    assert "a Page token with pages_manage_engagement" in missing.output
