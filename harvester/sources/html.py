@@ -171,7 +171,9 @@ class HtmlSource:
             robots = RobotFileParser(robots_url)
             try:
                 response = self.http.get(robots_url)
-            except FetchFailed:
+            except FetchFailed as exc:
+                if "cannot reach" in str(exc):
+                    raise FetchFailed(f"{self.name}: {exc}", source=self.name, url=url) from None
                 response = None
             if response is None or response.status >= 500:
                 robots.disallow_all = True  # RFC 9309: unreachable robots.txt means "do not crawl"
