@@ -90,14 +90,14 @@ class Parsed(list):
 
 def parse_items(
     items: Iterable[Any],
-    parse_one: Callable[[Any], Post | None],
+    parse_one: Callable[[Any], Post | list[Post] | None],
     *,
     source: str,
     where: str,
 ) -> Parsed:
     """``parse_one`` on every item; a malformed item is skipped, counted and logged with its
     position, never the end of the page. ``parse_one`` returns None for items that are fine but
-    hold nothing to store (no text, a removed comment)."""
+    hold nothing to store (no text, a removed comment), or a list (a thread and its replies)."""
     parsed = Parsed()
     items = list(items)
     for position, item in enumerate(items, start=1):
@@ -114,7 +114,9 @@ def parse_items(
                 _reason(exc),
             )
             continue
-        if post is not None:
+        if isinstance(post, list):
+            parsed.extend(post)
+        elif post is not None:
             parsed.append(post)
     return parsed
 

@@ -16,27 +16,30 @@ from harvester.config import WordPressCommentsConfig
 from harvester.exceptions import BadResponse
 from harvester.http import PoliteSession
 from harvester.models import Post, author_ref
-from harvester.sources.base import Page, build_post, parse_time, unique, utcnow
+from harvester.sources.base import Page, Parsed, parse_items, parse_time, unique, utcnow
 from harvester.text import html_to_text
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_PAGES = 50
 
 
-def parse_comments(data: Any, *, source: str, key: bytes, fetched_at: datetime) -> list[Post]:
-    """Posts of one comments response (a JSON list); BadResponse if it is not a list."""
+def parse_comments(
+    data: Any, *, source: str, key: bytes, fetched_at: datetime, where: str = "comments"
+) -> Parsed:
+    """Posts of one comments response (a JSON list); BadResponse if it is not a list; a
+    malformed comment is skipped and counted."""
     if not isinstance(data, list):
         raise BadResponse(f"{source}: expected a JSON list of comments, got {type(data).__name__}")
-    posts = []
-    for item in data:
-        if item.get("status", "approved") != "approved" or not item.get("id"):
-            continue
+
+    def one(item: dict[str, Any]) -> Post | None:
+        if item.get("status", "approved") != "approved":
+            return None
         text = html_to_text((item.get("content") or {}).get("rendered") or "")
         if not text:
-            continue
+            return None
         author = str(item["author"]) if item.get("author") else item.get("author_name")
         parent = item.get("parent")
-        post = build_post(
+        return Post(
             source=source,
             external_id=str(item["id"]),
             url=item.get("link"),
@@ -50,9 +53,8 @@ def parse_comments(data: Any, *, source: str, key: bytes, fetched_at: datetime) 
                 ensure_ascii=False,
             ),
         )
-        if post is not None:
-            posts.append(post)
-    return posts
+
+    return parse_items(data, one, source=source, where=where)
 
 
 class WordPressCommentsSource:
@@ -78,7 +80,7 @@ class WordPressCommentsSource:
         floor = None if since else old.get("max_id")
         highest = old.get("max_id") or 0
         page, total = 1, 1
-        pending: tuple[Post, ...] | None = None
+        pending: Parsed | None = None
         limit = self.config.max_pages or DEFAULT_MAX_PAGES
         while page <= min(total, limit):
             params: dict[str, Any] = {
@@ -95,14 +97,19 @@ class WordPressCommentsSource:
             response.raise_for_status()
             total = int(response.headers.get("X-WP-TotalPages") or 1)
             posts = parse_comments(
-                response.json(), source=self.name, key=self.key, fetched_at=utcnow()
+                response.json(),
+                source=self.name,
+                key=self.key,
+                fetched_at=utcnow(),
+                where=f"comments page {page}",
             )
             if pending is not None:
-                yield Page(pending, old)
-            pending = unique(posts, source=self.name)
+                yield Page(unique(pending, source=self.name), old, pending.skipped)
+            pending = posts
             ids = [int(p.external_id) for p in posts]
             highest = max([highest, *ids])
             if floor is not None and ids and min(ids) <= floor:
                 break
             page += 1
-        yield Page(pending or (), {"max_id": highest or None})
+        last = pending if pending is not None else Parsed()
+        yield Page(unique(last, source=self.name), {"max_id": highest or None}, last.skipped)

@@ -6,6 +6,7 @@ A 429 waits until ``x-rate-limit-reset``. A stored page's cursor carries the nex
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import time
@@ -16,11 +17,11 @@ from typing import Any
 from harvester.config import XSearchConfig
 from harvester.exceptions import FetchFailed, TokenInvalid
 from harvester.http import HttpResponse, PoliteSession
-from harvester.models import author_ref
-from harvester.sources.base import Page, build_post, parse_time, unique, utcnow
+from harvester.models import Post, author_ref
+from harvester.sources.base import Page, Parsed, parse_items, parse_time, unique, utcnow
 
 log = logging.getLogger(__name__)
-TWEET_FIELDS = "created_at,author_id,conversation_id,referenced_tweets,lang"
+TWEET_FIELDS = "created_at,author_id,conversation_id,referenced_tweets,lang,note_tweet"
 DEFAULT_MAX_PAGES = 20
 
 
@@ -34,27 +35,43 @@ def rate_limit_wait(response: HttpResponse) -> float | None:
     return 0.0
 
 
-def parse_search(data: dict[str, Any], *, source: str, key: bytes, fetched_at: datetime):
-    """Posts of one search response, and its ``meta``."""
-    posts = []
-    for item in data.get("data", []):
+def tweet_text(item: dict[str, Any]) -> str:
+    """The whole text: ``note_tweet.text`` for posts longer than 280 characters (``text`` is cut
+    there), with the ``&amp; &lt; &gt;`` the API escapes turned back into ``& < >``."""
+    note = item.get("note_tweet")
+    text = note.get("text") if isinstance(note, dict) and note.get("text") else item["text"]
+    if not isinstance(text, str):
+        raise TypeError(f"text is {type(text).__name__}, not a string")
+    return html.unescape(text).replace("\r\n", "\n").strip()
+
+
+def parse_search(
+    data: dict[str, Any], *, source: str, key: bytes, fetched_at: datetime, where: str = "search"
+) -> tuple[Parsed, dict[str, Any]]:
+    """Posts of one search response, and its ``meta``; an item missing ``id``, ``text`` or
+    ``created_at`` is skipped and counted."""
+
+    def one(item: dict[str, Any]) -> Post | None:
         parent = next(
-            (r["id"] for r in item.get("referenced_tweets", []) if r.get("type") == "replied_to"),
+            (r["id"] for r in item.get("referenced_tweets") or [] if r.get("type") == "replied_to"),
             None,
         )
-        post = build_post(
+        text = tweet_text(item)
+        if not text:
+            return None
+        return Post(
             source=source,
-            external_id=item["id"],
+            external_id=str(item["id"]),
             url=f"https://x.com/i/web/status/{item['id']}",
             author_ref=author_ref(key, item.get("author_id")),
-            text=item.get("text", "").strip(),
+            text=text,
             created_at=parse_time(item["created_at"]),
             fetched_at=fetched_at,
             parent_external_id=parent,
             raw=json.dumps({k: v for k, v in item.items() if k != "author_id"}, ensure_ascii=False),
         )
-        if post is not None and post.text:
-            posts.append(post)
+
+    posts = parse_items(data.get("data") or [], one, source=source, where=where)
     return posts, data.get("meta") or {}
 
 
@@ -96,16 +113,22 @@ class XSearchSource:
             if token:
                 params["next_token"] = token
             data = self._get(params)
-            posts, meta = parse_search(data, source=self.name, key=self.key, fetched_at=utcnow())
+            posts, meta = parse_search(
+                data, source=self.name, key=self.key, fetched_at=utcnow(), where=self.endpoint
+            )
             if meta.get("newest_id") and (newest is None or int(meta["newest_id"]) > int(newest)):
                 newest = meta["newest_id"]
             token = meta.get("next_token")
             if not token:
                 final = {"since_id": newest or since_id, "run": None}
-                yield Page(unique(posts, source=self.name), final)
+                yield Page(unique(posts, source=self.name), final, posts.skipped)
                 return
             run_state = {"since_id": since_id, "next_token": token, "newest": newest}
-            yield Page(unique(posts, source=self.name), {"since_id": since_id, "run": run_state})
+            yield Page(
+                unique(posts, source=self.name),
+                {"since_id": since_id, "run": run_state},
+                posts.skipped,
+            )
         # Page limit reached: the stored cursor keeps the run's next_token; the next run resumes.
         log.info("%s: page limit reached, the next run continues this one", self.name)
 
