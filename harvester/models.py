@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from harvester.exceptions import InvalidPost
 
 MAX_TEXT_CHARS = 100_000
+_CLEANED = ("source", "external_id", "url", "author_ref", "text", "parent_external_id", "raw")
+# PostgreSQL refuses NUL in text, and no database can encode a lone UTF-16 surrogate as UTF-8.
+_REFUSED = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(value: str) -> str:
+    """``value`` without the characters a database refuses: NUL and lone surrogates (a
+    surrogate pair, as some JSON escapes give it, becomes the one character it encodes)."""
+    if not _REFUSED.search(value):
+        return value
+    value = value.replace("\x00", "")
+    if _SURROGATE.search(value):
+        value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+        value = _SURROGATE.sub("", value)
+    return value
 
 
 def author_ref(key: bytes, platform_author_id: str | None) -> str | None:
@@ -24,7 +41,9 @@ class Post:
     """A public post or comment, as harvested.
 
     ``source`` is the configured source name; ``parent_external_id`` links a comment to the post
-    (or comment) it answers; ``raw`` keeps the original JSON/HTML fragment for audit.
+    (or comment) it answers; ``raw`` keeps the original JSON/HTML fragment for audit;
+    ``by_publisher`` marks the publisher's own words (the Page, channel, blog author or a configured
+    account of what is harvested): context for replies, never a complaint.
     """
 
     source: str
@@ -36,8 +55,13 @@ class Post:
     fetched_at: datetime
     parent_external_id: str | None = None
     raw: str | None = None
+    by_publisher: bool = False
 
     def __post_init__(self) -> None:
+        for name in _CLEANED:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, storable(value))
         for name in ("source", "external_id"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
@@ -48,6 +72,10 @@ class Post:
             raise InvalidPost(
                 f"Post.text is longer than {MAX_TEXT_CHARS} characters "
                 f"({self.source}/{self.external_id})"
+            )
+        if not isinstance(self.by_publisher, bool):
+            raise InvalidPost(
+                f"Post.by_publisher must be a bool ({self.source}/{self.external_id})"
             )
         for name in ("created_at", "fetched_at"):
             value = getattr(self, name)

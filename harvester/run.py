@@ -32,6 +32,7 @@ class SourceResult:
     seen: int = 0
     new: int = 0
     skipped: int = 0  # malformed items left out while parsing (each logged with its position)
+    refused: int = 0  # posts the database would not store (named on the source's cursor row)
     error: str | None = None
     seconds: float = 0.0
 
@@ -76,6 +77,7 @@ def harvest_source(
 
     def counted(stats: Any) -> None:
         result.pages, result.seen, result.new = stats.pages, stats.seen, stats.new
+        result.refused = stats.refused
         if on_page is not None:
             on_page(stats)
 

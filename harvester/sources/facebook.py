@@ -23,9 +23,11 @@ from harvester.models import Post, author_ref
 from harvester.sources.base import (
     Page,
     Parsed,
+    by_publisher,
     derived_id,
     parse_items,
     parse_time,
+    publisher_set,
     unique,
     utcnow,
 )
@@ -86,24 +88,41 @@ def usage_percent(headers: Any) -> int:
     return highest
 
 
+def page_of(post_id: str) -> str | None:
+    """The Page a feed item belongs to: Graph names them ``{page-id}_{post-id}``."""
+    page, sep, _ = post_id.partition("_")
+    return page if sep and page else None
+
+
 def parse_feed(
-    data: dict[str, Any], *, source: str, key: bytes, fetched_at: datetime, where: str = "feed"
+    data: dict[str, Any],
+    *,
+    source: str,
+    key: bytes,
+    fetched_at: datetime,
+    where: str = "feed",
+    publisher: frozenset[str] = frozenset(),
 ) -> Parsed:
-    """Posts of one ``/feed`` response (items without text are skipped; malformed ones counted)."""
+    """Posts of one ``/feed`` response (items without text are skipped; malformed ones counted).
+    A post whose ``from.id`` is the Page's (the prefix of its id) or in ``publisher`` is marked
+    ``by_publisher``."""
 
     def one(item: dict[str, Any]) -> Post | None:
         message = (item.get("message") or "").strip()
         if not message:
             return None
+        author = (item.get("from") or {}).get("id")
+        own = publisher | publisher_set(page_of(item["id"]))
         return Post(
             source=source,
             external_id=item["id"],
             url=item.get("permalink_url"),
-            author_ref=_author_ref(key, (item.get("from") or {}).get("id")),
+            author_ref=_author_ref(key, author),
             text=message,
             created_at=parse_time(item["created_time"]),
             fetched_at=fetched_at,
             raw=_raw(item),
+            by_publisher=by_publisher(own, author),
         )
 
     return parse_items(data.get("data") or [], one, source=source, where=where)
@@ -177,15 +196,24 @@ def comment_ids(items: list[dict[str, Any]], *, post_id: str) -> list[str]:
 
 
 def parse_comments(
-    data: dict[str, Any], *, post_id: str, source: str, key: bytes, fetched_at: datetime
+    data: dict[str, Any],
+    *,
+    post_id: str,
+    source: str,
+    key: bytes,
+    fetched_at: datetime,
+    publisher: frozenset[str] = frozenset(),
 ) -> Parsed:
     """Comments of one ``/{post-id}/comments`` response; ids withheld by Graph are recovered
-    from ``permalink_url`` or derived; replies point at the comment they answer."""
+    from ``permalink_url`` or derived; replies point at the comment they answer. A comment whose
+    ``from.id`` is the Page's (or in ``publisher``) is marked ``by_publisher``."""
+    own = publisher | publisher_set(page_of(post_id))
     items = data.get("data") or []
     ids = iter(comment_ids(items, post_id=post_id) if isinstance(items, list) else [])
 
     def one(item: dict[str, Any]) -> Post | None:
         external_id = next(ids, "")
+        author = (item.get("from") or {}).get("id")
         message = (item.get("message") or "").strip()
         if not message:
             return None
@@ -199,6 +227,7 @@ def parse_comments(
             fetched_at=fetched_at,
             parent_external_id=comment_parent(item, post_id=post_id),
             raw=_raw(item),
+            by_publisher=by_publisher(own, author),
         )
 
     return parse_items(items, one, source=source, where=f"the comments of {post_id}")
@@ -230,6 +259,7 @@ class FacebookPageSource:
         self.name = config.name
         self.http = http
         self.key = author_key
+        self.publisher = publisher_set(config.page_id, *config.publisher_accounts)
         self._headers = {"Authorization": f"Bearer {config.token()}"}
         http.set_rate(config.api_url, config.rate)
 
@@ -263,7 +293,12 @@ class FacebookPageSource:
             newest = _newest(items, newest)
             here = {"newest": newest, "run": {"since": run_since, "next": url}}
             page = parse_feed(
-                data, source=self.name, key=self.key, fetched_at=utcnow(), where=url or "feed"
+                data,
+                source=self.name,
+                key=self.key,
+                fetched_at=utcnow(),
+                where=url or "feed",
+                publisher=self.publisher,
             )
             buffer: list[Post] = list(page)
             skipped = page.skipped
@@ -344,7 +379,12 @@ class FacebookPageSource:
         if not isinstance(nested, dict):  # Graph leaves the field out when there are none
             return
         yield parse_comments(
-            nested, post_id=post_id, source=self.name, key=self.key, fetched_at=utcnow()
+            nested,
+            post_id=post_id,
+            source=self.name,
+            key=self.key,
+            fetched_at=utcnow(),
+            publisher=self.publisher,
         )
         next_url = self._next(nested, "") if nested.get("data") else None
         if next_url is not None:
@@ -360,7 +400,12 @@ class FacebookPageSource:
                 # A next URL of an embedded edge may lack filter=stream or fields: add ours.
                 data = self._get(url, _missing(url, self._comment_params()))
             yield parse_comments(
-                data, post_id=post_id, source=self.name, key=self.key, fetched_at=utcnow()
+                data,
+                post_id=post_id,
+                source=self.name,
+                key=self.key,
+                fetched_at=utcnow(),
+                publisher=self.publisher,
             )
             next_url = self._next(data, url or first) if data.get("data") else None
             if next_url is None:

@@ -23,7 +23,16 @@ from harvester.dates import parse_indonesian, parse_relative, to_english
 from harvester.exceptions import FetchFailed, LayoutChanged, RobotsDisallowed
 from harvester.http import PoliteSession
 from harvester.models import Post, author_ref
-from harvester.sources.base import Page, Parsed, derived_id, parse_time, unique, utcnow
+from harvester.sources.base import (
+    Page,
+    Parsed,
+    by_publisher,
+    derived_id,
+    parse_time,
+    publisher_set,
+    unique,
+    utcnow,
+)
 from harvester.text import html_to_text
 
 log = logging.getLogger(__name__)
@@ -83,6 +92,17 @@ def _own_part(node: Any, selectors: HtmlSelectors) -> Any:
     return clone
 
 
+def _own(node: Any, part: Any, selectors: HtmlSelectors) -> bool:
+    """Whether the item is marked as the site's own by the ``publisher`` selector (looked for in
+    the item without its nested replies: an admin's reply does not make its parent the site's)."""
+    if not selectors.publisher:
+        return False
+    return (
+        bool(node.css.match(selectors.publisher))
+        or part.select_one(selectors.publisher) is not None
+    )
+
+
 def parse_page(
     content: str,
     *,
@@ -92,9 +112,12 @@ def parse_page(
     key: bytes,
     fetched_at: datetime,
     zone: ZoneInfo = ZoneInfo("UTC"),
+    publisher: frozenset[str] = frozenset(),
 ) -> tuple[Parsed, str | None]:
     """Posts of one HTML page and the absolute URL of the next page. LayoutChanged if the
-    selectors no longer describe the page. Nested replies point at the comment they answer."""
+    selectors no longer describe the page. Nested replies point at the comment they answer. An
+    item the ``publisher`` selector marks, or whose author is one of ``publisher``, is marked
+    ``by_publisher``."""
     soup = BeautifulSoup(content, "html.parser")
     items = soup.select(selectors.item)
     if not items:
@@ -109,21 +132,21 @@ def parse_page(
     ids: dict[int, str] = {}
     posts, no_text, no_time = Parsed(), 0, 0
     for position, node in enumerate(items, start=1):
-        own = _own_part(node, selectors)
-        text_node = own.select_one(selectors.text)
+        part = _own_part(node, selectors)
+        text_node = part.select_one(selectors.text)
         text = html_to_text(text_node.decode_contents()) if text_node is not None else ""
         if not text:
             no_text += 1
             continue
         created, exact = (
-            _time(own, selectors, zone, fetched_at) if selectors.time else (fetched_at, False)
+            _time(part, selectors, zone, fetched_at) if selectors.time else (fetched_at, False)
         )
         if created is None:
             no_time += 1
             continue
-        author_node = own.select_one(selectors.author) if selectors.author else None
+        author_node = part.select_one(selectors.author) if selectors.author else None
         author = author_node.get_text(" ", strip=True) if author_node is not None else None
-        link = own.select_one(selectors.permalink) if selectors.permalink else None
+        link = part.select_one(selectors.permalink) if selectors.permalink else None
         url = urljoin(page_url, link["href"]) if link is not None and link.get("href") else None
         anchor = node.get("id")
         external_id = url or (f"{page_url}#{anchor}" if anchor else None)
@@ -131,6 +154,7 @@ def parse_page(
             external_id = derived_id(page_url, author, created.isoformat() if exact else None, text)
         ids[id(node)] = external_id
         answered = _answered(node, item_ids, parents)
+        mine = _own(node, part, selectors) or by_publisher(publisher, author)
         if author_node is not None:
             author_node.decompose()  # the name stays out of the stored raw HTML
         try:
@@ -143,7 +167,8 @@ def parse_page(
                 created_at=created.astimezone(UTC),
                 fetched_at=fetched_at,
                 parent_external_id=ids.get(id(answered)) if answered is not None else None,
-                raw=str(own)[:20_000],
+                raw=str(part)[:20_000],
+                by_publisher=mine,
             )
         except ValueError as exc:
             posts.skipped += 1
@@ -183,6 +208,7 @@ class HtmlSource:
         self.http = http
         self.key = author_key
         self.zone = ZoneInfo(config.timezone)
+        self.publisher = publisher_set(*config.publisher_accounts)
         self._robots: RobotFileParser | None = None
         http.set_rate(config.url, config.rate)
 
@@ -228,6 +254,7 @@ class HtmlSource:
             key=self.key,
             fetched_at=utcnow(),
             zone=self.zone,
+            publisher=self.publisher,
         )
 
     def _obey_robots(self, url: str) -> None:

@@ -18,10 +18,21 @@ from harvester.config import XSearchConfig
 from harvester.exceptions import FetchFailed, TokenInvalid
 from harvester.http import HttpResponse, PoliteSession
 from harvester.models import Post, author_ref
-from harvester.sources.base import Page, Parsed, parse_items, parse_time, unique, utcnow
+from harvester.sources.base import (
+    Page,
+    Parsed,
+    by_publisher,
+    parse_items,
+    parse_time,
+    publisher_set,
+    unique,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 TWEET_FIELDS = "created_at,author_id,conversation_id,referenced_tweets,lang,note_tweet"
+# The authors' user names come in ``includes.users``: publisher_accounts may name them.
+EXPANSIONS = {"expansions": "author_id", "user.fields": "username"}
 DEFAULT_MAX_PAGES = 20
 
 
@@ -46,12 +57,22 @@ def tweet_text(item: dict[str, Any]) -> str:
 
 
 def parse_search(
-    data: dict[str, Any], *, source: str, key: bytes, fetched_at: datetime, where: str = "search"
+    data: dict[str, Any],
+    *,
+    source: str,
+    key: bytes,
+    fetched_at: datetime,
+    where: str = "search",
+    publisher: frozenset[str] = frozenset(),
 ) -> tuple[Parsed, dict[str, Any]]:
     """Posts of one search response, and its ``meta``; an item missing ``id``, ``text`` or
-    ``created_at`` is skipped and counted."""
+    ``created_at`` is skipped and counted. A post by one of ``publisher`` (the source's
+    accounts, by id or user name) is marked ``by_publisher``."""
+    users = (data.get("includes") or {}).get("users") or []
+    names = {u.get("id"): u.get("username") for u in users if isinstance(u, dict)}
 
     def one(item: dict[str, Any]) -> Post | None:
+        author = item.get("author_id")
         parent = next(
             (r["id"] for r in item.get("referenced_tweets") or [] if r.get("type") == "replied_to"),
             None,
@@ -63,12 +84,13 @@ def parse_search(
             source=source,
             external_id=str(item["id"]),
             url=f"https://x.com/i/web/status/{item['id']}",
-            author_ref=author_ref(key, item.get("author_id")),
+            author_ref=author_ref(key, author),
             text=text,
             created_at=parse_time(item["created_at"]),
             fetched_at=fetched_at,
             parent_external_id=parent,
             raw=json.dumps({k: v for k, v in item.items() if k != "author_id"}, ensure_ascii=False),
+            by_publisher=by_publisher(publisher, author, names.get(author)),
         )
 
     posts = parse_items(data.get("data") or [], one, source=source, where=where)
@@ -83,6 +105,7 @@ class XSearchSource:
         self.name = config.name
         self.http = http
         self.key = author_key
+        self.publisher = publisher_set(*config.publisher_accounts)
         self.endpoint = f"{config.api_url}/tweets/search/recent"
         self._headers = {"Authorization": f"Bearer {config.token()}"}
         http.set_rate(config.api_url, config.rate)
@@ -105,6 +128,7 @@ class XSearchSource:
                 "query": self.config.query,
                 "max_results": self.config.max_results,
                 "tweet.fields": TWEET_FIELDS,
+                **(EXPANSIONS if self.publisher else {}),
             }
             if since_id:
                 params["since_id"] = since_id
@@ -114,7 +138,12 @@ class XSearchSource:
                 params["next_token"] = token
             data = self._get(params)
             posts, meta = parse_search(
-                data, source=self.name, key=self.key, fetched_at=utcnow(), where=self.endpoint
+                data,
+                source=self.name,
+                key=self.key,
+                fetched_at=utcnow(),
+                where=self.endpoint,
+                publisher=self.publisher,
             )
             if meta.get("newest_id") and (newest is None or int(meta["newest_id"]) > int(newest)):
                 newest = meta["newest_id"]

@@ -17,7 +17,16 @@ from harvester.config import YouTubeCommentsConfig
 from harvester.exceptions import FetchFailed, TokenInvalid
 from harvester.http import HttpResponse, PoliteSession
 from harvester.models import Post, author_ref
-from harvester.sources.base import Page, Parsed, parse_items, parse_time, unique, utcnow
+from harvester.sources.base import (
+    Page,
+    Parsed,
+    by_publisher,
+    parse_items,
+    parse_time,
+    publisher_set,
+    unique,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_PAGES = 20
@@ -53,46 +62,66 @@ def comment_text(snippet: dict[str, Any]) -> str:
 
 
 def _comment(
-    item: dict[str, Any], *, video: str | None, source: str, key: bytes, fetched_at, parent
+    item: dict[str, Any],
+    *,
+    source: str,
+    key: bytes,
+    fetched_at,
+    parent: str | None,
+    video: str | None = None,
+    publisher: frozenset[str] = frozenset(),
 ) -> Post | None:
     """One comment. ``video`` comes from the thread: replies from ``comments.list`` carry only
-    ``parentId``, no ``videoId`` (YouTube Data API reference, Comments resource)."""
+    ``parentId``, no ``videoId`` (YouTube Data API reference, Comments resource). By the
+    publisher when its author's channel is the video's channel (the snippet's ``channelId``)
+    or one of ``publisher``."""
     snippet = item["snippet"]
     video = snippet.get("videoId") or video
     text = comment_text(snippet)
     if not text:
         return None
+    author = (snippet.get("authorChannelId") or {}).get("value")
+    own = publisher | publisher_set(snippet.get("channelId"))
     return Post(
         source=source,
         external_id=item["id"],
         url=f"https://www.youtube.com/watch?v={video}&lc={item['id']}" if video else None,
-        author_ref=author_ref(key, (snippet.get("authorChannelId") or {}).get("value")),
+        author_ref=author_ref(key, author),
         text=text,
         created_at=parse_time(snippet["publishedAt"]),
         fetched_at=fetched_at,
         parent_external_id=parent or (f"video:{video}" if video else None),
         raw=None,
+        by_publisher=by_publisher(own, author),
     )
 
 
 def parse_threads(
-    data: dict[str, Any], *, source: str, key: bytes, fetched_at: datetime, where: str = "threads"
+    data: dict[str, Any],
+    *,
+    source: str,
+    key: bytes,
+    fetched_at: datetime,
+    where: str = "threads",
+    publisher: frozenset[str] = frozenset(),
 ) -> tuple[Parsed, list[str]]:
-    """Posts of one commentThreads response, and the thread ids with replies left to fetch."""
+    """Posts of one commentThreads response, and the thread ids with replies left to fetch.
+    The channel's own comments (the thread's ``channelId``, or ``publisher``) are marked."""
     incomplete: list[str] = []
     common = {"source": source, "key": key, "fetched_at": fetched_at}
 
     def thread_posts(thread: dict[str, Any]) -> list[Post]:
         snippet = thread["snippet"]
         video = snippet.get("videoId")
+        own = publisher | publisher_set(snippet.get("channelId"))
         top = snippet["topLevelComment"]
         posts = []
-        post = _comment(top, video=video, parent=None, **common)
+        post = _comment(top, video=video, parent=None, publisher=own, **common)
         if post is not None:
             posts.append(post)
         replies = (thread.get("replies") or {}).get("comments") or []
         for reply in replies:
-            item = _comment(reply, video=video, parent=top["id"], **common)
+            item = _comment(reply, video=video, parent=top["id"], publisher=own, **common)
             if item is not None:
                 posts.append(item)
         if snippet.get("totalReplyCount", 0) > len(replies):
@@ -104,13 +133,26 @@ def parse_threads(
 
 
 def parse_replies(
-    data: dict[str, Any], *, video: str | None, parent: str, source: str, key: bytes, fetched_at
+    data: dict[str, Any],
+    *,
+    video: str | None,
+    parent: str,
+    source: str,
+    key: bytes,
+    fetched_at,
+    publisher: frozenset[str] = frozenset(),
 ) -> Parsed:
     """Replies of one ``comments?parentId=`` response, linked to the thread's video."""
 
     def one(item: dict[str, Any]) -> Post | None:
         return _comment(
-            item, video=video, parent=parent, source=source, key=key, fetched_at=fetched_at
+            item,
+            video=video,
+            parent=parent,
+            source=source,
+            key=key,
+            fetched_at=fetched_at,
+            publisher=publisher,
         )
 
     return parse_items(data.get("items") or [], one, source=source, where=f"replies of {parent}")
@@ -124,6 +166,7 @@ class YouTubeCommentsSource:
         self.name = config.name
         self.http = http
         self.key = author_key
+        self.publisher = publisher_set(config.channel_id, *config.publisher_accounts)
         self._headers = {"X-Goog-Api-Key": config.token() or ""}
         http.set_rate(config.api_url, config.rate)
 
@@ -174,6 +217,7 @@ class YouTubeCommentsSource:
                 key=self.key,
                 fetched_at=utcnow(),
                 where=f"the comment threads of video {video}",
+                publisher=self.publisher,
             )
             for thread_id in incomplete:
                 replies = self._replies(thread_id, video)
@@ -200,6 +244,7 @@ class YouTubeCommentsSource:
                 source=self.name,
                 key=self.key,
                 fetched_at=utcnow(),
+                publisher=self.publisher,
             )
             replies.extend(page)
             replies.skipped += page.skipped
