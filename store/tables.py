@@ -118,7 +118,7 @@ class PostRow(Base):
     raw: Mapped[str | None] = mapped_column(Text)
     # The publisher's own words (Page, channel, blog author): context, never a case or a negative.
     by_publisher: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # new -> classified -> archived (not a complaint) | in_case
+    # new -> classified -> archived (not a complaint) | in_case | publisher (context only)
     state: Mapped[str] = mapped_column(String(20), default="new")
     case_id: Mapped[int | None] = mapped_column(
         ForeignKey("cases.id", ondelete="SET NULL"), index=True
