@@ -176,7 +176,7 @@ class Review(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     reviewer: Mapped[str] = mapped_column(String(100))
-    # accept | correct | reject | merge | split | skip | auto_approve | reopen
+    # accept | correct | reject | merge | split | skip | auto_approve | reopen | promote
     action: Mapped[str] = mapped_column(String(20))
     agency_before: Mapped[str | None] = mapped_column(String(200))
     agency_after: Mapped[str | None] = mapped_column(String(200))
