@@ -17,6 +17,7 @@ run_app = typer.Typer(
 
 PROFILE_HELP = "Profile folder (overrides ADUAN_PROFILE)."
 JSON_HELP = "Print the flow's result as JSON."
+NEEDS_MODEL = ("pipeline", "classify")
 
 
 def register(app: typer.Typer) -> None:
@@ -44,6 +45,10 @@ def _run(name: str, profile: Path | None, as_json: bool, **parameters: Any) -> N
 
     if name not in FLOWS:
         raise UnknownFlow(f"no flow named {name!r}; one of: {', '.join(FLOWS)}")
+    if name in NEEDS_MODEL:
+        from flows.steps import champion_version
+
+        champion_version()  # NoChampion: one line with the command that trains one, exit 2
     state = FLOWS[name](**parameters, return_state=True)
     if not state.is_completed():
         typer.echo(f"error: flow {name} ended {state.name}: {state.message or ''}", err=True)
