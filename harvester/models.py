@@ -24,7 +24,9 @@ class Post:
     """A public post or comment, as harvested.
 
     ``source`` is the configured source name; ``parent_external_id`` links a comment to the post
-    (or comment) it answers; ``raw`` keeps the original JSON/HTML fragment for audit.
+    (or comment) it answers; ``raw`` keeps the original JSON/HTML fragment for audit;
+    ``by_publisher`` marks the publisher's own words (the Page, channel, blog author or a configured
+    account of what is harvested): context for replies, never a complaint.
     """
 
     source: str
@@ -36,6 +38,7 @@ class Post:
     fetched_at: datetime
     parent_external_id: str | None = None
     raw: str | None = None
+    by_publisher: bool = False
 
     def __post_init__(self) -> None:
         for name in ("source", "external_id"):
@@ -48,6 +51,10 @@ class Post:
             raise InvalidPost(
                 f"Post.text is longer than {MAX_TEXT_CHARS} characters "
                 f"({self.source}/{self.external_id})"
+            )
+        if not isinstance(self.by_publisher, bool):
+            raise InvalidPost(
+                f"Post.by_publisher must be a bool ({self.source}/{self.external_id})"
             )
         for name in ("created_at", "fetched_at"):
             value = getattr(self, name)

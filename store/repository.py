@@ -33,6 +33,7 @@ class PostLike(Protocol):
     fetched_at: datetime
     parent_external_id: str | None
     raw: str | None
+    by_publisher: bool
 
 
 class PageLike(Protocol):
@@ -67,6 +68,7 @@ def _post_values(post: PostLike) -> dict[str, Any]:
         "parent_external_id": post.parent_external_id,
         "fetched_at": post.fetched_at,
         "raw": post.raw,
+        "by_publisher": post.by_publisher,
         "state": "new",
     }
 

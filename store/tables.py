@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -115,6 +116,8 @@ class PostRow(Base):
     parent_external_id: Mapped[str | None] = mapped_column(String(255))
     fetched_at: Mapped[datetime]
     raw: Mapped[str | None] = mapped_column(Text)
+    # The publisher's own words (Page, channel, blog author): context, never a case or a negative.
+    by_publisher: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # new -> classified -> archived (not a complaint) | in_case
     state: Mapped[str] = mapped_column(String(20), default="new")
     case_id: Mapped[int | None] = mapped_column(

@@ -35,3 +35,10 @@ def test_author_ref_is_a_keyed_hash_never_the_raw_id():
 
 def test_post_type_is_exported():
     assert Post.__slots__
+
+
+def test_by_publisher_defaults_to_false_and_must_be_a_bool():
+    assert make_post(1).by_publisher is False
+    assert make_post(2, by_publisher=True).by_publisher is True
+    with pytest.raises(InvalidPost, match="by_publisher"):
+        make_post(3, by_publisher="yes")

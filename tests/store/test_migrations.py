@@ -1,10 +1,13 @@
+from datetime import UTC, datetime
+
 import pytest
-from sqlalchemy import inspect
+import sqlalchemy as sa
+from sqlalchemy import inspect, text
 
 from store.db import ensure_schema, make_engine
 from store.exceptions import NotMigrated
 from store.migrate import check, current_revision, downgrade, head_revision, upgrade
-from store.tables import Base
+from store.tables import Base, UTCDateTime
 
 
 def test_upgrade_downgrade_upgrade_and_models_agree_with_migrations(engine):
@@ -40,7 +43,7 @@ UNUSED_0001_TABLES = {
 
 
 def test_0002_drops_the_unused_tables_and_its_downgrade_recreates_them(engine):
-    assert head_revision() == "0002"
+    downgrade(engine, "0002")
     assert not set(UNUSED_0001_TABLES) & set(inspect(engine).get_table_names())
     downgrade(engine, "0001")
     assert current_revision(engine) == "0001"
@@ -48,7 +51,39 @@ def test_0002_drops_the_unused_tables_and_its_downgrade_recreates_them(engine):
     for table, columns in UNUSED_0001_TABLES.items():
         assert {c["name"] for c in found.get_columns(table)} == columns
         assert found.get_pk_constraint(table)["name"] == f"pk_{table}"
-    upgrade(engine)
+    upgrade(engine, "0002")
     assert current_revision(engine) == "0002"
     assert not set(UNUSED_0001_TABLES) & set(inspect(engine).get_table_names())
+    upgrade(engine)
+    check(engine)
+
+
+def test_0003_adds_by_publisher_false_for_rows_stored_before_it(engine):
+    downgrade(engine, "0002")
+    assert "by_publisher" not in {c["name"] for c in inspect(engine).get_columns("posts")}
+    old_posts = sa.table(  # the posts table as 0002 left it (without by_publisher)
+        "posts",
+        *(sa.column(name) for name in ("source", "external_id", "text", "content_hash", "state")),
+        *(sa.column(name, UTCDateTime()) for name in ("created_at", "fetched_at")),
+    )
+    now = datetime(2026, 12, 1, 8, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(old_posts).values(
+                source="fb",
+                external_id="old-1",
+                text="air mati",
+                content_hash="h",
+                state="new",
+                created_at=now,
+                fetched_at=now,
+            )
+        )
+    upgrade(engine, "0003")
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT by_publisher FROM posts")).scalar_one() in (False, 0)
+        conn.execute(text("DELETE FROM posts"))
+    downgrade(engine, "0002")
+    assert "by_publisher" not in {c["name"] for c in inspect(engine).get_columns("posts")}
+    upgrade(engine)
     check(engine)

@@ -56,6 +56,18 @@ def test_stored_post_round_trips_with_aware_datetimes(session_factory):
     assert row.content_hash == content_hash("air mati 3 HARI")
 
 
+def test_the_publisher_mark_is_stored_and_defaults_to_false(session_factory):
+    posts = [make_post(1, by_publisher=True), make_post(2)]
+    with session_factory.begin() as session:
+        upsert_posts(session=session, posts=posts)
+    with session_factory() as session:
+        rows = session.scalars(select(PostRow).order_by(PostRow.external_id)).all()
+    assert [(row.external_id, row.by_publisher) for row in rows] == [
+        (posts[0].external_id, True),
+        (posts[1].external_id, False),
+    ]
+
+
 def test_content_hash_ignores_case_and_spacing_but_not_words():
     assert content_hash("Sampah  di Oebobo") == content_hash("sampah di oebobo ")
     assert content_hash("sampah di oebobo") != content_hash("sampah di oesapa")
