@@ -110,3 +110,33 @@ IDEAS: dict[str, dict] = {
     "ours: tweets only": {"surabaya": False, "seed": False},
     "ours: recipe (a) as shipped (Surabaya + seed + tweets)": {},
 }
+
+REL = "relevance"
+
+
+def _rel(**settings) -> dict:
+    """params for a relevance-head change (per-head settings: classifier.model._head_settings)."""
+    from classifier.train import DEFAULT_PARAMS
+
+    return {"head_params": {**DEFAULT_PARAMS["head_params"], REL: settings}}
+
+
+IDEAS.update(
+    {
+        "relevance class_weight balanced": {"params": _rel(class_weight="balanced")},
+        "tweets weigh 5": {"tweet_weight": 5.0},
+        "tweets weigh 10": {"tweet_weight": 10.0},
+        "Surabaya: latest 2,000 only": {"surabaya": 2000},
+        "no Surabaya (seed + tweets)": {"surabaya": False},
+        "respon rows left out": {"respon": "drop"},
+        "+ SmSA 3,000 negatives": {"smsa": 3000},
+        "+ lapor_tweets Netral/Positif negatives": {"lapor": True},
+        "relevance C=0.1": {"params": {"relevance_C": 0.1}},
+        "relevance C=2": {"params": {"relevance_C": 2.0}},
+        "relevance isotonic": {"params": _rel(calibration="isotonic")},
+        "relevance NB-SVM": {"params": _rel(model="nbsvm")},
+        "+ words with stopwords (relevance only)": {"params": {"relevance_features": "words"}},
+        "+ cues (relevance only)": {"params": {"relevance_features": "cues"}},
+        "+ words + cues": {"params": {"relevance_features": "words+cues"}},
+    }
+)
