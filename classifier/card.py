@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 CARD_FILE = "MODEL_CARD.md"
 RELIABILITY_EDGES = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 MAX_PLOT_CLASSES = 25
-FIGURES = ("accuracy", "macro_f1", "coverage_at_95", "coverage_at_90")
+FIGURES = ("accuracy", "accuracy_all", "macro_f1", "coverage_at_95", "coverage_at_90")
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
@@ -186,13 +186,16 @@ def _training_validation_section(manifest: dict) -> list[str]:
     """The held-out summary ``aduan train`` recorded (``manifest["validation"]``), and what a card
     without per-row predictions cannot show."""
     validation = manifest.get("validation") or {}
-    heads = [t for t in manifest.get("targets", []) if isinstance(validation.get(t), dict)]
+    targets = manifest.get("targets", [])
+    names = [*targets, *(f"{t}_routed" for t in targets)]  # routed: local offices by location
+    heads = [t for t in names if isinstance(validation.get(t), dict)]
     if heads:
         lines = [
             f"Held-out rows at training time: the latest {validation['fraction']:.0%} by "
             f"created_at, {validation['rows']} texts from {validation.get('from') or '?'}, scored "
             "by a model fit on the earlier rows only (the saved model was then fit on all rows). "
-            "Figures are on the rows whose gold label is a class that model knows.",
+            "Figures are on the rows whose gold label is a class that model knows, except "
+            "accuracy_all: correct / every labelled row (a label it cannot produce is wrong).",
             "",
         ]
         rows = []
@@ -274,7 +277,7 @@ def build_card(
             f"{held['from']} to {held['to']} (sha256 of their keys {held['keys_sha256'][:16]}); "
             "the model was not trained on them. Figures are on the rows whose gold label is a "
             "class this model (and the champion, when compared) knows; the others are counted "
-            "as unknown gold labels.",
+            "as unknown gold labels, and as wrong in accuracy_all (correct / every labelled row).",
             "",
         ]
     if scores:

@@ -80,12 +80,21 @@ def train(
         0.1, "--validation-fraction", help="Latest rows held out for the manifest's figures."
     ),
     promote: bool = typer.Option(False, "--promote", help="Make the new model the champion."),
+    local_offices: str = typer.Option(
+        None,
+        "--local-offices",
+        help="How the data names a local office, per level: e.g. 'kelurahan=Kelurahan {name},"
+        "kecamatan=Kecamatan {name}'. Such agency labels are learned as one class per level "
+        "and routed to the office of the complaint's location.",
+    ),
 ) -> None:
     """Train relevance + label heads and save a model bundle."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from classifier.routing import parse_local_offices
     from classifier.train import train_bundle
 
+    rule = parse_local_offices(local_offices)
     target_list = _split_targets(targets)
     negs = list(negatives) if negatives else _default_negatives()
     registry = _registry()
@@ -112,6 +121,7 @@ def train(
                 seed=seed,
                 progress=step,
                 validation_fraction=validation_fraction,
+                local_offices=rule,
             )
         except BaseException:
             if into_registry:
@@ -128,12 +138,14 @@ def train(
     manifest = read_manifest(path)
     typer.echo(f"model {manifest['version']} saved to {path}")
     typer.echo(f"  model card: {path / CARD_FILE}")
-    for t in target_list:
+    for t in [*target_list, *(f"{t}_routed" for t in target_list)]:
         figures = manifest.get("validation", {}).get(t)
         if figures:
             typer.echo(
-                f"  {t}: {len(manifest['classes'][t])} classes; validation accuracy "
-                f"{figures['accuracy']:.3f}, macro-F1 {figures['macro_f1']:.3f}, "
+                f"  {t}: {len(manifest['classes'].get(t, [])) or 'offices by location,'} "
+                f"classes; validation accuracy "
+                f"{figures['accuracy']:.3f} (all rows {figures['accuracy_all']:.3f}), "
+                f"macro-F1 {figures['macro_f1']:.3f}, "
                 f"coverage@95 {figures['coverage_at_95']:.3f}"
             )
     rel = manifest.get("validation", {}).get("relevance")
@@ -176,9 +188,12 @@ def evaluate(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
-    """Score a model on labelled CSV files: accuracy, macro-F1, coverage at 95% and 90%; and
-    relevance precision, recall, F1, AUC when the files have an is_complaint or label column."""
+    """Score a model on labelled CSV files: accuracy (rows whose label the model knows),
+    accuracy_all (every labelled row; a label it cannot produce counts as wrong), macro-F1,
+    coverage at 95% and 90%; and relevance precision, recall, F1, AUC when the files have an
+    is_complaint or label column."""
     from classifier.evaluate import evaluate as run
+    from store.areas import get_gazetteer
 
     target_list = _split_targets(targets) if targets else None
     bundle = _load(model, target_list)
@@ -189,6 +204,7 @@ def evaluate(
         targets=target_list,
         text_column=text_column,
         relevance_threshold=threshold,
+        gazetteer=get_gazetteer(Path(_settings().profile)),
     )
     if as_json:
         typer.echo(json.dumps(result))
@@ -202,10 +218,17 @@ def evaluate(
             continue
         acc = "n/a" if f["accuracy"] is None else f"{f['accuracy']:.3f}"
         f1 = "n/a" if f["macro_f1"] is None else f"{f['macro_f1']:.3f}"
+        acc_all = "n/a" if f["accuracy_all"] is None else f"{f['accuracy_all']:.3f}"
         typer.echo(
-            f"  {t}: n={f['n']} unknown={f['n_unknown_label']} accuracy={acc} macro_f1={f1} "
+            f"  {t}: n={f['n']} unknown={f['n_unknown_label']} accuracy={acc} "
+            f"accuracy_all={acc_all} macro_f1={f1} "
             f"coverage@95={f['coverage_at_95']:.3f} coverage@90={f['coverage_at_90']:.3f}"
         )
+        if "n_unknown_location" in f:
+            typer.echo(
+                f"    routed to a local office {f['n_routed_office']}, "
+                f"unknown location {f['n_unknown_location']} (left for a facilitator)"
+            )
     typer.echo(f"  {result['posts_per_s']:.0f} posts/s")
 
 

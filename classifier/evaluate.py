@@ -35,10 +35,14 @@ def coverage_at(confidence: Sequence[float], correct: Sequence[bool], precision:
 def head_metrics(
     gold: Sequence[str], predicted: Sequence[str], confidence: Sequence[float], known: set[str]
 ) -> dict:
-    """The per-target figures; rows whose gold label is not in `known` only count as unknown."""
+    """The per-target figures. `accuracy`, `macro_f1` and the coverages are on the rows whose gold
+    label is in `known` (the others only count in `n_unknown_label`); `accuracy_all` is correct /
+    every row with a gold label (`n_labelled`), so a label the model cannot produce counts as wrong.
+    """
     from sklearn.metrics import f1_score
 
     keep = [i for i, g in enumerate(gold) if g in known]
+    labelled = sum(1 for g in gold if g)
     g = [gold[i] for i in keep]
     p = [predicted[i] for i in keep]
     c = [confidence[i] for i in keep]
@@ -46,7 +50,9 @@ def head_metrics(
     return {
         "n": len(gold),
         "n_unknown_label": len(gold) - len(keep),
+        "n_labelled": labelled,
         "accuracy": float(np.mean(correct)) if keep else None,
+        "accuracy_all": float(sum(correct) / labelled) if labelled else None,
         "macro_f1": float(f1_score(g, p, average="macro", zero_division=0)) if keep else None,
         "coverage_at_95": coverage_at(c, correct, 0.95),
         "coverage_at_90": coverage_at(c, correct, 0.90),
@@ -97,11 +103,19 @@ def evaluate(
     targets: Sequence[str] | None = None,
     text_column: str = "text",
     relevance_threshold: float = 0.5,
+    gazetteer=None,
 ) -> dict:
     """Score `bundle` on labelled rows (or CSV files); returns {target: figures, "posts_per_s"},
     plus "relevance" (``relevance_metrics``) when every file has an ``is_complaint`` or
     ``label`` column. Without `targets`, the bundle's targets the files have (a relevance-only
-    file, such as labelled tweets, has none of them)."""
+    file, such as labelled tweets, has none of them).
+
+    A bundle trained with a local-office rule (``classifier.routing``) also gets
+    ``<target>_routed``: its local classes routed to the office of each row's location (the
+    row's kecamatan/kelurahan columns when it has them, else `gazetteer` on the text), compared
+    with the labels as given."""
+    from classifier.routing import location_of_row, route_metrics, rule_of
+
     asked = list(targets or [])
     bundle.require_targets(asked)
     tables: list[tuple[list[dict], list[str], str]] = []
@@ -129,12 +143,18 @@ def evaluate(
     predictions = bundle.predict(texts)
     elapsed = time.perf_counter() - start
     classes = bundle.model.classes_
+    local = rule_of(bundle.manifest)
     result: dict = {}
     for t in asked:
         gold = [str(r.get(t) or "").strip() for r in all_rows]
         pred = [p.heads[t].label for p in predictions]
         conf = [p.heads[t].confidence for p in predictions]
-        result[t] = head_metrics(gold, pred, conf, set(classes[t]))
+        routed = local is not None and local[1] == t
+        as_classes = [local[0].fold(g) or "" for g in gold] if routed else gold
+        result[t] = head_metrics(as_classes, pred, conf, set(classes[t]))
+        if routed:
+            locations = [location_of_row(r, gazetteer, text_column) for r in all_rows]
+            result[f"{t}_routed"] = route_metrics(local[0], gold, pred, conf, locations, classes[t])
     if has_relevance and bundle.model.relevance_ is not None:
         scores = [p.relevance for p in predictions]
         result[RELEVANCE] = relevance_metrics(gold_rel, scores, relevance_threshold)

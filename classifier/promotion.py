@@ -42,6 +42,7 @@ class HeadScores:
     macro_f1: float
     coverage_at_95: float
     coverage_at_90: float
+    accuracy_all: float = 0.0  # correct / every labelled row, unknown gold labels counted wrong
     gold: list[str] = field(repr=False, default_factory=list)
     predicted: list[str] = field(repr=False, default_factory=list)
     confidence: list[float] = field(repr=False, default_factory=list)
@@ -51,6 +52,7 @@ class HeadScores:
             "n": self.n,
             "n_unknown_label": self.n_unknown_label,
             "accuracy": round(self.accuracy, 4),
+            "accuracy_all": round(self.accuracy_all, 4),
             "macro_f1": round(self.macro_f1, 4),
             "coverage_at_95": round(self.coverage_at_95, 4),
             "coverage_at_90": round(self.coverage_at_90, 4),
@@ -73,6 +75,7 @@ def _head_scores(gold, predicted, confidence, n_unknown: int) -> HeadScores:
         n=len(gold) + n_unknown,
         n_unknown_label=n_unknown,
         accuracy=float(np.mean(correct)) if gold else 0.0,
+        accuracy_all=float(sum(correct) / (len(gold) + n_unknown)) if gold or n_unknown else 0.0,
         macro_f1=float(
             f1_score(gold, predicted, labels=sorted(set(gold)), average="macro", zero_division=0)
         )
@@ -110,6 +113,8 @@ def score_bundle(
         names = classes[target]
         allowed = set(names) & set(known[target] if known and target in known else names)
         labelled = [i for i, g in enumerate(column) if g]
+        if not labelled:
+            continue  # no gold label for this head among the rows: nothing to score it on
         rows = [i for i in labelled if column[i] in allowed]
         labels, probabilities = top[target]
         predicted = [labels[i] for i in rows]

@@ -16,6 +16,7 @@ from classifier.data import file_info, read_negatives, read_rows, require_column
 from classifier.exceptions import DataError, TooFewClasses
 from classifier.model import RELEVANCE, ComplaintModel
 from classifier.relevance_data import RelevanceRow, read_relevance_files
+from classifier.routing import LOCATION_COLUMNS, LocalOffices, location_of_row, route_metrics
 
 __all__ = ["DEFAULT_PARAMS", "clean_labels", "train_bundle"]
 
@@ -64,6 +65,9 @@ def clean_labels(
         members.sort(key=lambda m: (str(m[1].get("created_at") or ""), m[0]))
         latest = members[-1][1]
         cleaned = {text_column: latest[text_column], "created_at": latest.get("created_at", "")}
+        for column in LOCATION_COLUMNS:
+            if column in latest:
+                cleaned[column] = latest[column]
         for t in targets:
             labels = [str(m[1].get(t) or "").strip() for m in members]
             labels = [lab for lab in labels if lab]
@@ -156,8 +160,25 @@ def relevance_examples(relevance: Sequence[RelevanceRow], exclude: set[str]) -> 
     return out
 
 
-def _validate(rows, labels, negatives, params, seed, fraction, targets, progress, extra=()):
-    """Fit on the earliest (1 - fraction) of rows, score on the latest `fraction`; the relevance
+def _fold_local_offices(rows: list[dict], rule: LocalOffices | None, target: str) -> dict:
+    """Fold `target` labels naming a local office into their level's class (the label as given
+    is kept in ``office_``, for the routed validation figures); returns rows folded per level."""
+    folded: Counter = Counter()
+    for r in rows:
+        r["office_"] = r.get(target)
+        if rule is not None and r.get(target):
+            parsed = rule.parse(r[target])
+            if parsed:
+                folded[parsed[0]] += 1
+                r[target] = parsed[0]
+    return dict(folded)
+
+
+def _validate(
+    rows, labels, negatives, params, seed, fraction, targets, progress, local=None, extra=()
+) -> dict:
+    """Fit on the earliest (1 - fraction) of rows, score on the latest `fraction`; with a
+    local-office rule `local` = (rule, target), that head is also scored routed. The relevance
     data (`extra`) is split the same way and scored when it has both kinds in both parts."""
     from classifier.evaluate import head_metrics
 
@@ -192,6 +213,13 @@ def _validate(rows, labels, negatives, params, seed, fraction, targets, progress
     for t, (predicted, confidence) in model.best(proba).items():
         gold = [str(rows[i][t] or "") for i in hold_idx]
         metrics[t] = head_metrics(gold, predicted, list(confidence), set(model.classes_[t]))
+        if local is not None and t == local[1]:
+            held = [rows[i] for i in hold_idx]
+            offices = [str(r["office_"] or "") for r in held]
+            locations = [location_of_row(r) for r in held]
+            metrics[f"{t}_routed"] = route_metrics(
+                local[0], offices, predicted, list(confidence), locations, model.classes_[t]
+            )
     if RELEVANCE in proba:
         metrics["relevance_recall_at_0.5"] = float((proba[RELEVANCE] >= 0.5).mean())
     if model.relevance_ is not None and len({r.is_complaint for r in extra_hold}) == 2:
@@ -217,6 +245,8 @@ def train_bundle(
     validation_fraction: float = 0.1,
     relevance_data: Sequence[Path] = (),
     relevance_rows: Sequence[RelevanceRow] = (),
+    local_offices: LocalOffices | None = None,
+    local_target: str = "agency",
 ) -> Path:
     """Train a bundle into `out_dir` and return it.
 
@@ -227,6 +257,8 @@ def train_bundle(
     topic), beside the complaint rows and the negatives. Validation: a model
     fit on the earliest rows is scored on the latest `validation_fraction` (by created_at) and the
     figures go in the manifest; the saved model is then fit on all rows. 0 skips validation.
+    local_offices: the rule folding `local_target` labels that name a kelurahan/kecamatan office
+    into one class per level (``classifier.routing``); it is recorded in the manifest.
     """
     targets = [t.strip() for t in targets if t.strip()]
     if not targets:
@@ -248,6 +280,8 @@ def train_bundle(
     cleaned, cleaning = clean_labels(all_rows, targets, text_column)
     for r in cleaned:
         r["text_"] = r[text_column]
+    use_rule = local_offices if local_target in targets else None
+    folded = _fold_local_offices(cleaned, use_rule, local_target)
     labels = _apply_min_class_size(cleaned, targets, min_class_size)
     neg_texts, neg_infos = _negative_texts(negatives)
     complaint_keys = {_key(r["text_"]) for r in cleaned}
@@ -259,7 +293,16 @@ def train_bundle(
     validation = {}
     if validation_fraction > 0:
         validation = _validate(
-            cleaned, labels, neg_texts, params, seed, validation_fraction, targets, None, extra
+            cleaned,
+            labels,
+            neg_texts,
+            params,
+            seed,
+            validation_fraction,
+            targets,
+            None,
+            (use_rule, local_target) if use_rule else None,
+            extra,
         )
         step("validation")
     positives = [r.text for r in extra if r.is_complaint]
@@ -288,6 +331,11 @@ def train_bundle(
         "classes": {t: model.classes_[t] for t in targets},
         "class_counts": {t: dict(Counter(x for x in labels[t] if x)) for t in targets},
         "has_relevance": model.relevance_ is not None,
+        "local_offices": (
+            {"target": local_target, "templates": use_rule.as_dict(), "rows_folded": folded}
+            if use_rule
+            else None
+        ),
         "validation": validation,
     }
     out = save_bundle(model, manifest, Path(out_dir))

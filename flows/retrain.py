@@ -127,6 +127,7 @@ def retrain(
     if min_class_size is None:
         min_class_size = int(_champion_default(champion, "min_class_size", DEFAULT_MIN_CLASS_SIZE))
     sets = assemble_sets(factory, data_files, targets, text_column, holdout_fraction)
+    kept_heads = _fill_heads_without_labels(sets, targets, min_class_size, champion)
     step("training set")
     negative_files = list(negatives) if negatives is not None else default_negatives()
     work = Path(tempfile.mkdtemp(prefix="aduan-retrain-"))
@@ -146,6 +147,7 @@ def retrain(
         step("evaluation")
         overlap = _champion_overlap(champion.path if champion else None, sets.holdout)
         notes = [overlap] if overlap else []
+        notes += kept_heads
         record = _document(bundle_dir, sets, holdout_fraction, data_files, rules, new, old)
         record["champion_version"] = champion_version
         record["decision"] = {
@@ -183,6 +185,58 @@ def retrain(
         card=registry.path_of(version) / "MODEL_CARD.md",
         notes=notes,
     )
+
+
+def _learnable(rows: Sequence[Mapping], target: str, min_class_size: int) -> bool:
+    from collections import Counter
+
+    counts = Counter(r.get(target) for r in rows if r.get(target))
+    return sum(1 for c in counts.values() if c >= min_class_size) >= 2
+
+
+def _seed_rows(targets: Sequence[str]) -> list[dict]:
+    """The profile's seed complaints (seed/complaints.csv), when it has them."""
+    from classifier.data import read_rows
+    from store.settings import get_settings
+
+    path = Path(get_settings().profile) / "seed" / "complaints.csv"
+    if not path.is_file():
+        return []
+    rows, _ = read_rows(path)
+    return [
+        {"text": r["text"], "created_at": "", **{t: r.get(t, "") for t in targets}} for r in rows
+    ]
+
+
+def _fill_heads_without_labels(sets: TrainingSets, targets, min_class_size, champion) -> list[str]:
+    """A head the new labels cannot train (an import without a topic column) keeps what it had:
+    the seed rows' labels for that head only, else the champion's own predictions on the
+    training texts. Returns one note per head so kept."""
+    notes = []
+    rows = sets.train_rows
+    for target in targets:
+        if _learnable(rows, target, min_class_size):
+            continue
+        seeds = [
+            {**{t: "" for t in targets}, "text": r["text"], "created_at": "", target: r[target]}
+            for r in _seed_rows(targets)
+            if r.get(target)
+        ]
+        if _learnable(seeds, target, min_class_size):
+            rows.extend(seeds)
+            notes.append(
+                f"{target}: the new labels have too few {target} labels; this head is trained "
+                f"on the profile's {len(seeds)} seed rows, as before"
+            )
+        elif champion is not None and target in champion.targets:
+            texts = [r["text"] for r in rows]
+            for r, p in zip(rows, champion.predict(texts), strict=True):
+                r[target] = r.get(target) or p.heads[target].label
+            notes.append(
+                f"{target}: the new labels have too few {target} labels; this head learns the "
+                f"champion {champion.version}'s own {target} predictions"
+            )
+    return notes
 
 
 def _document(bundle_dir: Path, sets: TrainingSets, fraction, data_files, rules, new, old) -> dict:

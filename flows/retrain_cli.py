@@ -130,7 +130,10 @@ def retrain(
     )
     for target, figures in result.challenger_figures.items():
         old = (result.champion_figures or {}).get(target)
-        line = f"  {target}: accuracy {figures['accuracy']:.3f}, macro-F1 {figures['macro_f1']:.3f}"
+        line = (
+            f"  {target}: accuracy {figures['accuracy']:.3f} "
+            f"(all rows {figures.get('accuracy_all', 0):.3f}), macro-F1 {figures['macro_f1']:.3f}"
+        )
         if old:
             line += f"  (champion {old['accuracy']:.3f}, {old['macro_f1']:.3f})"
         typer.echo(line)

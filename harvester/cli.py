@@ -189,7 +189,7 @@ def sources_list(
 
 
 def _target(config: Any) -> str:
-    for attribute in ("page_id", "url", "query", "channel_id"):
+    for attribute in ("page_id", "ig_user_id", "url", "query", "channel_id"):
         value = getattr(config, attribute, None)
         if value:
             return f"{attribute}={value}"

@@ -42,6 +42,11 @@ class _SourceConfig(BaseModel):
     token_env: str | None = Field(None, pattern=r"^[A-Z_][A-Z0-9_]*$")
     requests_per_second: float | None = Field(None, ge=0)
     max_pages: int | None = Field(None, ge=1)
+    publisher_accounts: list[str] = Field(
+        [],
+        description="Accounts that speak for the publisher of this source (ids, user names or "
+        "profile URLs, as the platform gives them): their posts are marked by_publisher.",
+    )
 
     @field_validator("base_url")
     @classmethod
@@ -144,6 +149,26 @@ class YouTubeCommentsConfig(_SourceConfig):
         return self
 
 
+class InstagramAccountConfig(_SourceConfig):
+    """The city's own Instagram professional account: its media and the comments under them.
+
+    Facebook Login (``graph.facebook.com``, a token with ``instagram_basic`` and
+    ``instagram_manage_comments``) by default; for Business Login set ``base_url`` to
+    ``https://graph.instagram.com/v21.0`` (scopes ``instagram_business_basic`` and
+    ``instagram_business_manage_comments``).
+    """
+
+    default_base_url: ClassVar[str] = "https://graph.facebook.com/v21.0"
+    default_rate: ClassVar[float] = 3.0
+    needs_token: ClassVar[bool] = True
+    type: Literal["instagram_account"]
+    ig_user_id: str = Field(pattern=r"^[0-9]{1,40}$")
+    limit: int = Field(25, ge=1, le=100)
+    comment_limit: int = Field(50, ge=1, le=100)
+    lookback_hours: float = Field(48, ge=0, description="Re-read comments of media this recent.")
+    read_replies: bool = Field(True, description="Also read /{ig-comment-id}/replies.")
+
+
 class HtmlSelectors(BaseModel):
     """CSS selectors of an HTML comment page."""
 
@@ -156,6 +181,11 @@ class HtmlSelectors(BaseModel):
     time_attribute: str | None = Field(None, description="Read the time from this attribute.")
     permalink: str | None = None
     next: str | None = None
+    publisher: str | None = Field(
+        None,
+        description="An item that matches (or contains a match of) this selector is the site's "
+        "own words, e.g. 'li.bypostauthor' or 'span.badge-admin'.",
+    )
 
 
 class HtmlConfig(_SourceConfig):
@@ -183,6 +213,7 @@ SourceConfig = Annotated[
     | WordPressCommentsConfig
     | XSearchConfig
     | YouTubeCommentsConfig
+    | InstagramAccountConfig
     | HtmlConfig,
     Field(discriminator="type"),
 ]
@@ -193,6 +224,7 @@ SOURCE_TYPES = (
     "wordpress_comments",
     "x_search",
     "youtube_comments",
+    "instagram_account",
     "html",
 )
 

@@ -26,6 +26,9 @@ class FakeRequest:
     path: str
     query: dict[str, str]
     headers: dict[str, str]
+    # POST only: the raw body and its fields (form-encoded, or a JSON object's top level).
+    body: bytes = b""
+    form: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -35,6 +38,8 @@ class FakeResponse:
     headers: dict[str, str] = field(default_factory=dict)
     # A body of this many bytes streamed in chunks (the 50 MB case) instead of ``body``.
     stream_size: int = 0
+    # Close the connection without any answer (the request took effect, its response is lost).
+    drop: bool = False
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None):
@@ -87,6 +92,21 @@ class Faults:
             return len(self._queue)
 
 
+def _read_body(handler: BaseHTTPRequestHandler) -> tuple[bytes, dict[str, Any]]:
+    """A POST body and its fields: form-encoded, or the top level of a JSON object."""
+    length = int(handler.headers.get("Content-Length") or 0)
+    body = handler.rfile.read(length) if length else b""
+    kind = handler.headers.get("Content-Type", "")
+    try:
+        if kind.startswith("application/json"):
+            data = json.loads(body.decode("utf-8") or "{}")
+            return body, data if isinstance(data, dict) else {}
+        text = body.decode("utf-8")
+    except (UnicodeDecodeError, ValueError):
+        return body, {}
+    return body, {k: v[-1] for k, v in parse_qs(text, keep_blank_values=True).items()}
+
+
 class FakeServer:
     """A local HTTP server in a thread; ``with FakeX() as fake: fake.url``."""
 
@@ -118,6 +138,9 @@ class FakeServer:
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 owner._serve(self)
 
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                owner._serve(self, method="POST")
+
             def log_message(self, format: str, *args: Any) -> None:
                 log.debug("%s: " + format, owner.name, *args)
 
@@ -145,10 +168,12 @@ class FakeServer:
         """Answer one request (subclasses override)."""
         return FakeResponse(404, b"not found")
 
-    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+    def _serve(self, handler: BaseHTTPRequestHandler, method: str = "GET") -> None:
         parts = urlsplit(handler.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
-        request = FakeRequest("GET", parts.path, query, dict(handler.headers.items()))
+        request = FakeRequest(method, parts.path, query, dict(handler.headers.items()))
+        if method == "POST":
+            request.body, request.form = _read_body(handler)
         self.requests.append(request)
         fault = self.faults.next()
         if self.faults.delay:
@@ -182,6 +207,9 @@ class FakeServer:
         return None
 
     def _write(self, handler: BaseHTTPRequestHandler, response: FakeResponse) -> None:
+        if response.drop:
+            handler.close_connection = True
+            return
         try:
             handler.send_response(response.status)
             handler.send_header("X-Aduan-Fake", f"{self.name} (not the real service)")

@@ -97,18 +97,23 @@ class HttpResponse:
             raise FetchFailed(f"{self.url}: HTTP {self.status}: {snippet}", url=self.url)
 
 
+MAX_RETRY_AFTER_S = 86_400.0  # a day: any longer (or "inf", "1e12") is read as a day
+
+
 def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
-    """Parse a ``Retry-After`` header: delta seconds or an HTTP date; None if absent or bad."""
-    if not value:
+    """Parse a ``Retry-After`` header: delta seconds or an HTTP date, clamped to
+    0..MAX_RETRY_AFTER_S; None if absent or not one of the two (``inf``, ``nan``, garbage)."""
+    if not value or len(value) > 100:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER_S)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
 
 
 @dataclass

@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from harvester.exceptions import InvalidPost
 
 MAX_TEXT_CHARS = 100_000
+_CLEANED = ("source", "external_id", "url", "author_ref", "text", "parent_external_id", "raw")
+# PostgreSQL refuses NUL in text, and no database can encode a lone UTF-16 surrogate as UTF-8.
+_REFUSED = re.compile("[\x00\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def storable(value: str) -> str:
+    """``value`` without the characters a database refuses: NUL and lone surrogates (a
+    surrogate pair, as some JSON escapes give it, becomes the one character it encodes)."""
+    if not _REFUSED.search(value):
+        return value
+    value = value.replace("\x00", "")
+    if _SURROGATE.search(value):
+        value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+        value = _SURROGATE.sub("", value)
+    return value
 
 
 def author_ref(key: bytes, platform_author_id: str | None) -> str | None:
@@ -41,6 +58,10 @@ class Post:
     by_publisher: bool = False
 
     def __post_init__(self) -> None:
+        for name in _CLEANED:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, storable(value))
         for name in ("source", "external_id"):
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():

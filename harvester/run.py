@@ -31,6 +31,7 @@ class SourceResult:
     pages: int = 0
     seen: int = 0
     new: int = 0
+    refused: int = 0  # posts the database would not store (named on the source's cursor row)
     error: str | None = None
     seconds: float = 0.0
 
@@ -69,6 +70,7 @@ def harvest_source(
 
     def counted(stats: Any) -> None:
         result.pages, result.seen, result.new = stats.pages, stats.seen, stats.new
+        result.refused = stats.refused
         if on_page is not None:
             on_page(stats)
 

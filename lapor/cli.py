@@ -129,7 +129,8 @@ def sync_reference() -> None:
 @lapor_app.command("check")
 def check() -> None:
     """List every agency/topic/setting without a LAPOR! id (exit 1 if any): run before sending."""
-    from lapor.mapping import missing_mappings, unknown_ids
+    from lapor.mapping import missing_area_ids, missing_mappings, unknown_ids
+    from store.areas import get_gazetteer
     from store.db import session_factory
     from store.lapor_reference import KINDS, list_reference
     from store.profile import get_profile
@@ -143,6 +144,14 @@ def check() -> None:
         typer.echo("note: no reference data synced yet (`aduan lapor sync-reference`)")
     for line in problems:
         typer.echo(line)
+    areas = missing_area_ids(get_gazetteer(profile.folder))
+    if areas:
+        typer.echo(
+            f"{len(areas)} area(s) of areas.yaml without LAPOR! ids (not blocking: sent with "
+            "lapor.default_location_id and the local-office agency's disposition id):"
+        )
+        for line in areas:
+            typer.echo(f"  {line}")
     if problems:
         typer.echo(f"{len(problems)} problem(s) in {profile.folder}/taxonomy.yaml")
         raise typer.Exit(1)

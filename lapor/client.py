@@ -9,8 +9,11 @@ are never logged.
 
 from __future__ import annotations
 
+import email.utils
 import logging
+import math
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,11 +109,26 @@ def field_errors(body: Any) -> dict[str, list[str]]:
     return {}
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "")))
-    except ValueError:
+MAX_RETRY_AFTER_S = 86_400.0  # a day: a longer, infinite or absurd wait is read as a day
+
+
+def retry_after(response: requests.Response) -> float | None:
+    """The ``Retry-After`` header in seconds (delta or HTTP date), finite and clamped to
+    0..MAX_RETRY_AFTER_S; None when absent or garbage (``inf`` and ``1e12`` give the maximum)."""
+    value = (response.headers.get("Retry-After") or "").strip()
+    if not value or len(value) > 100:
         return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            seconds = when.timestamp() - time.time()
+        except (TypeError, ValueError, OverflowError, IndexError):
+            return None
+    if math.isnan(seconds):
+        return None
+    return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
 
 
 def _json(response: requests.Response) -> Any:
@@ -150,7 +168,7 @@ def raise_for_answer(response: requests.Response, *, side_effect: bool) -> Any:
             **kw,
         )
     if status == 429:
-        raise Throttled(f"{what}: throttled{detail}", retry_after=_retry_after(response), **kw)
+        raise Throttled(f"{what}: throttled{detail}", retry_after=retry_after(response), **kw)
     if status >= 500 and (status in DEFINITE_RETRY or not side_effect):
         raise ServerError(f"{what}: server error{detail}", **kw)
     if status >= 500:

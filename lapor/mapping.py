@@ -35,6 +35,23 @@ def missing_mappings(profile: Profile) -> list[str]:
     return lines
 
 
+def missing_area_ids(gazetteer) -> list[str]:
+    """Areas of the profile's gazetteer (``store.areas.Gazetteer`` or None) without LAPOR! ids.
+
+    Not blocking: a complaint in such an area is sent with ``lapor.default_location_id`` and the
+    local-office agency's own ``lapor_disposition_id``."""
+    lines = []
+    for area in gazetteer.areas.values() if gazetteer is not None else []:
+        absent = [
+            name
+            for name in ("lapor_location_id", "lapor_disposition_id")
+            if getattr(area, name) is None
+        ]
+        if absent:
+            lines.append(f"area {area.key} ({area.level} {area.name}): no {', no '.join(absent)}")
+    return lines
+
+
 def unknown_ids(profile: Profile, known: dict[str, set[str]]) -> list[str]:
     """Mapped ids that are not in the synced reference lists (``known[kind]`` = ids)."""
     lines = []

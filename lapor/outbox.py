@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from lapor.client import LaporClient
+from lapor.client import MAX_RETRY_AFTER_S, LaporClient
 from lapor.compose import compose_complaint
 from lapor.exceptions import (
     AmbiguousOutcome,
@@ -201,7 +201,8 @@ class _Run:
         except (Throttled, ServerError) as exc:
             delay = self.policy.delay(row.attempt)
             if isinstance(exc, Throttled) and exc.retry_after:
-                delay = max(delay, exc.retry_after)
+                # the client clamps it; a Target of another kind might not
+                delay = max(delay, min(exc.retry_after, MAX_RETRY_AFTER_S))
                 self.stop.wait(min(exc.retry_after, MAX_THROTTLE_PAUSE_S))
             outcome = retry_outcome(
                 forward_id=row.forward_id,

@@ -1,8 +1,9 @@
 """Passwords (scrypt), signed session cookies, CSRF tokens and login throttling.
 
-The session cookie is signed with itsdangerous and holds only the user id, a session nonce, the
-CSRF token and the password-hash fingerprint (a changed password ends old sessions). It is
-HttpOnly and SameSite=Lax; Secure when the app is served over HTTPS.
+The session cookie is signed with itsdangerous and holds only the user id, the CSRF token, the
+password-hash fingerprint and the account's session generation: logout, a password change,
+deactivation and unlock raise the generation in the store, which ends every older cookie. It is
+HttpOnly and SameSite=Lax; Secure when the app is served over HTTPS (review.proxy.is_https).
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ import base64
 import hashlib
 import hmac
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -77,9 +75,10 @@ class SessionData:
     user_id: int | None
     csrf: str
     fingerprint: str = ""
+    generation: int = 0  # the account's session_generation when it was made (store.users)
 
     def to_dict(self) -> dict:
-        return {"u": self.user_id, "c": self.csrf, "f": self.fingerprint}
+        return {"u": self.user_id, "c": self.csrf, "f": self.fingerprint, "g": self.generation}
 
 
 class Sessions:
@@ -105,11 +104,16 @@ class Sessions:
             return None, False
         if not isinstance(raw, dict) or not isinstance(raw.get("c"), str):
             return None, False
-        return SessionData(user_id=raw.get("u"), csrf=raw["c"], fingerprint=raw.get("f", "")), False
+        user_id, generation = raw.get("u"), raw.get("g", 0)
+        if not (user_id is None or type(user_id) is int) or type(generation) is not int:
+            return None, False
+        fingerprint = str(raw.get("f", ""))
+        return SessionData(user_id, raw["c"], fingerprint, generation), False
 
     @staticmethod
-    def new(user_id: int | None = None, fingerprint: str = "") -> SessionData:
-        return SessionData(user_id=user_id, csrf=secrets.token_urlsafe(32), fingerprint=fingerprint)
+    def new(user_id: int | None = None, fingerprint: str = "", generation: int = 0) -> SessionData:
+        token = secrets.token_urlsafe(32)
+        return SessionData(user_id, token, fingerprint, generation)
 
     def dump_flash(self, message: str, kind: str = "info") -> str:
         return self._flash.dumps([kind, message[:500]])
@@ -128,32 +132,15 @@ def csrf_ok(expected: str | None, given: str | None) -> bool:
     return bool(expected and given) and hmac.compare_digest(expected.encode(), given.encode())
 
 
+@dataclass(frozen=True)
 class LoginThrottle:
-    """At most ``limit`` failed logins per client address in ``window_s`` (in memory).
+    """Limits of the login counters, which live in the database (store.throttle, store.users).
 
-    Accounts are also locked in the database after repeated failures (store.users); this one
-    stops a single address from trying many user names.
+    At most ``limit`` attempts per client address in ``window_s`` (stops one address trying many
+    user names); an account locks for ``lock_minutes`` after ``max_failures`` failed attempts.
     """
 
-    def __init__(self, limit: int = 20, window_s: float = 300.0) -> None:
-        self.limit, self.window_s = limit, window_s
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        times = self._failures.setdefault(key, deque())
-        while times and times[0] <= now - self.window_s:
-            times.popleft()
-        return times
-
-    def blocked(self, key: str) -> bool:
-        with self._lock:
-            return len(self._recent(key, time.monotonic())) >= self.limit
-
-    def failed(self, key: str) -> None:
-        with self._lock:
-            self._recent(key, time.monotonic()).append(time.monotonic())
-
-    def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+    limit: int = 20
+    window_s: float = 300.0
+    max_failures: int = 5
+    lock_minutes: float = 15.0

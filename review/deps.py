@@ -50,8 +50,15 @@ SessionDep = Annotated[Session, Depends(get_db)]
 
 
 def safe_next(url: str | None, default: str = "/") -> str:
-    """A local path to go back to (never another site)."""
-    if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:
+    """A local path to go back to (never another site).
+
+    Browsers drop tabs and newlines from a URL and read a backslash as a slash, so
+    ``/%09/evil.example/`` (a tab once decoded) would become ``//evil.example/``: any control
+    or invisible character, space or backslash makes the whole value refused.
+    """
+    if not url or not url.startswith("/") or url.startswith("//") or len(url) > 2000:
+        return default
+    if any(ch <= " " or ch == "\x7f" or ch == "\\" or not ch.isprintable() for ch in url):
         return default
     return url
 
@@ -64,7 +71,12 @@ def current_user(request: Request, session: SessionDep) -> Principal:
     if data is None or data.user_id is None:
         raise LoginRequired(here, expired)
     user = session.get(User, data.user_id)
-    if user is None or not user.active or hash_fingerprint(user.password_hash) != data.fingerprint:
+    if (
+        user is None
+        or not user.active
+        or user.session_generation != data.generation
+        or hash_fingerprint(user.password_hash) != data.fingerprint
+    ):
         raise LoginRequired(here, False)
     agencies = list(user.agencies or [])
     return Principal(

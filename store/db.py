@@ -56,10 +56,14 @@ def make_engine(url: str) -> Engine:
             ) from None
     try:
         if parsed.get_backend_name() == "sqlite":
-            engine = create_engine(parsed, connect_args={"timeout": 30})
+            # hide_parameters: a failing statement's error (logged, shown by Prefect) never
+            # carries the values it was given (post texts, raw JSON, password hashes).
+            engine = create_engine(parsed, connect_args={"timeout": 30}, hide_parameters=True)
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(parsed, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            engine = create_engine(
+                parsed, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True
+            )
     except (NoSuchModuleError, ArgumentError) as exc:
         raise ConfigError(f"ADUAN_DATABASE_URL uses an unsupported driver: {exc}") from None
     return engine

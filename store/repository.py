@@ -6,18 +6,21 @@ Other areas keep their own modules beside this one (store/cases.py, store/forwar
 from __future__ import annotations
 
 import hashlib
+import logging
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import Insert, Select, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.tables import HarvestCursor, PostRow
 
+log = logging.getLogger(__name__)
 BATCH = 500
 
 
@@ -128,11 +131,20 @@ def record_source_error(*, session: Session, source: str, error: str) -> None:
 
 @dataclass
 class IngestStats:
-    """What storing a source's pages did."""
+    """What storing a source's pages did; ``refused``: posts the database would not take."""
 
     pages: int = 0
     seen: int = 0
     new: int = 0
+    refused: int = 0
+    refused_ids: list[str] = field(default_factory=list)
+
+    @property
+    def note(self) -> str | None:
+        """What the source's cursor row says about refused posts (None when there were none)."""
+        if not self.refused:
+            return None
+        return f"{self.refused} post(s) refused by the database: {', '.join(self.refused_ids)}"
 
     @property
     def duplicates(self) -> int:
@@ -153,15 +165,56 @@ def ingest_pages(
     """
     stats = IngestStats()
     for page in pages:
-        with factory() as session, session.begin():
-            new = upsert_posts(session=session, posts=page.posts)
-            save_cursor(session=session, source=source, cursor=page.cursor)
+        try:
+            with factory() as session, session.begin():
+                new = upsert_posts(session=session, posts=page.posts)
+                save_cursor(session=session, source=source, cursor=page.cursor, error=stats.note)
+        except StatementError as exc:
+            if not _one_rows_fault(exc):
+                raise
+            new = _ingest_row_by_row(factory=factory, source=source, page=page, stats=stats)
+        except ValueError:  # e.g. a character the driver cannot encode
+            new = _ingest_row_by_row(factory=factory, source=source, page=page, stats=stats)
         stats.pages += 1
         stats.seen += len(page.posts)
         stats.new += new
         if on_page is not None:
             on_page(stats)
     return stats
+
+
+REFUSED_IDS_KEPT = 20
+
+
+def _one_rows_fault(exc: StatementError) -> bool:
+    """A value the database refuses (not a connection, lock or schema problem)."""
+    if isinstance(exc, DBAPIError):
+        return isinstance(exc, (DataError, IntegrityError))
+    return isinstance(exc.orig, ValueError)  # raised while binding a value
+
+
+def _ingest_row_by_row(
+    *, factory: sessionmaker[Session], source: str, page: PageLike, stats: IngestStats
+) -> int:
+    """A page the database refused as a whole: each post in its own transaction, the refused
+    ones counted and named (by external id only: their text stays out of every log), then the
+    cursor. A crash meanwhile loses nothing: the page is fetched again, stored posts ignored."""
+    new, refused = 0, []
+    for post in page.posts:
+        try:
+            with factory() as session, session.begin():
+                new += upsert_posts(session=session, posts=[post])
+        except (StatementError, ValueError) as exc:
+            if isinstance(exc, StatementError) and not _one_rows_fault(exc):
+                raise
+            reason = type(getattr(exc, "orig", None) or exc).__name__
+            refused.append(f"{str(post.external_id)[:80]} ({reason})")
+            log.warning("%s: post %s refused by the database (%s)", source, refused[-1], reason)
+    stats.refused += len(refused)
+    stats.refused_ids = (stats.refused_ids + refused)[-REFUSED_IDS_KEPT:]
+    with factory() as session, session.begin():
+        save_cursor(session=session, source=source, cursor=page.cursor, error=stats.note)
+    return new
 
 
 def count_posts(*, session: Session, source: str | None = None) -> int:

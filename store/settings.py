@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError
@@ -37,6 +38,32 @@ class Settings(BaseSettings):
     lapor_timeout_s: float = 20.0
 
     dask_address: str | None = None
+
+    trusted_proxies: str = Field(
+        "",
+        description="Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For and "
+        "X-Forwarded-Proto headers the review app believes; empty: none.",
+    )
+    cookie_secure: bool = Field(
+        False, description="Always mark the review app's cookies Secure (served over HTTPS)."
+    )
+
+    def trusted_proxy_networks(self) -> list[IPv4Network | IPv6Network]:
+        """``trusted_proxies`` parsed; ConfigError naming ADUAN_TRUSTED_PROXIES if one is bad."""
+        from store.exceptions import ConfigError
+
+        networks = []
+        for item in (part.strip() for part in self.trusted_proxies.split(",")):
+            if not item:
+                continue
+            try:
+                networks.append(ip_network(item, strict=False))
+            except ValueError:
+                raise ConfigError(
+                    f"ADUAN_TRUSTED_PROXIES: {item!r} is not an IP address or network "
+                    "(e.g. 127.0.0.1,10.0.0.0/8)"
+                ) from None
+        return networks
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -271,6 +271,18 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Sessions carry the generation they were made in; logout, a password change, deactivation
+    # and unlock add one, so every older cookie of this account is refused (store.users).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class LoginAttempt(Base):
+    """Login attempts of one client address in the current window (store.throttle)."""
+
+    __tablename__ = "login_attempts"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_start: Mapped[datetime]
 
 
 class AuditEntry(Base):

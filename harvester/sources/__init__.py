@@ -21,6 +21,7 @@ REGISTRY: dict[str, str] = {
     "wordpress_comments": "harvester.sources.wordpress:WordPressCommentsSource",
     "x_search": "harvester.sources.x:XSearchSource",
     "youtube_comments": "harvester.sources.youtube:YouTubeCommentsSource",
+    "instagram_account": "harvester.sources.instagram:InstagramAccountSource",
     "html": "harvester.sources.html:HtmlSource",
 }
 

@@ -67,6 +67,20 @@ def parse_time(value: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def publisher_set(*accounts: str | None) -> frozenset[str]:
+    """Accounts of the publisher, compared without case and without a leading ``@``."""
+    return frozenset(_account(a) for a in accounts if a and _account(a))
+
+
+def _account(value: str) -> str:
+    return value.strip().removeprefix("@").casefold()
+
+
+def by_publisher(publisher: frozenset[str], *author: str | None) -> bool:
+    """Whether any of an author's identifiers (id, user name, profile URL) is the publisher's."""
+    return any(a and _account(a) in publisher for a in author)
+
+
 def build_post(**fields: Any) -> Post | None:
     """A Post, or None (logged, never stored) when an item cannot make a valid one."""
     try:

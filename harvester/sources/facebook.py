@@ -19,7 +19,16 @@ from harvester.config import FacebookPageConfig
 from harvester.exceptions import FetchFailed, TokenInvalid
 from harvester.http import HttpResponse, PoliteSession
 from harvester.models import Post, author_ref
-from harvester.sources.base import Page, build_post, derived_id, parse_time, unique, utcnow
+from harvester.sources.base import (
+    Page,
+    build_post,
+    by_publisher,
+    derived_id,
+    parse_time,
+    publisher_set,
+    unique,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,24 +86,39 @@ def usage_percent(headers: Any) -> int:
     return highest
 
 
+def page_of(post_id: str) -> str | None:
+    """The Page a feed item belongs to: Graph names them ``{page-id}_{post-id}``."""
+    page, sep, _ = post_id.partition("_")
+    return page if sep and page else None
+
+
 def parse_feed(
-    data: dict[str, Any], *, source: str, key: bytes, fetched_at: datetime
+    data: dict[str, Any],
+    *,
+    source: str,
+    key: bytes,
+    fetched_at: datetime,
+    publisher: frozenset[str] = frozenset(),
 ) -> list[Post]:
-    """Posts of one ``/feed`` response (items without text are skipped)."""
+    """Posts of one ``/feed`` response (items without text are skipped). A post whose ``from.id``
+    is the Page's (the prefix of its id) or in ``publisher`` is marked ``by_publisher``."""
     posts = []
     for item in data.get("data", []):
         message = (item.get("message") or "").strip()
         if not message or not item.get("id"):
             continue
+        author = (item.get("from") or {}).get("id")
+        own = publisher | publisher_set(page_of(item["id"]))
         post = build_post(
             source=source,
             external_id=item["id"],
             url=item.get("permalink_url"),
-            author_ref=_author_ref(key, (item.get("from") or {}).get("id")),
+            author_ref=_author_ref(key, author),
             text=message,
             created_at=parse_time(item["created_time"]),
             fetched_at=fetched_at,
             raw=_raw(item),
+            by_publisher=by_publisher(own, author),
         )
         if post is not None:
             posts.append(post)
@@ -113,9 +137,17 @@ def comment_id(item: dict[str, Any], *, post_id: str) -> str:
 
 
 def parse_comments(
-    data: dict[str, Any], *, post_id: str, source: str, key: bytes, fetched_at: datetime
+    data: dict[str, Any],
+    *,
+    post_id: str,
+    source: str,
+    key: bytes,
+    fetched_at: datetime,
+    publisher: frozenset[str] = frozenset(),
 ) -> list[Post]:
-    """Comments of one ``/{post-id}/comments`` response; ids withheld by Graph are derived."""
+    """Comments of one ``/{post-id}/comments`` response; ids withheld by Graph are derived.
+    A comment whose ``from.id`` is the Page's (or in ``publisher``) is marked ``by_publisher``."""
+    own = publisher | publisher_set(page_of(post_id))
     posts = []
     for item in data.get("data", []):
         message = (item.get("message") or "").strip()
@@ -134,6 +166,7 @@ def parse_comments(
             fetched_at=fetched_at,
             parent_external_id=parent,
             raw=_raw(item),
+            by_publisher=by_publisher(own, author),
         )
         if post is not None:
             posts.append(post)
@@ -155,6 +188,7 @@ class FacebookPageSource:
         self.name = config.name
         self.http = http
         self.key = author_key
+        self.publisher = publisher_set(config.page_id, *config.publisher_accounts)
         self._headers = {"Authorization": f"Bearer {config.token()}"}
         http.set_rate(config.api_url, config.rate)
 
@@ -186,7 +220,11 @@ class FacebookPageSource:
             for item in data.get("data", []):
                 buffer.extend(
                     parse_feed(
-                        {"data": [item]}, source=self.name, key=self.key, fetched_at=utcnow()
+                        {"data": [item]},
+                        source=self.name,
+                        key=self.key,
+                        fetched_at=utcnow(),
+                        publisher=self.publisher,
                     )
                 )
                 for comments in self._item_comments(item):
@@ -230,7 +268,12 @@ class FacebookPageSource:
         if not nested:  # Graph leaves the field out when a post has no comments
             return
         yield parse_comments(
-            nested, post_id=post_id, source=self.name, key=self.key, fetched_at=utcnow()
+            nested,
+            post_id=post_id,
+            source=self.name,
+            key=self.key,
+            fetched_at=utcnow(),
+            publisher=self.publisher,
         )
         paging = nested.get("paging") or {}
         after = (paging.get("cursors") or {}).get("after")
@@ -249,7 +292,12 @@ class FacebookPageSource:
                 params["after"] = after
             data = self._get(f"{self.config.api_url}/{post_id}/comments", params)
             yield parse_comments(
-                data, post_id=post_id, source=self.name, key=self.key, fetched_at=utcnow()
+                data,
+                post_id=post_id,
+                source=self.name,
+                key=self.key,
+                fetched_at=utcnow(),
+                publisher=self.publisher,
             )
             paging = data.get("paging") or {}
             after = (paging.get("cursors") or {}).get("after")

@@ -20,7 +20,15 @@ from harvester.config import FeedConfig
 from harvester.exceptions import BadResponse
 from harvester.http import PoliteSession
 from harvester.models import Post, author_ref
-from harvester.sources.base import Page, build_post, derived_id, unique, utcnow
+from harvester.sources.base import (
+    Page,
+    build_post,
+    by_publisher,
+    derived_id,
+    publisher_set,
+    unique,
+    utcnow,
+)
 from harvester.text import html_to_text
 
 log = logging.getLogger(__name__)
@@ -45,6 +53,12 @@ def _parent(entry: Any, external_id: str) -> str | None:
     return reply_to.get("ref") or reply_to.get("href")
 
 
+def _feed_author(parsed: Any) -> frozenset[str]:
+    """The feed's own author (a Blogger comment feed names the blog's): profile URL, else name."""
+    author = parsed.feed.get("author_detail") or {}
+    return publisher_set(author.get("href") or author.get("name"))
+
+
 def parse_feed(
     content: bytes,
     *,
@@ -53,13 +67,18 @@ def parse_feed(
     fetched_at: datetime,
     url: str = "",
     content_type: str | None = None,
+    publisher: frozenset[str] = frozenset(),
 ) -> tuple[list[Post], str | None]:
-    """Posts of one feed document and its ``rel=next`` link. BadResponse if it is malformed."""
+    """Posts of one feed document and its ``rel=next`` link. BadResponse if it is malformed.
+
+    An entry by the feed's own author (the blog's, compared by profile URL when the feed gives
+    one) or by one of ``publisher`` is marked ``by_publisher``."""
     headers = {"content-type": content_type} if content_type else None
     parsed = feedparser.parse(content, response_headers=headers)
     problem = parsed.get("bozo_exception")
     if parsed.get("bozo") and not isinstance(problem, feedparser.NonXMLContentType):
         raise BadResponse(f"{url}: the feed is malformed ({problem}); nothing stored", url=url)
+    own = publisher | _feed_author(parsed)
     posts = []
     for entry in parsed.entries:
         created = _entry_time(entry)
@@ -82,6 +101,7 @@ def parse_feed(
             fetched_at=fetched_at,
             parent_external_id=_parent(entry, external_id),
             raw=None,
+            by_publisher=by_publisher(own, author.get("href"), author.get("name")),
         )
         if post is not None:
             posts.append(post)
@@ -99,6 +119,7 @@ class FeedSource:
         self.name = config.name
         self.http = http
         self.key = author_key
+        self.publisher = publisher_set(*config.publisher_accounts)
         http.set_rate(config.url, config.rate)
 
     def check(self) -> str:
@@ -144,6 +165,7 @@ class FeedSource:
                 fetched_at=utcnow(),
                 url=self.config.url,
                 content_type=response.headers.get("Content-Type"),
+                publisher=self.publisher,
             )
             pages_left -= 1
             if pending is not None:

@@ -21,7 +21,16 @@ from harvester.config import HtmlConfig, HtmlSelectors
 from harvester.exceptions import FetchFailed, LayoutChanged, RobotsDisallowed
 from harvester.http import PoliteSession
 from harvester.models import Post, author_ref
-from harvester.sources.base import Page, build_post, derived_id, parse_time, unique, utcnow
+from harvester.sources.base import (
+    Page,
+    build_post,
+    by_publisher,
+    derived_id,
+    parse_time,
+    publisher_set,
+    unique,
+    utcnow,
+)
 from harvester.text import html_to_text
 
 log = logging.getLogger(__name__)
@@ -43,6 +52,16 @@ def _time(node: Any, selectors: HtmlSelectors, zone: ZoneInfo) -> datetime | Non
         return None
 
 
+def _own(node: Any, selectors: HtmlSelectors) -> bool:
+    """Whether the item is marked as the site's own by the ``publisher`` selector."""
+    if not selectors.publisher:
+        return False
+    return (
+        bool(node.css.match(selectors.publisher))
+        or node.select_one(selectors.publisher) is not None
+    )
+
+
 def parse_page(
     content: str,
     *,
@@ -52,9 +71,11 @@ def parse_page(
     key: bytes,
     fetched_at: datetime,
     zone: ZoneInfo = ZoneInfo("UTC"),
+    publisher: frozenset[str] = frozenset(),
 ) -> tuple[list[Post], str | None]:
     """Posts of one HTML page and the absolute URL of the next page. LayoutChanged if the
-    selectors no longer describe the page."""
+    selectors no longer describe the page. An item the ``publisher`` selector marks, or whose
+    author is one of ``publisher``, is marked ``by_publisher``."""
     soup = BeautifulSoup(content, "html.parser")
     items = soup.select(selectors.item)
     if not items:
@@ -79,6 +100,7 @@ def parse_page(
         author = author_node.get_text(" ", strip=True) if author_node is not None else None
         link = node.select_one(selectors.permalink) if selectors.permalink else None
         url = urljoin(page_url, link["href"]) if link is not None and link.get("href") else None
+        own = _own(node, selectors) or by_publisher(publisher, author)
         if author_node is not None:
             author_node.decompose()  # the name stays out of the stored raw HTML
         post = build_post(
@@ -90,6 +112,7 @@ def parse_page(
             created_at=created.astimezone(UTC),
             fetched_at=fetched_at,
             raw=str(node)[:20_000],
+            by_publisher=own,
         )
         if post is not None:
             posts.append(post)
@@ -118,6 +141,7 @@ class HtmlSource:
         self.http = http
         self.key = author_key
         self.zone = ZoneInfo(config.timezone)
+        self.publisher = publisher_set(*config.publisher_accounts)
         self._robots: RobotFileParser | None = None
         http.set_rate(config.url, config.rate)
 
@@ -162,6 +186,7 @@ class HtmlSource:
             key=self.key,
             fetched_at=utcnow(),
             zone=self.zone,
+            publisher=self.publisher,
         )
 
     def _obey_robots(self, url: str) -> None:

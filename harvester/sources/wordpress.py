@@ -16,15 +16,33 @@ from harvester.config import WordPressCommentsConfig
 from harvester.exceptions import BadResponse
 from harvester.http import PoliteSession
 from harvester.models import Post, author_ref
-from harvester.sources.base import Page, build_post, parse_time, unique, utcnow
+from harvester.sources.base import (
+    Page,
+    build_post,
+    by_publisher,
+    parse_time,
+    publisher_set,
+    unique,
+    utcnow,
+)
 from harvester.text import html_to_text
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_PAGES = 50
 
 
-def parse_comments(data: Any, *, source: str, key: bytes, fetched_at: datetime) -> list[Post]:
-    """Posts of one comments response (a JSON list); BadResponse if it is not a list."""
+def parse_comments(
+    data: Any,
+    *,
+    source: str,
+    key: bytes,
+    fetched_at: datetime,
+    publisher: frozenset[str] = frozenset(),
+) -> list[Post]:
+    """Posts of one comments response (a JSON list); BadResponse if it is not a list.
+
+    A comment by a registered user (``author`` > 0) whose id or name is in ``publisher`` (the
+    site's authors) is marked ``by_publisher``; a guest's typed name never is."""
     if not isinstance(data, list):
         raise BadResponse(f"{source}: expected a JSON list of comments, got {type(data).__name__}")
     posts = []
@@ -35,6 +53,7 @@ def parse_comments(data: Any, *, source: str, key: bytes, fetched_at: datetime) 
         if not text:
             continue
         author = str(item["author"]) if item.get("author") else item.get("author_name")
+        own = bool(item.get("author")) and by_publisher(publisher, author, item.get("author_name"))
         parent = item.get("parent")
         post = build_post(
             source=source,
@@ -49,6 +68,7 @@ def parse_comments(data: Any, *, source: str, key: bytes, fetched_at: datetime) 
                 {k: item.get(k) for k in ("id", "post", "parent", "date_gmt", "link", "content")},
                 ensure_ascii=False,
             ),
+            by_publisher=own,
         )
         if post is not None:
             posts.append(post)
@@ -71,6 +91,19 @@ class WordPressCommentsSource:
         response.raise_for_status()
         return f"{response.headers.get('X-WP-Total', '?')} comments published"
 
+    def _publisher(self) -> frozenset[str]:
+        """The site's authors (``/wp/v2/users`` lists those with published posts) and the
+        configured accounts; a site that hides its users leaves only the configured ones."""
+        configured = publisher_set(*self.config.publisher_accounts)
+        url = f"{self.config.api_url}/wp-json/wp/v2/users"
+        response = self.http.get(url, params={"per_page": 100, "_fields": "id"}, expect_json=True)
+        users = response.json() if response.status < 400 else None
+        if not isinstance(users, list):
+            log.info("%s: the site does not list its authors (HTTP %s)", self.name, response.status)
+            return configured
+        ids = (str(u.get("id")) for u in users if isinstance(u, dict) and u.get("id"))
+        return configured | publisher_set(*ids)
+
     def fetch(
         self, cursor: dict[str, Any] | None, *, since: datetime | None = None
     ) -> Iterator[Page]:
@@ -80,6 +113,7 @@ class WordPressCommentsSource:
         page, total = 1, 1
         pending: tuple[Post, ...] | None = None
         limit = self.config.max_pages or DEFAULT_MAX_PAGES
+        publisher = self._publisher()
         while page <= min(total, limit):
             params: dict[str, Any] = {
                 "per_page": self.config.per_page,
@@ -95,7 +129,11 @@ class WordPressCommentsSource:
             response.raise_for_status()
             total = int(response.headers.get("X-WP-TotalPages") or 1)
             posts = parse_comments(
-                response.json(), source=self.name, key=self.key, fetched_at=utcnow()
+                response.json(),
+                source=self.name,
+                key=self.key,
+                fetched_at=utcnow(),
+                publisher=publisher,
             )
             if pending is not None:
                 yield Page(pending, old)

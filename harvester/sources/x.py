@@ -17,10 +17,20 @@ from harvester.config import XSearchConfig
 from harvester.exceptions import FetchFailed, TokenInvalid
 from harvester.http import HttpResponse, PoliteSession
 from harvester.models import author_ref
-from harvester.sources.base import Page, build_post, parse_time, unique, utcnow
+from harvester.sources.base import (
+    Page,
+    build_post,
+    by_publisher,
+    parse_time,
+    publisher_set,
+    unique,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 TWEET_FIELDS = "created_at,author_id,conversation_id,referenced_tweets,lang"
+# The authors' user names come in ``includes.users``: publisher_accounts may name them.
+EXPANSIONS = {"expansions": "author_id", "user.fields": "username"}
 DEFAULT_MAX_PAGES = 20
 
 
@@ -34,10 +44,21 @@ def rate_limit_wait(response: HttpResponse) -> float | None:
     return 0.0
 
 
-def parse_search(data: dict[str, Any], *, source: str, key: bytes, fetched_at: datetime):
-    """Posts of one search response, and its ``meta``."""
+def parse_search(
+    data: dict[str, Any],
+    *,
+    source: str,
+    key: bytes,
+    fetched_at: datetime,
+    publisher: frozenset[str] = frozenset(),
+):
+    """Posts of one search response, and its ``meta``. A post by one of ``publisher`` (the
+    source's accounts, by id or user name) is marked ``by_publisher``."""
+    users = (data.get("includes") or {}).get("users") or []
+    names = {u.get("id"): u.get("username") for u in users if isinstance(u, dict)}
     posts = []
     for item in data.get("data", []):
+        author = item.get("author_id")
         parent = next(
             (r["id"] for r in item.get("referenced_tweets", []) if r.get("type") == "replied_to"),
             None,
@@ -46,12 +67,13 @@ def parse_search(data: dict[str, Any], *, source: str, key: bytes, fetched_at: d
             source=source,
             external_id=item["id"],
             url=f"https://x.com/i/web/status/{item['id']}",
-            author_ref=author_ref(key, item.get("author_id")),
+            author_ref=author_ref(key, author),
             text=item.get("text", "").strip(),
             created_at=parse_time(item["created_at"]),
             fetched_at=fetched_at,
             parent_external_id=parent,
             raw=json.dumps({k: v for k, v in item.items() if k != "author_id"}, ensure_ascii=False),
+            by_publisher=by_publisher(publisher, author, names.get(author)),
         )
         if post is not None and post.text:
             posts.append(post)
@@ -66,6 +88,7 @@ class XSearchSource:
         self.name = config.name
         self.http = http
         self.key = author_key
+        self.publisher = publisher_set(*config.publisher_accounts)
         self.endpoint = f"{config.api_url}/tweets/search/recent"
         self._headers = {"Authorization": f"Bearer {config.token()}"}
         http.set_rate(config.api_url, config.rate)
@@ -88,6 +111,7 @@ class XSearchSource:
                 "query": self.config.query,
                 "max_results": self.config.max_results,
                 "tweet.fields": TWEET_FIELDS,
+                **(EXPANSIONS if self.publisher else {}),
             }
             if since_id:
                 params["since_id"] = since_id
@@ -96,7 +120,13 @@ class XSearchSource:
             if token:
                 params["next_token"] = token
             data = self._get(params)
-            posts, meta = parse_search(data, source=self.name, key=self.key, fetched_at=utcnow())
+            posts, meta = parse_search(
+                data,
+                source=self.name,
+                key=self.key,
+                fetched_at=utcnow(),
+                publisher=self.publisher,
+            )
             if meta.get("newest_id") and (newest is None or int(meta["newest_id"]) > int(newest)):
                 newest = meta["newest_id"]
             token = meta.get("next_token")

@@ -17,7 +17,15 @@ from harvester.config import YouTubeCommentsConfig
 from harvester.exceptions import FetchFailed, TokenInvalid
 from harvester.http import HttpResponse, PoliteSession
 from harvester.models import Post, author_ref
-from harvester.sources.base import Page, build_post, parse_time, unique, utcnow
+from harvester.sources.base import (
+    Page,
+    build_post,
+    by_publisher,
+    parse_time,
+    publisher_set,
+    unique,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_PAGES = 20
@@ -44,41 +52,70 @@ def quota_wait(response: HttpResponse) -> float | None:
     return None
 
 
-def _comment(item: dict[str, Any], *, source: str, key: bytes, fetched_at, parent: str | None):
+def _comment(
+    item: dict[str, Any],
+    *,
+    source: str,
+    key: bytes,
+    fetched_at,
+    parent: str | None,
+    publisher: frozenset[str] = frozenset(),
+):
+    """One comment; by the publisher when its author's channel is the video's channel (the
+    snippet's ``channelId``) or one of ``publisher``."""
     snippet = item["snippet"]
     video = snippet.get("videoId")
     text = (snippet.get("textOriginal") or snippet.get("textDisplay") or "").strip()
     if not text:
         return None
+    author = (snippet.get("authorChannelId") or {}).get("value")
+    own = publisher | publisher_set(snippet.get("channelId"))
     return build_post(
         source=source,
         external_id=item["id"],
         url=f"https://www.youtube.com/watch?v={video}&lc={item['id']}" if video else None,
-        author_ref=author_ref(key, (snippet.get("authorChannelId") or {}).get("value")),
+        author_ref=author_ref(key, author),
         text=text,
         created_at=parse_time(snippet["publishedAt"]),
         fetched_at=fetched_at,
         parent_external_id=parent or (f"video:{video}" if video else None),
         raw=None,
+        by_publisher=by_publisher(own, author),
     )
 
 
 def parse_threads(
-    data: dict[str, Any], *, source: str, key: bytes, fetched_at: datetime
+    data: dict[str, Any],
+    *,
+    source: str,
+    key: bytes,
+    fetched_at: datetime,
+    publisher: frozenset[str] = frozenset(),
 ) -> tuple[list[Post], list[str]]:
-    """Posts of one commentThreads response, and the thread ids with replies left to fetch."""
+    """Posts of one commentThreads response, and the thread ids with replies left to fetch.
+    The channel's own comments (the thread's ``channelId``, or ``publisher``) are marked."""
     posts, incomplete = [], []
     for thread in data.get("items", []):
         snippet = thread["snippet"]
+        own = publisher | publisher_set(snippet.get("channelId"))
         top = dict(snippet["topLevelComment"])
         top["snippet"] = {**top["snippet"], "videoId": snippet.get("videoId")}
-        post = _comment(top, source=source, key=key, fetched_at=fetched_at, parent=None)
+        post = _comment(
+            top, source=source, key=key, fetched_at=fetched_at, parent=None, publisher=own
+        )
         if post is not None:
             posts.append(post)
         replies = (thread.get("replies") or {}).get("comments", [])
         for reply in replies:
             reply = {**reply, "snippet": {**reply["snippet"], "videoId": snippet.get("videoId")}}
-            item = _comment(reply, source=source, key=key, fetched_at=fetched_at, parent=top["id"])
+            item = _comment(
+                reply,
+                source=source,
+                key=key,
+                fetched_at=fetched_at,
+                parent=top["id"],
+                publisher=own,
+            )
             if item is not None:
                 posts.append(item)
         if snippet.get("totalReplyCount", 0) > len(replies):
@@ -94,6 +131,7 @@ class YouTubeCommentsSource:
         self.name = config.name
         self.http = http
         self.key = author_key
+        self.publisher = publisher_set(config.channel_id, *config.publisher_accounts)
         self._headers = {"X-Goog-Api-Key": config.token() or ""}
         http.set_rate(config.api_url, config.rate)
 
@@ -136,7 +174,11 @@ class YouTubeCommentsSource:
             if data is None:
                 return
             posts, incomplete = parse_threads(
-                data, source=self.name, key=self.key, fetched_at=utcnow()
+                data,
+                source=self.name,
+                key=self.key,
+                fetched_at=utcnow(),
+                publisher=self.publisher,
             )
             for thread_id in incomplete:
                 posts.extend(self._replies(thread_id))
@@ -157,7 +199,12 @@ class YouTubeCommentsSource:
             fetched_at = utcnow()
             for item in data.get("items", []):
                 post = _comment(
-                    item, source=self.name, key=self.key, fetched_at=fetched_at, parent=thread_id
+                    item,
+                    source=self.name,
+                    key=self.key,
+                    fetched_at=fetched_at,
+                    parent=thread_id,
+                    publisher=self.publisher,
                 )
                 if post is not None:
                     replies.append(post)

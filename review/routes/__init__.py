@@ -6,6 +6,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 
 from review.auth import FLASH_COOKIE
+from review.proxy import is_https
 
 
 def redirect(request: Request, url: str, message: str | None = None, kind: str = "info"):
@@ -18,7 +19,7 @@ def redirect(request: Request, url: str, message: str | None = None, kind: str =
             max_age=300,
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=is_https(request),
             path="/",
         )
     return response

@@ -17,7 +17,9 @@ from review.auth import (
     verify_password,
 )
 from review.deps import Principal, SessionDep, atomic, csrf_checked, safe_next
-from store.users import get_user_by_name, is_locked, record_failed_login, record_login
+from review.proxy import client_address, is_https
+from store.throttle import count_attempt, forgive_attempt
+from store.users import claim_login_attempt, record_login, record_logout
 
 log = logging.getLogger(__name__)
 router = APIRouter()
@@ -29,7 +31,7 @@ def set_session_cookie(request: Request, response: Response, value: str) -> None
         value,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=is_https(request),
         path="/",
     )
 
@@ -60,6 +62,35 @@ def login_form(request: Request) -> Response:
     return _login_page(request, None)
 
 
+BAD_LOGIN = (
+    "Nama pengguna atau kata sandi salah, atau akun sedang dikunci karena terlalu banyak "
+    "percobaan. Coba lagi nanti atau hubungi admin."
+)
+
+
+def _check_password(session, username: str, password: str, limits) -> tuple[int, str, int] | None:
+    """(user id, fingerprint, generation) when ``password`` is right; None otherwise.
+
+    The attempt is counted on the account before the password is checked (store.users); an
+    unknown, inactive or locked account costs the same time and gives the same answer.
+    """
+    with atomic(session):
+        claim = claim_login_attempt(
+            session=session,
+            name=username,
+            max_failures=limits.max_failures,
+            lock_minutes=limits.lock_minutes,
+        )
+    if claim is None:
+        burn_password_check(password)
+        return None
+    if not verify_password(password, claim.password_hash):
+        return None
+    with atomic(session):
+        record_login(session=session, user_id=claim.user_id, name=claim.name)
+    return claim.user_id, hash_fingerprint(claim.password_hash), claim.generation
+
+
 @router.post("/login")
 def login(
     request: Request,
@@ -73,42 +104,36 @@ def login(
     data, _ = sessions.load(request.cookies.get(SESSION_COOKIE))
     if data is None or not csrf_ok(data.csrf, csrf_token):
         raise HTTPException(status_code=403, detail="CSRF token missing or wrong; reload the page")
-    throttle = request.app.state.throttle
-    client = request.client.host if request.client else "?"
-    if throttle.blocked(client):
+    limits = request.app.state.throttle
+    client = client_address(request)
+    key = f"addr:{client}"
+    # Counted first, atomically in the database: parallel attempts cannot all pass the check.
+    with atomic(session):
+        attempts = count_attempt(session=session, key=key, window_s=limits.window_s)
+    if attempts > limits.limit:
         log.warning("login throttled for address %s", client)
         return _login_page(request, "Terlalu banyak percobaan. Coba lagi nanti.", status=429)
+    found = _check_password(session, username.strip()[:100], password, limits)
+    if found is None:
+        log.warning("failed login from %s", client)  # never the name typed: it may be a password
+        return _login_page(request, BAD_LOGIN, status=401)
+    user_id, fingerprint, generation = found
     with atomic(session):
-        user = get_user_by_name(session=session, name=username.strip())
-        if user is None or not user.active:
-            burn_password_check(password)
-            ok = False
-        elif is_locked(user):
-            throttle.failed(client)
-            log.warning("login refused for locked account %r", user.name)
-            return _login_page(request, "Akun dikunci sementara. Coba lagi nanti.", status=429)
-        else:
-            ok = verify_password(password, user.password_hash)
-            if ok:
-                record_login(session=session, user=user)
-            else:
-                record_failed_login(session=session, user=user)
-        fingerprint = hash_fingerprint(user.password_hash) if ok else ""
-        user_id = user.id if ok else None
-    if not ok:
-        throttle.failed(client)
-        log.warning("failed login for user name %r from %s", username[:100], client)
-        return _login_page(request, "Nama pengguna atau kata sandi salah.", status=401)
-    throttle.succeeded(client)
+        forgive_attempt(session=session, key=key)  # only this attempt: failures stay counted
     response = RedirectResponse(safe_next(next), status_code=303)
     # A new session (new CSRF token) on login: a token seen before login is worth nothing after.
-    set_session_cookie(request, response, sessions.dump(sessions.new(user_id, fingerprint)))
+    new = sessions.new(user_id, fingerprint, generation)
+    set_session_cookie(request, response, sessions.dump(new))
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, user: Annotated[Principal, Depends(csrf_checked)]) -> Response:
+def logout(
+    request: Request, session: SessionDep, user: Annotated[Principal, Depends(csrf_checked)]
+) -> Response:
+    with atomic(session):
+        record_logout(session=session, user_id=user.id, name=user.name)
     log.info("user %r logged out", user.name)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(SESSION_COOKIE, path="/", secure=is_https(request), httponly=True)
     return response

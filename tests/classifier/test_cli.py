@@ -11,7 +11,16 @@ import pytest
 
 from .conftest import NEGATIVE_TEXTS, write_csv
 
-KEYS = {"n", "n_unknown_label", "accuracy", "macro_f1", "coverage_at_95", "coverage_at_90"}
+KEYS = {
+    "n",
+    "n_unknown_label",
+    "n_labelled",
+    "accuracy",
+    "accuracy_all",
+    "macro_f1",
+    "coverage_at_95",
+    "coverage_at_90",
+}
 
 
 @pytest.fixture
@@ -131,7 +140,10 @@ def test_train_writes_a_model_card_naming_the_classes(aduan, small_csv, tmp_path
         for name in manifest["classes"][target]:
             assert f"{name} ({counts[name]})" in card, name
         held = manifest["validation"][target]
-        row = f"| {target} | {held['n']} | {held['n_unknown_label']} | {held['accuracy']:.3f} |"
+        row = (
+            f"| {target} | {held['n']} | {held['n_unknown_label']} | {held['accuracy']:.3f} "
+            f"| {held['accuracy_all']:.3f} |"
+        )
         assert row in card
     assert "Not in this card" in card
 

@@ -8,7 +8,16 @@ import pytest
 from classifier.bundle import Bundle
 from classifier.evaluate import coverage_at, evaluate
 
-KEYS = {"n", "n_unknown_label", "accuracy", "macro_f1", "coverage_at_95", "coverage_at_90"}
+KEYS = {
+    "n",
+    "n_unknown_label",
+    "n_labelled",
+    "accuracy",
+    "accuracy_all",
+    "macro_f1",
+    "coverage_at_95",
+    "coverage_at_90",
+}
 
 
 class FixedModel:
@@ -58,12 +67,27 @@ def test_evaluate_small_case_by_hand() -> None:
     assert fig["n"] == 6 and fig["n_unknown_label"] == 1
     # kept: gold A B B B A, pred A A B B A -> 4/5 correct
     assert fig["accuracy"] == pytest.approx(0.8)
+    # accuracy_all: 4 correct of all 6 labelled rows (the unknown "C" counts as wrong)
+    assert fig["n_labelled"] == 6
+    assert fig["accuracy_all"] == pytest.approx(4 / 6)
     # F1(A) = 2*(2/3*1)/(2/3+1) = 0.8 ; F1(B) = 2*(1*2/3)/(1+2/3) = 0.8 -> macro 0.8
     assert fig["macro_f1"] == pytest.approx(0.8)
     # by confidence: .99 ok, .95 ok, .9 ok, .8 wrong, .6 ok -> 1,1,1,.75,.8
     assert fig["coverage_at_95"] == pytest.approx(3 / 5)
     assert fig["coverage_at_90"] == pytest.approx(3 / 5)
     assert result["posts_per_s"] > 0
+
+
+def test_accuracy_all_skips_unlabelled_rows() -> None:
+    # gold A, "", C, B: the empty label is not a row to judge; "C" is unknown -> wrong.
+    # predicted A, A, A, B -> correct rows 0 and 3 of 3 labelled; accuracy on known rows 2/2.
+    proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.7, 0.3], [0.2, 0.8]])
+    bundle = Bundle(FixedModel(proba), {"version": "t", "targets": ["agency"]})
+    rows = [{"text": str(i), "agency": g} for i, g in enumerate(["A", "", "C", "B"])]
+    fig = evaluate(bundle, rows=rows)["agency"]
+    assert fig["n"] == 4 and fig["n_labelled"] == 3 and fig["n_unknown_label"] == 2
+    assert fig["accuracy"] == pytest.approx(1.0)
+    assert fig["accuracy_all"] == pytest.approx(2 / 3)
 
 
 def test_evaluate_json_keys_on_real_model(small_bundle, later_rows) -> None:

@@ -1,5 +1,6 @@
 """A fake WordPress REST API: ``/wp-json/wp/v2/comments`` with ``per_page``, ``page``,
-``orderby=id``, ``order``, ``post``; totals in ``X-WP-Total`` / ``X-WP-TotalPages``."""
+``orderby=id``, ``order``, ``post``; totals in ``X-WP-Total`` / ``X-WP-TotalPages``; the public
+``/wp-json/wp/v2/users`` (the site's authors)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ class FakeWordPress(FakeServer):
     def __init__(self, **kw) -> None:
         super().__init__(**kw)
         self.comments = json.loads(fixture_path("wordpress", "comments.json").read_text("utf-8"))
+        self.users = json.loads(fixture_path("wordpress", "users.json").read_text("utf-8"))
 
     def add_comment(self, text: str, *, post: int = 209) -> dict:
         last = max(self.comments, key=lambda c: c["id"])
@@ -33,6 +35,8 @@ class FakeWordPress(FakeServer):
         return new
 
     def handle(self, request: FakeRequest) -> FakeResponse:
+        if request.path.rstrip("/") == "/wp-json/wp/v2/users" and self.users is not None:
+            return json_response(json.loads(json.dumps(self.users).replace("{base}", self.url)))
         if request.path.rstrip("/") != "/wp-json/wp/v2/comments":
             return json_response(
                 {"code": "rest_no_route", "message": "No route was found", "data": {"status": 404}},

@@ -24,6 +24,7 @@ def test_the_kupang_profile_is_valid():
         "wordpress_comments",
         "x_search",
         "youtube_comments",
+        "instagram_account",
         "html",
     }
     facebook = next(c for c in configs if c.type == "facebook_page")

@@ -40,6 +40,7 @@ def test_reference_check_map_forward_status_reconcile(run, session_factory, tmp_
     assert result.exit_code == 1
     assert "agency dlhk (Dinas Lingkungan Hidup dan Kebersihan Kota Kupang)" in result.output
     assert "lapor.channel_id: not set" in result.output
+    assert "area kel_oebobo (kelurahan Oebobo): no lapor_location_id" in result.output
 
     result = run("lapor", "map", "--auto", "--channel-id", "1")
     mapping = yaml.safe_load(result.output)

@@ -122,7 +122,8 @@ def test_failed_logins_lock_the_account(session_factory, client):
     for _ in range(5):
         assert login(client, "ana", "salah-salah").status_code == 401
     response = login(client, "ana")  # the right password, but locked now
-    assert response.status_code == 429 and "dikunci" in response.text
+    # the same answer as a wrong password or an unknown name (no hint that the account exists)
+    assert response.status_code == 401 and "dikunci" in response.text
     with session_factory() as session:
         user = session.scalars(select(User).where(User.name == "ana")).one()
         assert user.locked_until is not None

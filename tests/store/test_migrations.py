@@ -87,3 +87,30 @@ def test_0003_adds_by_publisher_false_for_rows_stored_before_it(engine):
     assert "by_publisher" not in {c["name"] for c in inspect(engine).get_columns("posts")}
     upgrade(engine)
     check(engine)
+
+
+def test_0004_adds_session_generation_and_login_attempts_and_its_downgrade_drops_them(engine):
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM users"))
+    downgrade(engine, "0003")
+    found = inspect(engine)
+    assert "login_attempts" not in found.get_table_names()
+    assert "session_generation" not in {c["name"] for c in found.get_columns("users")}
+    with engine.begin() as conn:  # an account made before 0004 ...
+        conn.execute(
+            text(
+                "INSERT INTO users (name, role, agencies, password_hash, active, failed_logins,"
+                " created_at) VALUES ('ana', 'admin', '[]', 'x', true, 0, '2026-01-01')"
+            )
+        )
+    upgrade(engine, "0004")
+    found = inspect(engine)
+    assert {c["name"] for c in found.get_columns("login_attempts")} == {
+        "key",
+        "attempts",
+        "window_start",
+    }
+    with engine.connect() as conn:  # ... starts at generation 0
+        assert conn.execute(text("SELECT session_generation FROM users")).scalar_one() == 0
+    upgrade(engine)
+    check(engine)

@@ -1,0 +1,277 @@
+"""``instagram_account``: the city's own Instagram professional account through the Graph API.
+
+``/{ig-user-id}/media`` (newest first) for the account's posts, ``/{ig-media-id}/comments``
+(``id,text,timestamp,username``) and ``/{ig-comment-id}/replies`` for what citizens wrote under
+them. Every listing is paged by following ``paging.next`` itself (its ``access_token`` is
+removed before a URL is kept in a cursor: the token travels in the Authorization header only).
+
+Incremental like ``facebook_page``: a run reads media down to ``lookback_hours`` before the
+newest media it has seen, so new comments under recent posts are picked up. The cursor of every
+stored page names the media page being read (``run.url``), so a crash resumes there; the run's
+last page closes it. Captions and the account's own replies are marked ``by_publisher``; the
+commenters' usernames never reach the stored ``raw`` (``author_ref`` is their pseudonym).
+
+Reference followed: Instagram Platform, Instagram Graph API reference (IG User ``/media``,
+IG Media ``/comments``, IG Comment ``/replies``); see tests/fixtures/instagram/README.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from harvester.config import InstagramAccountConfig
+from harvester.exceptions import FetchFailed, TokenInvalid
+from harvester.http import PoliteSession
+from harvester.models import Post, author_ref
+from harvester.sources.base import Page, build_post, parse_time, unique, utcnow
+from harvester.sources.facebook import (
+    TOKEN_CODES,
+    USAGE_LIMIT,
+    USAGE_PAUSE_S,
+    graph_error,
+    throttle_wait,
+    usage_percent,
+)
+
+log = logging.getLogger(__name__)
+
+MEDIA_FIELDS = "id,caption,timestamp,permalink,media_type,comments_count"
+COMMENT_FIELDS = "id,text,timestamp,username"
+PERMISSION_CODES = frozenset({10, *range(200, 300)})
+PERMISSIONS_HELP = (
+    "the token needs instagram_basic and instagram_manage_comments (Facebook Login, "
+    "graph.facebook.com; plus pages_show_list and pages_read_engagement on the linked Page), "
+    "or instagram_business_basic and instagram_business_manage_comments (Business Login, "
+    "graph.instagram.com)"
+)
+BATCH = 500
+_author_ref = functools.lru_cache(maxsize=65_536)(author_ref)
+
+
+def without_token(url: str) -> str:
+    """``url`` without its ``access_token`` query parameter (Graph puts it into paging.next)."""
+    parts = urlsplit(url)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = [(k, v) for k, v in pairs if k != "access_token"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _raw(item: dict[str, Any]) -> str:
+    kept = {k: v for k, v in item.items() if k not in ("username", "from", "replies", "comments")}
+    return json.dumps(kept, ensure_ascii=False)
+
+
+def parse_media(
+    data: dict[str, Any], *, source: str, key: bytes, fetched_at: datetime, owner: str
+) -> list[Post]:
+    """The account's own media of one ``/media`` response (captions; media without one skipped)."""
+    posts = []
+    for item in data.get("data", []):
+        caption = (item.get("caption") or "").strip()
+        if not caption or not item.get("id"):
+            continue
+        post = build_post(
+            source=source,
+            external_id=item["id"],
+            url=item.get("permalink"),
+            author_ref=_author_ref(key, owner),
+            text=caption,
+            created_at=parse_time(item["timestamp"]),
+            fetched_at=fetched_at,
+            raw=_raw(item),
+            by_publisher=True,
+        )
+        if post is not None:
+            posts.append(post)
+    return posts
+
+
+def parse_comments(
+    data: dict[str, Any],
+    *,
+    parent_id: str,
+    url: str | None,
+    source: str,
+    key: bytes,
+    fetched_at: datetime,
+    account: str | None,
+) -> list[Post]:
+    """Comments (or replies) of one ``/comments`` or ``/replies`` response under ``parent_id``.
+
+    A comment written by ``account`` (the account's own username) is the publisher's reply.
+    """
+    posts = []
+    for item in data.get("data", []):
+        text = (item.get("text") or "").strip()
+        if not text or not item.get("id"):
+            continue
+        username = item.get("username") or (item.get("from") or {}).get("username")
+        post = build_post(
+            source=source,
+            external_id=item["id"],
+            url=url,
+            author_ref=_author_ref(key, username),
+            text=text,
+            created_at=parse_time(item["timestamp"]),
+            fetched_at=fetched_at,
+            parent_external_id=parent_id,
+            raw=_raw(item),
+            by_publisher=bool(account) and username == account,
+        )
+        if post is not None:
+            posts.append(post)
+    return posts
+
+
+class InstagramAccountSource:
+    """Media, comments and replies of one Instagram professional account."""
+
+    def __init__(
+        self, config: InstagramAccountConfig, *, http: PoliteSession, author_key: bytes
+    ) -> None:
+        self.config = config
+        self.name = config.name
+        self.http = http
+        self.key = author_key
+        self._headers = {"Authorization": f"Bearer {config.token()}"}
+        self._account: str | None = None
+        http.set_rate(config.api_url, config.rate)
+
+    def check(self) -> str:
+        data = self._get(self._account_url(), {"fields": "id,username"})
+        return f"Instagram account @{data.get('username')} ({data.get('id')}); {PERMISSIONS_HELP}"
+
+    def account_username(self) -> str | None:
+        """The account's own username (to recognise its replies), asked once per source."""
+        if self._account is None:
+            self._account = self._get(self._account_url(), {"fields": "id,username"}).get(
+                "username"
+            )
+        return self._account
+
+    def fetch(
+        self, cursor: dict[str, Any] | None, *, since: datetime | None = None
+    ) -> Iterator[Page]:
+        cursor = cursor or {}
+        newest = cursor.get("newest")
+        run = cursor.get("run") if since is None else None
+        if run:
+            floor, url = run.get("floor"), run.get("url")
+        elif since is not None:
+            floor, url = int(since.timestamp()), None
+        elif newest is not None:
+            floor, url = int(newest - self.config.lookback_hours * 3600), None
+        else:
+            floor, url = None, None
+        account = self.account_username()
+        while True:
+            data = self._media_page(url)
+            items = data.get("data", [])
+            here = {"newest": newest, "run": {"floor": floor, "url": url}}
+            buffer: list[Post] = []
+            reached_floor = False
+            for item in items:
+                stamp = int(parse_time(item["timestamp"]).timestamp())
+                newest = stamp if newest is None else max(newest, stamp)
+                if floor is not None and stamp < floor:
+                    reached_floor = True  # newest first: everything after is older still
+                    break
+                buffer.extend(self._media_posts(item, account))
+                if len(buffer) >= BATCH:
+                    yield Page(unique(buffer, source=self.name), here)
+                    buffer = []
+            next_url = (data.get("paging") or {}).get("next")
+            if next_url and items and not reached_floor:
+                url = without_token(next_url)
+                yield Page(
+                    unique(buffer, source=self.name),
+                    {"newest": newest, "run": {"floor": floor, "url": url}},
+                )
+                continue
+            yield Page(unique(buffer, source=self.name), {"newest": newest, "run": None})
+            return
+
+    def _media_posts(self, item: dict[str, Any], account: str | None) -> list[Post]:
+        owner = account or self.config.ig_user_id
+        posts = parse_media(
+            {"data": [item]}, source=self.name, key=self.key, fetched_at=utcnow(), owner=owner
+        )
+        if not item.get("id") or item.get("comments_count") == 0:
+            return posts
+        url = item.get("permalink")
+        for comments in self._listing(f"{self.config.api_url}/{item['id']}/comments"):
+            for comment in comments.get("data", []):
+                posts.extend(
+                    self._comment_posts(comment, media_id=item["id"], url=url, account=account)
+                )
+        return posts
+
+    def _comment_posts(
+        self, comment: dict[str, Any], *, media_id: str, url: str | None, account: str | None
+    ) -> list[Post]:
+        common = {"source": self.name, "key": self.key, "account": account, "url": url}
+        posts = parse_comments(
+            {"data": [comment]}, parent_id=media_id, fetched_at=utcnow(), **common
+        )
+        if self.config.read_replies and comment.get("id"):
+            replies_url = f"{self.config.api_url}/{comment['id']}/replies"
+            for replies in self._listing(replies_url):
+                posts.extend(
+                    parse_comments(replies, parent_id=comment["id"], fetched_at=utcnow(), **common)
+                )
+        return posts
+
+    def _listing(self, url: str) -> Iterator[dict[str, Any]]:
+        """Every page of a comments/replies listing, following ``paging.next``."""
+        params: dict[str, Any] | None = {
+            "fields": COMMENT_FIELDS,
+            "limit": self.config.comment_limit,
+        }
+        while True:
+            data = self._get(url, params)
+            yield data
+            next_url = (data.get("paging") or {}).get("next")
+            if not next_url or not data.get("data"):
+                return
+            url, params = without_token(next_url), None
+
+    def _media_page(self, url: str | None) -> dict[str, Any]:
+        if url:
+            return self._get(url, None)
+        params = {"fields": MEDIA_FIELDS, "limit": self.config.limit}
+        return self._get(f"{self._account_url()}/media", params)
+
+    def _account_url(self) -> str:
+        return f"{self.config.api_url}/{self.config.ig_user_id}"
+
+    def _get(self, url: str, params: dict[str, Any] | None) -> dict[str, Any]:
+        response = self.http.get(
+            url, params=params, headers=self._headers, throttled=throttle_wait, expect_json=True
+        )
+        error = graph_error(response)
+        if error is not None:
+            code = error.get("code")
+            text = str(error.get("message", "")).rstrip(".")
+            message = f"{self.name}: Instagram Graph API error {code}: {text}"
+            if code in TOKEN_CODES:
+                raise TokenInvalid(
+                    f"{message}. The token in ${self.config.token_env} is expired or invalid: "
+                    "renew it and run again",
+                    source=self.name,
+                    url=without_token(url),
+                )
+            if code in PERMISSION_CODES:
+                message = f"{message}. Missing permission: {PERMISSIONS_HELP}"
+            raise FetchFailed(message, source=self.name, url=without_token(url))
+        response.raise_for_status()
+        percent = usage_percent(response.headers)
+        if percent >= USAGE_LIMIT:
+            log.warning("%s: API usage at %d%%, pausing %.0f s", self.name, percent, USAGE_PAUSE_S)
+            self.http.pause(url, USAGE_PAUSE_S)
+        return response.json()
