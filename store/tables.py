@@ -119,7 +119,7 @@ class PostRow(Base):
     raw: Mapped[str | None] = mapped_column(Text)
     # The publisher's own words (Page, channel, blog author): context, never a case or a negative.
     by_publisher: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # new -> classified -> archived (not a complaint) | in_case
+    # new -> classified -> archived (not a complaint) | in_case | publisher (context only)
     state: Mapped[str] = mapped_column(String(20), default="new")
     case_id: Mapped[int | None] = mapped_column(
         ForeignKey("cases.id", ondelete="SET NULL"), index=True
@@ -177,7 +177,7 @@ class Review(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     reviewer: Mapped[str] = mapped_column(String(100))
-    # accept | correct | reject | merge | split | skip | auto_approve | reopen
+    # accept | correct | reject | merge | split | skip | auto_approve | reopen | promote
     action: Mapped[str] = mapped_column(String(20))
     agency_before: Mapped[str | None] = mapped_column(String(200))
     agency_after: Mapped[str | None] = mapped_column(String(200))
