@@ -125,6 +125,7 @@ def test_a_facilitators_day_on_the_demo(demo, size, tmp_path):
 
     def check(page, name: str) -> None:
         page.screenshot(path=shots / f"{size}-{name}.png", full_page=True)
+        page.screenshot(path=shots / f"{size}-{name}-screen.png")  # what the first screen shows
         if phone:
             assert page.evaluate(NO_OVERFLOW), (name, page.evaluate(WIDE))
             assert page.evaluate(SMALL_CONTROLS) == [], name
