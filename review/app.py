@@ -83,9 +83,19 @@ def create_app(
     app.state.templates = _templates(profile)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from review.routes import admin, archive, auth, cases, dashboard, forwards, queue, undo
+    from review.routes import (
+        admin,
+        archive,
+        auth,
+        cases,
+        dashboard,
+        forwards,
+        queue,
+        replies,
+        undo,
+    )
 
-    for module in (auth, queue, archive, cases, forwards, dashboard, admin, undo):
+    for module in (auth, queue, archive, cases, forwards, dashboard, admin, undo, replies):
         app.include_router(module.router)
 
     @app.exception_handler(LoginRequired)
