@@ -198,7 +198,10 @@ def test_a_facilitators_day_on_the_demo(demo, size, tmp_path):
             time.sleep(2)
             page.reload()
         expect(row.locator("td").nth(3)).not_to_have_text("-")  # a LAPOR! complaint number
-        expect(row.locator("td").nth(4)).to_contain_text("Terverifikasi")  # its LAPOR! status
+        while "Terverifikasi" not in row.locator("td").nth(4).inner_text():  # its LAPOR! status
+            assert time.monotonic() < deadline + 60, row.inner_text()
+            time.sleep(2)
+            page.reload()
         check(page, "6-forwarded")
 
         page.goto(base + "/dashboard")
