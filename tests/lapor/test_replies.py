@@ -306,3 +306,14 @@ def test_sources_check_says_which_reply_permission_is_missing(graph, tmp_path, m
     assert missing.exit_code == 1
     assert "balasan tidak bisa dikirim: izin pages_manage_engagement" in missing.output
     assert "a Page token with pages_manage_engagement" in missing.output
+
+
+def test_usage_headers_at_90_percent_stop_the_source_for_this_run(graph, session_factory, tmp_path):
+    profile, entry = fb_profile(tmp_path, graph)
+    harvest_into(session_factory, entry)
+    sent_cases(session_factory, source="pemkot-fb", n=4)
+    graph.usage(95)  # the answer to the first reply says the app is at 95% of its quota
+    first = run(session_factory, profile, concurrency=1)
+    assert first.sent == 1 and len(graph.posted) == 1
+    assert {r.state for r in replies(session_factory)} == {"sent", "pending"}
+    assert run(session_factory, profile).sent == 3  # the next run carries on
