@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.areas import get_gazetteer, locate
 from store.cases import SYSTEM, approve_case, attach_post, create_case
 from store.pipeline import (
     TriageItem,
@@ -180,6 +181,7 @@ class TriageStats:
     grouped_duplicates: int = 0
     auto_approved: int = 0
     queued: int = 0
+    unknown_location: int = 0  # local-office cases whose area is unknown (left for review)
     batches: int = field(default=0)
 
     def as_dict(self) -> dict[str, int]:
@@ -200,13 +202,14 @@ def triage_pending(
         stats.batches += 1
     log.info(
         "triage: %d posts, %d archived, %d new cases (%d auto-approved, %d queued), "
-        "%d joined existing cases",
+        "%d joined existing cases; %d local-office cases without a known area",
         stats.examined,
         stats.archived,
         stats.cases_created,
         stats.auto_approved,
         stats.queued,
         stats.joined_existing,
+        stats.unknown_location,
     )
     return stats
 
@@ -253,20 +256,28 @@ def _new_case(session: Session, members: list[TriageItem], rows: dict, profile: 
     # The tags come from the member the model is surest about; the first post represents it.
     tagged = max(members, key=lambda it: it.agency_confidence or 0.0)
     topic = profile.topic(tagged.topic) if tagged.topic else None
+    post = rows[first.post_id]
+    gazetteer = get_gazetteer(profile.folder) if profile.folder else None
+    location = locate(gazetteer, post.text, post.raw)
     case = create_case(
         session=session,
-        post=rows[first.post_id],
+        post=post,
         agency=tagged.agency,
         topic=tagged.topic,
         agency_confidence=tagged.agency_confidence,
         topic_confidence=tagged.topic_confidence,
         urgency=topic.urgency if topic else 1,
+        location=location,
     )
     for item in members[1:]:
         attach_post(session=session, case=case, post=rows[item.post_id])
     stats.cases_created += 1
     stats.grouped_duplicates += len(members) - 1
-    if auto_forward_allowed(profile, case.agency, case.agency_confidence):
+    agency = profile.agency(case.agency) if case.agency else None
+    unknown_place = agency is not None and agency.local_level is not None and not location.key
+    if unknown_place:
+        stats.unknown_location += 1  # a local office without a place: a facilitator decides
+    if not unknown_place and auto_forward_allowed(profile, case.agency, case.agency_confidence):
         approve_case(session=session, case_id=case.id, actor=SYSTEM)
         stats.auto_approved += 1
     else:

@@ -114,3 +114,25 @@ def test_0004_adds_session_generation_and_login_attempts_and_its_downgrade_drops
         assert conn.execute(text("SELECT session_generation FROM users")).scalar_one() == 0
     upgrade(engine)
     check(engine)
+
+
+def test_0005_adds_case_location_null_for_cases_stored_before_it(engine):
+    downgrade(engine, "0004")
+    assert "location" not in {c["name"] for c in inspect(engine).get_columns("cases")}
+    with engine.begin() as conn:  # a case made before 0005 ...
+        conn.execute(text("DELETE FROM cases"))
+        conn.execute(
+            text(
+                "INSERT INTO cases (state, urgency, created_at, updated_at, version)"
+                " VALUES ('open', 1, '2026-01-01', '2026-01-01', 1)"
+            )
+        )
+    upgrade(engine, "0005")
+    columns = {c["name"] for c in inspect(engine).get_columns("cases")}
+    assert {"location", "location_origin", "location_candidates", "location_unknown"} <= columns
+    with engine.connect() as conn:  # ... has no location
+        assert conn.execute(text("SELECT location FROM cases")).scalar_one() is None
+    downgrade(engine, "0004")
+    assert "location" not in {c["name"] for c in inspect(engine).get_columns("cases")}
+    upgrade(engine)
+    check(engine)
