@@ -5,7 +5,8 @@
     classify_flow       unclassified posts in batches with the champion; on Dask when
                         ADUAN_DASK_ADDRESS is set (prefect-dask), in this process otherwise
     triage_flow         archive / group near-duplicates / auto-approve or queue (flows.triage)
-    forward_flow        the LAPOR! outbox (every 5 min)
+    forward_flow        the LAPOR! outbox (every 5 min), then replies_flow
+    replies_flow        replies to citizens under their comment (the reply outbox)
     lapor_status_flow   status sync of forwarded complaints (hourly)
     retrain_flow        train a challenger (weekly)
 
@@ -19,6 +20,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed
 from prefect.tasks import exponential_backoff
 
 from flows import steps
@@ -77,11 +79,16 @@ def classify_batches_flow(batches: list[list[int]], version: str) -> int:
 @flow(name="classify")
 def classify_flow(batch_size: int = steps.CLASSIFY_BATCH, limit: int | None = None) -> dict:
     """Classify the posts still ``new`` with the champion model, ``batch_size`` at a time."""
+    from classifier.exceptions import NoChampion
     from store.pipeline import unclassified_id_batches
     from store.settings import get_settings
 
     logger = get_run_logger()
-    version = steps.champion_version()
+    try:
+        version = steps.champion_version()
+    except NoChampion as exc:  # a setup step is missing: one line saying which, no traceback
+        logger.error("%s", exc)
+        return Failed(message=str(exc))
     batches = list(
         unclassified_id_batches(factory=steps.store_factory(), batch=batch_size, limit=limit)
     )
@@ -139,9 +146,27 @@ def forward_task(limit: int | None = None) -> dict[str, Any]:
 
 @flow(name="forward")
 def forward_flow(limit: int | None = None) -> dict[str, Any]:
-    """Send the LAPOR! outbox rows that are due."""
+    """Send the LAPOR! outbox rows that are due, then the replies they make due."""
     result = forward_task(limit)
     get_run_logger().info("forward: %s", result)
+    state = replies_flow(return_state=True)
+    if state.is_completed():
+        result = {**result, "replies": state.result()}
+    else:  # a reply problem never fails the forwarding
+        get_run_logger().warning("replies not sent: %s", state.message)
+    return result
+
+
+@task(name="send-replies", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=30)
+def replies_task(limit: int | None = None) -> dict[str, Any]:
+    return steps.send_replies(limit=limit)
+
+
+@flow(name="replies")
+def replies_flow(limit: int | None = None) -> dict[str, Any]:
+    """Reply under the citizens' comments once their case is in LAPOR! (off unless enabled)."""
+    result = replies_task(limit)
+    get_run_logger().info("replies: %s", result)
     return result
 
 
@@ -176,11 +201,12 @@ def pipeline_flow(max_pages: int | None = None, forward: bool = True) -> dict[st
     """The regular run: harvest -> classify -> triage -> forward, each a subflow."""
     from store.pipeline import pipeline_counts
 
-    summary = {
-        "harvest": harvest_flow(max_pages=max_pages),
-        "classify": classify_flow(),
-        "triage": triage_flow(),
-    }
+    summary = {"harvest": harvest_flow(max_pages=max_pages)}
+    classified = classify_flow(return_state=True)
+    if not classified.is_completed():  # e.g. no champion model: its one line says what to do
+        return Failed(message=f"classify: {classified.message}")
+    summary["classify"] = classified.result()
+    summary["triage"] = triage_flow()
     if forward:
         summary["forward"] = forward_flow()
     with steps.store_factory()() as session:
@@ -195,6 +221,7 @@ FLOWS = {
     "classify": classify_flow,
     "triage": triage_flow,
     "forward": forward_flow,
+    "replies": replies_flow,
     "status": lapor_status_flow,
     "retrain": retrain_flow,
 }

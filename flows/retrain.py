@@ -16,7 +16,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.training_set import TrainingSets, assemble_sets, default_negatives, summarise_sets
+from flows.training_set import (
+    TrainingSets,
+    assemble_sets,
+    default_negatives,
+    describe_sets,
+    summarise_sets,
+)
 from store.training import RESOLUTION_RULE, ResolvedLabel
 
 __all__ = ["RetrainResult", "retrain"]
@@ -73,7 +79,12 @@ def _champion_overlap(champion_dir: Path | None, holdout: Sequence[ResolvedLabel
         )
     seen = set(keys_file.read_text(encoding="utf-8").split())
     n = sum(r.key[:KEY_CHARS] in seen for r in holdout)
-    return f"the champion was trained on {n} of the {len(holdout)} held-out texts" if n else None
+    if not n:
+        return None
+    return (
+        f"the champion was trained on {n} of the {len(holdout)} held-out texts; "
+        "its figures are optimistic"
+    )
 
 
 def _judge(challenger, champion, holdout: Sequence[ResolvedLabel], targets, rules):
@@ -91,7 +102,25 @@ def _judge(challenger, champion, holdout: Sequence[ResolvedLabel], targets, rule
     return new, old, decide(old, new, rules, version)
 
 
-def retrain(
+def retrain(*, factory=None, **options) -> RetrainResult:
+    """Train a challenger, judge it against the champion on the same held-out rows, promote it
+    if the profile's rules hold (see ``_retrain`` for the options).
+
+    One retrain at a time per store: a second one started meanwhile (another worker, or
+    ``aduan retrain`` during the weekly flow) raises RetrainBusy and trains nothing.
+    """
+    from flows.exceptions import RetrainBusy
+    from store.db import session_factory
+    from store.locks import exclusive_run
+
+    factory = factory or session_factory()
+    with exclusive_run(factory=factory, name="retrain") as held:
+        if not held:
+            raise RetrainBusy("another retrain is running on this store; try again when it ends")
+        return _retrain(factory=factory, **options)
+
+
+def _retrain(
     *,
     factory=None,
     data_files: Sequence[Path] = (),
@@ -107,9 +136,9 @@ def retrain(
     promote: bool = True,
     params: Mapping | None = None,
     progress: Callable[[str], None] | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> RetrainResult:
-    """Train a challenger, judge it against the champion on the same held-out rows, promote it
-    if the profile's rules hold. Defaults come from the settings and the profile; targets and
+    """The retrain itself. Defaults come from the settings and the profile; targets and
     min_class_size default to the champion's (agency,topic and 30 when there is none)."""
     from classifier.bundle import load_bundle
     from classifier.card import write_card
@@ -130,6 +159,8 @@ def retrain(
     kept_heads = _fill_heads_without_labels(sets, targets, min_class_size, champion)
     step("training set")
     negative_files = list(negatives) if negatives is not None else default_negatives()
+    if announce is not None:
+        announce(describe_sets(sets, targets, negative_files, champion_version))
     work = Path(tempfile.mkdtemp(prefix="aduan-retrain-"))
     try:
         bundle_dir = train_bundle(
@@ -163,6 +194,7 @@ def retrain(
             champion=old,
             champion_version=champion_version,
             decision=decision,
+            notes=notes,
         )
         version = registry.add(bundle_dir)
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import shlex
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -84,6 +85,7 @@ def harvest_one(
                 "seen": 0,
                 "new": 0,
                 "duplicates": 0,
+                "skipped": 0,
                 "error": str(exc),
             }
         result = harvest_source(source, factory=factory, max_pages=max_pages)
@@ -93,6 +95,7 @@ def harvest_one(
         "seen": result.seen,
         "new": result.new,
         "duplicates": result.duplicates,
+        "skipped": result.skipped,
         "error": result.error,
     }
     log.info("harvest %s: %d new of %d seen", name, result.new, result.seen)
@@ -114,11 +117,36 @@ def champion_version(models_dir: Path | None = None) -> str:
     from classifier.registry import Registry
     from store.settings import get_settings
 
-    folder = Path(models_dir or get_settings().models_dir)
+    settings = get_settings()
+    folder = Path(models_dir or settings.models_dir)
     version = Registry(folder).champion_version()
     if version is None:
-        raise NoChampion(f"no champion model in {folder}; train one with `aduan train --promote`")
+        seed = Path(settings.profile) / "seed"
+        whose = "the profile's" if (seed / "complaints.csv").is_file() else "Kupang's"
+        raise NoChampion(
+            f"no champion model in {folder}; train one from {whose} seed corpus with: "
+            f"{seed_train_command(folder, Path(settings.profile))}"
+        )
     return version
+
+
+def seed_train_command(models_dir: Path, profile_dir: Path) -> str:
+    """A shell command that trains a champion from the profile's seed corpus (Kupang's when the
+    profile has none) into ``models_dir``, as ``aduan demo`` does; it works in any shell."""
+    from flows.demo import SEED_MIN_CLASS_SIZE
+    from store.settings import REPO_ROOT
+
+    seed = profile_dir.resolve() / "seed"
+    if not (seed / "complaints.csv").is_file():
+        seed = REPO_ROOT / "profiles" / "kupang" / "seed"
+    args = [
+        f"ADUAN_MODELS_DIR={shlex.quote(str(models_dir.resolve()))}",
+        "aduan train",
+        f"--data {shlex.quote(str(seed / 'complaints.csv'))}",
+        f"--negatives {shlex.quote(str(seed / 'non_complaints.csv'))}",
+        f"--targets agency,topic --min-class-size {SEED_MIN_CLASS_SIZE} --promote",
+    ]
+    return " ".join(args)
 
 
 def classification_row(post_id: int, prediction: Any) -> dict[str, Any]:
@@ -155,13 +183,13 @@ def classify_batch(
 
     factory = factory or store_factory()
     bundle = load_model(str(models_dir or get_settings().models_dir), version)
-    with factory() as session:
-        rows = texts_of(session=session, post_ids=post_ids)
-    if not rows:
-        return 0
-    predictions = bundle.predict([text for _, text in rows])
-    values = [classification_row(pid, p) for (pid, _), p in zip(rows, predictions, strict=True)]
+    # One transaction: the posts stay claimed (PostgreSQL row locks) while the model runs.
     with factory() as session, session.begin():
+        rows = texts_of(session=session, post_ids=post_ids, claim=True)
+        if not rows:
+            return 0
+        predictions = bundle.predict([text for _, text in rows])
+        values = [classification_row(pid, p) for (pid, _), p in zip(rows, predictions, strict=True)]
         return save_classifications(session=session, model_version=bundle.version, rows=values)
 
 
@@ -234,11 +262,39 @@ def sync_status(
     return _counts(stats)
 
 
+# -- replies to citizens -------------------------------------------------------------------------
+def send_replies(
+    *,
+    factory: sessionmaker[Session] | None = None,
+    limit: int | None = None,
+    concurrency: int = 4,
+) -> dict[str, Any]:
+    """Plan the replies now due and post them under the citizens' comments (lapor.replies);
+    nothing happens unless the profile's replies.yaml enables a source."""
+    from lapor.replies.run import counts, run_replies
+    from store.profile import get_profile
+
+    stats = run_replies(
+        factory=factory or store_factory(),
+        profile=get_profile(),
+        limit=limit,
+        concurrency=concurrency,
+    )
+    for problem in stats.problems[:5]:
+        log.warning("reply: %s", problem)
+    return counts(stats)
+
+
 # -- retrain -------------------------------------------------------------------------------------
 def retrain() -> dict[str, Any]:
     """Train a challenger and promote it if the profile's rules hold (flows.retrain.retrain)."""
+    from flows.exceptions import RetrainBusy
     from flows.retrain import retrain as retrain_loop
 
-    result = retrain_loop(factory=store_factory()).as_dict()
+    try:
+        result = retrain_loop(factory=store_factory()).as_dict()
+    except RetrainBusy as exc:  # the other run does the work: this one is a no-op, not a failure
+        log.warning("retrain skipped: %s", exc)
+        return {"version": None, "promoted": False, "reasons": [str(exc)], "skipped": True}
     log.info("retrain: challenger %s, promoted: %s", result["version"], result["promoted"])
     return {key: result.get(key) for key in ("version", "promoted", "reasons", "champion_version")}

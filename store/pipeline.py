@@ -43,14 +43,24 @@ def unclassified_id_batches(
         last_id = ids[-1]
 
 
-def texts_of(*, session: Session, post_ids: Sequence[int]) -> list[tuple[int, str]]:
-    """(id, text) of the given posts that are still ``new``, in id order."""
-    rows = session.execute(
+def texts_of(
+    *, session: Session, post_ids: Sequence[int], claim: bool = False
+) -> list[tuple[int, str]]:
+    """(id, text) of the given posts that are still ``new``, in id order.
+
+    ``claim``: on PostgreSQL, lock them for the caller's transaction and leave out the ones
+    another transaction holds (``FOR UPDATE SKIP LOCKED``), so concurrent classification runs
+    share the work instead of each doing all of it. (On SQLite both runs classify; the unique
+    classification key and the ``new`` guard of ``save_classifications`` keep one result.)
+    """
+    query = (
         select(PostRow.id, PostRow.text)
         .where(PostRow.id.in_(list(post_ids)), PostRow.state == "new")
         .order_by(PostRow.id)
     )
-    return [(row.id, row.text) for row in rows]
+    if claim and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [(row.id, row.text) for row in session.execute(query)]
 
 
 def save_classifications(
@@ -87,6 +97,7 @@ class TriageItem:
     agency_confidence: float | None
     topic: str | None
     topic_confidence: float | None
+    by_publisher: bool = False
 
 
 def posts_awaiting_triage(*, session: Session, limit: int = 1000) -> list[TriageItem]:
@@ -95,7 +106,7 @@ def posts_awaiting_triage(*, session: Session, limit: int = 1000) -> list[Triage
         select(func.max(Classification.id).label("cid")).group_by(Classification.post_id).subquery()
     )
     query = (
-        select(PostRow.id, PostRow.text, PostRow.created_at, Classification)
+        select(PostRow.id, PostRow.text, PostRow.created_at, PostRow.by_publisher, Classification)
         .join(Classification, Classification.post_id == PostRow.id)
         .join(latest, latest.c.cid == Classification.id)
         .where(PostRow.state == "classified")
@@ -103,7 +114,7 @@ def posts_awaiting_triage(*, session: Session, limit: int = 1000) -> list[Triage
         .limit(limit)
     )
     out = []
-    for post_id, text, created_at, c in session.execute(query):
+    for post_id, text, created_at, by_publisher, c in session.execute(query):
         out.append(
             TriageItem(
                 post_id=post_id,
@@ -114,6 +125,7 @@ def posts_awaiting_triage(*, session: Session, limit: int = 1000) -> list[Triage
                 agency_confidence=c.agency_confidence,
                 topic=c.topic,
                 topic_confidence=c.topic_confidence,
+                by_publisher=bool(by_publisher),
             )
         )
     return out
@@ -152,6 +164,21 @@ def archive_posts(*, session: Session, post_ids: Sequence[int]) -> int:
         update(PostRow)
         .where(PostRow.id.in_(list(post_ids)), PostRow.state == "classified")
         .values(state="archived")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def keep_as_context(*, session: Session, post_ids: Sequence[int]) -> int:
+    """Mark classified posts as ``publisher``: the publisher's own words, kept as the context of
+    the comments that answer them, never a case, never archived (so never a training negative
+    nor a "Mungkin aduan"); returns how many changed."""
+    if not post_ids:
+        return 0
+    result = session.execute(
+        update(PostRow)
+        .where(PostRow.id.in_(list(post_ids)), PostRow.state == "classified")
+        .values(state="publisher")
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0

@@ -5,8 +5,8 @@ whether the source gave it or the text named it; ``location_candidates`` lists e
 the text names several; ``location_unknown`` keeps place names the source gave that the gazetteer
 does not know. Cases stored before it have no location (null), as if none was found.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 11:00:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
