@@ -73,9 +73,13 @@ def test_locations_on_the_case_the_card_the_csv_and_the_dashboard(live_app, tmp_
         expect(card).to_contain_text("dari sumber")
 
         exported = page.request.get(f"{base}/queue.csv").text()
-        rows = {int(r["case_id"]): r for r in csv.DictReader(io.StringIO(exported))}
-        assert rows[road]["location"] == "kel_oesapa"
-        assert rows[two]["location_candidates"] == "kel_airnona kel_oesapa"
+        rows = {int(r["no. kasus"]): r for r in csv.DictReader(io.StringIO(exported))}
+        assert rows[road]["lokasi"] == "Kel. Oesapa, Kec. Kelapa Lima"
+        assert rows[road]["kode lokasi"] == "kel_oesapa"
+        assert rows[two]["lokasi"] == ""
+        assert rows[two]["kemungkinan lokasi"] == (
+            "Kel. Airnona, Kec. Kota Raja; Kel. Oesapa, Kec. Kelapa Lima"
+        )
 
         page.goto(f"{base}/dashboard")
         table = page.locator("#per-wilayah table")
