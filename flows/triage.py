@@ -32,7 +32,11 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
+<<<<<<< HEAD
 from store.areas import get_gazetteer, locate
+=======
+from classifier.chances import by_chance
+>>>>>>> main
 from store.cases import SYSTEM, approve_case, attach_post, create_case
 from store.locks import hold_step
 from store.pipeline import (
@@ -266,10 +270,19 @@ def _triage_batch(
         _new_case(session, members, rows, profile, stats)
 
 
+def _likeliest(item: TriageItem, head: str) -> tuple[str | None, float | None]:
+    """The head's label most likely right and its chance (one meaning per number: the model's
+    ranking may put a less likely label first; the card offers the likeliest)."""
+    label, confidence = getattr(item, head), getattr(item, f"{head}_confidence")
+    ranked = by_chance(label, confidence, (item.alternatives or {}).get(head) or ())
+    return ranked[0] if ranked else (label, confidence)
+
+
 def _new_case(session: Session, members: list[TriageItem], rows: dict, profile: Profile, stats):
     first = members[0]
     # The tags come from the member the model is surest about; the first post represents it.
     tagged = max(members, key=lambda it: it.agency_confidence or 0.0)
+<<<<<<< HEAD
     topic = profile.topic(tagged.topic) if tagged.topic else None
     post = rows[first.post_id]
     gazetteer = get_gazetteer(profile.folder) if profile.folder else None
@@ -281,6 +294,18 @@ def _new_case(session: Session, members: list[TriageItem], rows: dict, profile: 
         topic=tagged.topic,
         agency_confidence=tagged.agency_confidence,
         topic_confidence=tagged.topic_confidence,
+=======
+    agency, agency_confidence = _likeliest(tagged, "agency")
+    topic_key, topic_confidence = _likeliest(tagged, "topic")
+    topic = profile.topic(topic_key) if topic_key else None
+    case = create_case(
+        session=session,
+        post=rows[first.post_id],
+        agency=agency,
+        topic=topic_key,
+        agency_confidence=agency_confidence,
+        topic_confidence=topic_confidence,
+>>>>>>> main
         urgency=topic.urgency if topic else 1,
         location=location,
     )
