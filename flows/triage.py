@@ -32,11 +32,8 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
-<<<<<<< HEAD
-from store.areas import get_gazetteer, locate
-=======
 from classifier.chances import by_chance
->>>>>>> main
+from store.areas import get_gazetteer, locate
 from store.cases import SYSTEM, approve_case, attach_post, create_case
 from store.locks import hold_step
 from store.pipeline import (
@@ -282,30 +279,19 @@ def _new_case(session: Session, members: list[TriageItem], rows: dict, profile: 
     first = members[0]
     # The tags come from the member the model is surest about; the first post represents it.
     tagged = max(members, key=lambda it: it.agency_confidence or 0.0)
-<<<<<<< HEAD
-    topic = profile.topic(tagged.topic) if tagged.topic else None
+    agency, agency_confidence = _likeliest(tagged, "agency")
+    topic_key, topic_confidence = _likeliest(tagged, "topic")
+    topic = profile.topic(topic_key) if topic_key else None
     post = rows[first.post_id]
     gazetteer = get_gazetteer(profile.folder) if profile.folder else None
     location = locate(gazetteer, post.text, post.raw)
     case = create_case(
         session=session,
         post=post,
-        agency=tagged.agency,
-        topic=tagged.topic,
-        agency_confidence=tagged.agency_confidence,
-        topic_confidence=tagged.topic_confidence,
-=======
-    agency, agency_confidence = _likeliest(tagged, "agency")
-    topic_key, topic_confidence = _likeliest(tagged, "topic")
-    topic = profile.topic(topic_key) if topic_key else None
-    case = create_case(
-        session=session,
-        post=rows[first.post_id],
         agency=agency,
         topic=topic_key,
         agency_confidence=agency_confidence,
         topic_confidence=topic_confidence,
->>>>>>> main
         urgency=topic.urgency if topic else 1,
         location=location,
     )
@@ -313,8 +299,8 @@ def _new_case(session: Session, members: list[TriageItem], rows: dict, profile: 
         attach_post(session=session, case=case, post=rows[item.post_id])
     stats.cases_created += 1
     stats.grouped_duplicates += len(members) - 1
-    agency = profile.agency(case.agency) if case.agency else None
-    unknown_place = agency is not None and agency.local_level is not None and not location.key
+    routed = profile.agency(case.agency) if case.agency else None
+    unknown_place = routed is not None and routed.local_level is not None and not location.key
     if unknown_place:
         stats.unknown_location += 1  # a local office without a place: a facilitator decides
     if not unknown_place and auto_forward_allowed(profile, case.agency, case.agency_confidence):
