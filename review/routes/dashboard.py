@@ -13,6 +13,7 @@ from review.deps import CurrentUser, SessionDep
 from review.exports import Exporter
 from review.routes.queue import csv_response
 from store.dashboard import build_dashboard
+from store.locations import open_cases_by_area
 from store.service_levels import LEVELS, REVIEW_LEVEL_DAYS, calendar_known
 
 router = APIRouter()
@@ -66,6 +67,7 @@ def dashboard(request: Request, user: CurrentUser, session: SessionDep) -> Respo
         "calendar_known": calendar_known(datetime.now(UTC).year),
         "names": names,
         "topics": topics,
+        "areas": open_cases_by_area(session=session, agencies=user.agencies),
     }
     return render(request, "dashboard.html", context)
 
