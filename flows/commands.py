@@ -120,8 +120,18 @@ def run_forward(
     profile: Path | None = Profile,
     as_json: bool = AsJson,
 ) -> None:
-    """Send the due LAPOR! outbox rows."""
+    """Send the due LAPOR! outbox rows, then the replies they make due."""
     _run("forward", profile, as_json, limit=limit)
+
+
+@run_app.command("replies")
+def run_replies(
+    limit: int | None = typer.Option(None, help="Send at most N replies."),
+    profile: Path | None = Profile,
+    as_json: bool = AsJson,
+) -> None:
+    """Reply under the citizens' comments (replies.yaml; also part of `run forward`)."""
+    _run("replies", profile, as_json, limit=limit)
 
 
 @run_app.command("status")
@@ -214,7 +224,20 @@ def _serve(tz: str, crons: dict[str, str], only: list[str] | None, limit: int | 
     except ValueError as exc:
         raise BadSchedule(str(exc)) from None
     typer.echo(f"serving {len(deployments)} deployments (timezone {tz}); Ctrl-C stops")
+    typer.echo(another_shell_hint(os.environ["PREFECT_API_URL"], deployments))
     prefect_serve(*deployments, limit=limit)
+
+
+def another_shell_hint(api_url: str, deployments: list) -> str:
+    """How to run a served deployment from another shell. Without PREFECT_API_URL there,
+    `prefect deployment run` would start an ephemeral server of its own on a locked database."""
+    names = [f"{d.flow_name}/{d.name}" for d in deployments]
+    return (
+        "to run a deployment now from another shell, point it at this server first:\n"
+        f"  export PREFECT_API_URL={api_url}\n"
+        f"  prefect deployment run {names[0] if names else 'FLOW/DEPLOYMENT'}"
+        + (f"   (also: {', '.join(names[1:])})" if len(names) > 1 else "")
+    )
 
 
 def _check_timezone(tz: str) -> None:

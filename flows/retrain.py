@@ -16,7 +16,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.training_set import TrainingSets, assemble_sets, default_negatives, summarise_sets
+from flows.training_set import (
+    TrainingSets,
+    assemble_sets,
+    default_negatives,
+    describe_sets,
+    summarise_sets,
+)
 from store.training import RESOLUTION_RULE, ResolvedLabel
 
 __all__ = ["RetrainResult", "retrain"]
@@ -73,7 +79,12 @@ def _champion_overlap(champion_dir: Path | None, holdout: Sequence[ResolvedLabel
         )
     seen = set(keys_file.read_text(encoding="utf-8").split())
     n = sum(r.key[:KEY_CHARS] in seen for r in holdout)
-    return f"the champion was trained on {n} of the {len(holdout)} held-out texts" if n else None
+    if not n:
+        return None
+    return (
+        f"the champion was trained on {n} of the {len(holdout)} held-out texts; "
+        "its figures are optimistic"
+    )
 
 
 def _judge(challenger, champion, holdout: Sequence[ResolvedLabel], targets, rules):
@@ -125,6 +136,7 @@ def _retrain(
     promote: bool = True,
     params: Mapping | None = None,
     progress: Callable[[str], None] | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> RetrainResult:
     """The retrain itself. Defaults come from the settings and the profile; targets and
     min_class_size default to the champion's (agency,topic and 30 when there is none)."""
@@ -147,6 +159,8 @@ def _retrain(
     kept_heads = _fill_heads_without_labels(sets, targets, min_class_size, champion)
     step("training set")
     negative_files = list(negatives) if negatives is not None else default_negatives()
+    if announce is not None:
+        announce(describe_sets(sets, targets, negative_files, champion_version))
     work = Path(tempfile.mkdtemp(prefix="aduan-retrain-"))
     try:
         bundle_dir = train_bundle(
@@ -180,6 +194,7 @@ def _retrain(
             champion=old,
             champion_version=champion_version,
             decision=decision,
+            notes=notes,
         )
         version = registry.add(bundle_dir)
     finally:

@@ -87,6 +87,7 @@ def harvest_one(
                 "seen": 0,
                 "new": 0,
                 "duplicates": 0,
+                "skipped": 0,
                 "error": str(exc),
             }
         result = harvest_source(source, factory=factory, max_pages=max_pages)
@@ -96,6 +97,7 @@ def harvest_one(
         "seen": result.seen,
         "new": result.new,
         "duplicates": result.duplicates,
+        "skipped": result.skipped,
         "error": result.error,
     }
     log.info("harvest %s: %d new of %d seen", name, result.new, result.seen)
@@ -260,6 +262,29 @@ def sync_status(
         factory=factory or store_factory(), client=client, limit=limit, extra_sources=extra
     )
     return _counts(stats)
+
+
+# -- replies to citizens -------------------------------------------------------------------------
+def send_replies(
+    *,
+    factory: sessionmaker[Session] | None = None,
+    limit: int | None = None,
+    concurrency: int = 4,
+) -> dict[str, Any]:
+    """Plan the replies now due and post them under the citizens' comments (lapor.replies);
+    nothing happens unless the profile's replies.yaml enables a source."""
+    from lapor.replies.run import counts, run_replies
+    from store.profile import get_profile
+
+    stats = run_replies(
+        factory=factory or store_factory(),
+        profile=get_profile(),
+        limit=limit,
+        concurrency=concurrency,
+    )
+    for problem in stats.problems[:5]:
+        log.warning("reply: %s", problem)
+    return counts(stats)
 
 
 # -- retrain -------------------------------------------------------------------------------------

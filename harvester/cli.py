@@ -137,20 +137,26 @@ def harvest(
                 status="[red]error[/]" if result.error else "done",
             )
     table = Table(title="harvest")
-    for column in ("source", "pages", "new", "duplicates", "seconds", "error"):
-        table.add_column(
-            column, justify="right" if column in ("pages", "new", "duplicates") else "left"
-        )
+    numbers = ("pages", "new", "duplicates", "skipped")
+    for column in ("source", *numbers, "seconds", "error"):
+        table.add_column(column, justify="right" if column in numbers else "left")
     for r in results:
         table.add_row(
             r.source,
             str(r.pages),
             str(r.new),
             str(r.duplicates),
+            f"[yellow]{r.skipped}[/]" if r.skipped else "0",
             f"{r.seconds:.1f}",
             f"[red]{r.error}[/]" if r.error else "",
         )
     Console().print(table)
+    for r in results:
+        if r.skipped:
+            console.print(
+                f"[yellow]warning[/]: {r.source}: {r.skipped} malformed items skipped "
+                "(each is logged with its position)"
+            )
     total_new = sum(r.new for r in results)
     failed = [r.source for r in results if r.error]
     typer.echo(f"{total_new} new posts from {len(results)} sources; errors: {len(failed)}")
@@ -187,6 +193,13 @@ def sources_list(
             problem.name, "[red]invalid[/]", "-", f"{problem.field}: {problem.message}", "-"
         )
     Console().print(table)
+    if problems:
+        typer.echo(
+            f"{len(problems)} invalid entries in {folder}/sources.yaml: fix them "
+            "(they are skipped by `aduan harvest`)",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 def _target(config: Any) -> str:
@@ -238,7 +251,18 @@ def sources_check(
                     secret = f"[red]{config.token_env} missing[/]"
                 table.add_row(config.name, "ok", secret, f"[red]{exc}[/]")
     Console().print(table)
+    failures += _check_replies(folder, source)
     if not chosen and not problems:
         typer.echo("no enabled sources in sources.yaml")
     if failures:
         raise typer.Exit(1)
+
+
+def _check_replies(folder: Path, only: list[str] | None) -> int:
+    """Replies (the profile's replies.yaml): may each reply token post? Returns the failures."""
+    from lapor.replies.check import reply_checks
+
+    checks = {n: c for n, c in reply_checks(folder).items() if not only or n in only}
+    for name, (ok, message) in checks.items():
+        typer.echo(f"replies {name}: {'ok: ' if ok else 'ERROR: '}{message}")
+    return sum(not ok for ok, _ in checks.values())

@@ -313,7 +313,7 @@ def _check_store(db_url: str, graph, simulator) -> None:
     engine.dispose()
     assert len(external_ids) == len(set(external_ids)) == graph.item_count
     assert classified == graph.item_count
-    assert states <= {"archived", "in_case"}
+    assert states <= {"archived", "in_case", "publisher"}
     assert empty == 0
     assert approved > 0 and len(forwards) == approved
     assert {f.state for f in forwards} == {"sent"}

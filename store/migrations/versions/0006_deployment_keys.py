@@ -4,8 +4,8 @@ One row per key (``author_key``), written by the first harvest on an empty store
 key has another fingerprint is refused (store.deployment_keys), so the same author gets the same
 pseudonym on every machine.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 11:05:00
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import store.tables
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
