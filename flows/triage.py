@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
+from classifier.chances import by_chance
 from store.cases import SYSTEM, approve_case, attach_post, create_case
 from store.locks import hold_step
 from store.pipeline import (
@@ -263,18 +264,28 @@ def _triage_batch(
         _new_case(session, members, rows, profile, stats)
 
 
+def _likeliest(item: TriageItem, head: str) -> tuple[str | None, float | None]:
+    """The head's label most likely right and its chance (one meaning per number: the model's
+    ranking may put a less likely label first; the card offers the likeliest)."""
+    label, confidence = getattr(item, head), getattr(item, f"{head}_confidence")
+    ranked = by_chance(label, confidence, (item.alternatives or {}).get(head) or ())
+    return ranked[0] if ranked else (label, confidence)
+
+
 def _new_case(session: Session, members: list[TriageItem], rows: dict, profile: Profile, stats):
     first = members[0]
     # The tags come from the member the model is surest about; the first post represents it.
     tagged = max(members, key=lambda it: it.agency_confidence or 0.0)
-    topic = profile.topic(tagged.topic) if tagged.topic else None
+    agency, agency_confidence = _likeliest(tagged, "agency")
+    topic_key, topic_confidence = _likeliest(tagged, "topic")
+    topic = profile.topic(topic_key) if topic_key else None
     case = create_case(
         session=session,
         post=rows[first.post_id],
-        agency=tagged.agency,
-        topic=tagged.topic,
-        agency_confidence=tagged.agency_confidence,
-        topic_confidence=tagged.topic_confidence,
+        agency=agency,
+        topic=topic_key,
+        agency_confidence=agency_confidence,
+        topic_confidence=topic_confidence,
         urgency=topic.urgency if topic else 1,
     )
     for item in members[1:]:

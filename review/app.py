@@ -141,6 +141,8 @@ def _error_response(request: Request, status: int, detail: Any) -> Response:
 
 
 def _templates(profile: Any) -> Jinja2Templates:
+    from classifier import chances
+
     templates = Jinja2Templates(directory=HERE / "templates")
     zone = ZoneInfo(profile.timezone)
     agencies = {a.key: (a.short or a.name) for a in profile.agencies}
@@ -183,6 +185,8 @@ def _templates(profile: Any) -> Jinja2Templates:
     env.filters["topic_name"] = lambda key: topics.get(key, key or "-")
     env.globals["profile"] = profile
     env.globals["archive_count"] = _archive_count
+    env.globals["label_chances"] = chances.shown
+    env.globals["CHANCE_LEGEND"] = chances.LEGEND
     env.globals["take_flash"] = take_flash
     return templates
 
