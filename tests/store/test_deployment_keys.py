@@ -48,11 +48,11 @@ def test_postgresql_needs_a_configured_key_sqlite_may_generate_one(session_facto
         author_key_for_store(factory=session_factory, settings=other_machine)
 
 
-def test_0006_creates_and_drops_deployment_keys(engine):
-    downgrade(engine, "0005")
+def test_0007_creates_and_drops_deployment_keys(engine):
+    downgrade(engine, "0006")
     assert "deployment_keys" not in inspect(engine).get_table_names()
-    upgrade(engine, "0006")
-    assert current_revision(engine) == "0006"
+    upgrade(engine, "0007")
+    assert current_revision(engine) == "0007"
     columns = {c["name"] for c in inspect(engine).get_columns("deployment_keys")}
     assert columns == {"name", "fingerprint", "created_at"}
     upgrade(engine)

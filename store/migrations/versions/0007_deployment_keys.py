@@ -4,8 +4,8 @@ One row per key (``author_key``), written by the first harvest on an empty store
 key has another fingerprint is refused (store.deployment_keys), so the same author gets the same
 pseudonym on every machine.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-01 11:05:00
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 import store.tables
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
