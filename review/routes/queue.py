@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from time import monotonic
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -21,6 +21,7 @@ from review.deps import Actor, CurrentUser, SessionDep, atomic, safe_next
 from review.routes import redirect
 from store.cases import approve_case
 from store.exceptions import StoreError
+from store.export import spreadsheet_safe
 from store.queue import BANDS, QueueFilter, iter_queue_rows, list_queue, queue_sources
 
 router = APIRouter()
@@ -108,11 +109,13 @@ def queue(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     return render(request, "queue.html", context)
 
 
-def _cell(value: object) -> object:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+CSV_STATES = ("open", "approved", "rejected", "merged")
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII ``filename`` and the exact one as RFC 6266 ``filename*``."""
+    fallback = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def csv_response(
@@ -130,23 +133,24 @@ def csv_response(
             if writer is None:
                 writer = csv.DictWriter(buffer, fieldnames=list(row))
                 writer.writeheader()
-            writer.writerow({k: _cell(v) for k, v in row.items()})
+            writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
         if buffer.getvalue():
             yield buffer.getvalue()
 
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    headers = {"Content-Disposition": content_disposition(filename)}
     return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/queue.csv")
 def queue_csv(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     filters, _ = parse_filters(request)
-    state = request.query_params.get("state", "open")
-    if state in ("open", "approved", "rejected", "merged"):
-        filters = QueueFilter(**{**filters.__dict__, "state": state})
+    state = request.query_params.get("state") or "open"
+    if state not in CSV_STATES:
+        raise HTTPException(status_code=400, detail=f"state: one of {', '.join(CSV_STATES)}")
+    filters = QueueFilter(**{**filters.__dict__, "state": state})
     rows = iter_queue_rows(session=session, filters=filters, agencies=user.agencies)
     return csv_response(rows, f"aduan-{state}.csv")
 
