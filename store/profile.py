@@ -9,10 +9,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from store.exceptions import ConfigError
+from store.yaml_file import read_yaml
 
 
 class _Strict(BaseModel):
@@ -99,11 +99,9 @@ def load_profile(folder: Path) -> Profile:
     """Read and validate ``folder/taxonomy.yaml``; errors name the file and the field."""
     path = Path(folder) / "taxonomy.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path, ConfigError) or {}
     except FileNotFoundError:
         raise ConfigError(f"no taxonomy.yaml in profile folder {folder} (ADUAN_PROFILE)") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     try:
         return Profile(**data, folder=Path(folder))
     except ValidationError as exc:
