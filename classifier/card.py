@@ -162,6 +162,7 @@ def _comparison_section(
     champion: Mapping[str, HeadScores] | None,
     champion_version: str | None,
     decision: Decision | None,
+    notes: Sequence[str] = (),
 ) -> list[str]:
     lines = ["## Comparison with the previous champion", ""]
     if champion is None:
@@ -179,6 +180,9 @@ def _comparison_section(
     if decision is not None:
         verdict = "promoted" if decision.promote else "NOT promoted"
         lines += [f"Decision: **{verdict}**.", ""] + [f"- {r}" for r in decision.reasons] + [""]
+    if notes:
+        # The same notes the CLI prints (e.g. an optimistic champion), so the card says it too.
+        lines += ["Notes:", ""] + [f"- {n}" for n in notes] + [""]
     return lines
 
 
@@ -259,6 +263,7 @@ def build_card(
     champion_version: str | None = None,
     decision: Decision | None = None,
     pictures: Mapping[str, str] | None = None,
+    notes: Sequence[str] = (),
 ) -> str:
     """The card's markdown text."""
     lines = [
@@ -285,7 +290,7 @@ def build_card(
             lines += _head_section(target, s, (pictures or {}).get(target))
         if not pictures:
             lines += ["(No confusion-matrix picture: install the `plots` extra for one.)", ""]
-        lines += _comparison_section(scores, champion, champion_version, decision)
+        lines += _comparison_section(scores, champion, champion_version, decision, notes)
     else:
         lines += _training_validation_section(manifest)
     return "\n".join(lines)

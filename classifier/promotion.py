@@ -113,6 +113,8 @@ def score_bundle(
         names = classes[target]
         allowed = set(names) & set(known[target] if known and target in known else names)
         labelled = [i for i, g in enumerate(column) if g]
+        if not labelled:
+            continue  # no gold label for this head among the rows: nothing to score it on
         rows = [i for i in labelled if column[i] in allowed]
         labels, probabilities = top[target]
         predicted = [labels[i] for i in rows]

@@ -17,6 +17,7 @@ run_app = typer.Typer(
 
 PROFILE_HELP = "Profile folder (overrides ADUAN_PROFILE)."
 JSON_HELP = "Print the flow's result as JSON."
+NEEDS_MODEL = ("pipeline", "classify")
 
 
 def register(app: typer.Typer) -> None:
@@ -44,6 +45,10 @@ def _run(name: str, profile: Path | None, as_json: bool, **parameters: Any) -> N
 
     if name not in FLOWS:
         raise UnknownFlow(f"no flow named {name!r}; one of: {', '.join(FLOWS)}")
+    if name in NEEDS_MODEL:
+        from flows.steps import champion_version
+
+        champion_version()  # NoChampion: one line with the command that trains one, exit 2
     state = FLOWS[name](**parameters, return_state=True)
     if not state.is_completed():
         typer.echo(f"error: flow {name} ended {state.name}: {state.message or ''}", err=True)
@@ -209,7 +214,20 @@ def _serve(tz: str, crons: dict[str, str], only: list[str] | None, limit: int | 
     except ValueError as exc:
         raise BadSchedule(str(exc)) from None
     typer.echo(f"serving {len(deployments)} deployments (timezone {tz}); Ctrl-C stops")
+    typer.echo(another_shell_hint(os.environ["PREFECT_API_URL"], deployments))
     prefect_serve(*deployments, limit=limit)
+
+
+def another_shell_hint(api_url: str, deployments: list) -> str:
+    """How to run a served deployment from another shell. Without PREFECT_API_URL there,
+    `prefect deployment run` would start an ephemeral server of its own on a locked database."""
+    names = [f"{d.flow_name}/{d.name}" for d in deployments]
+    return (
+        "to run a deployment now from another shell, point it at this server first:\n"
+        f"  export PREFECT_API_URL={api_url}\n"
+        f"  prefect deployment run {names[0] if names else 'FLOW/DEPLOYMENT'}"
+        + (f"   (also: {', '.join(names[1:])})" if len(names) > 1 else "")
+    )
 
 
 def _check_timezone(tz: str) -> None:

@@ -7,7 +7,10 @@
     4. a copy of the profile whose LAPOR! ids come from the simulator's reference lists and whose
        sources.yaml points at the fake page
     5. pipeline_flow on Prefect's embedded API: harvest -> classify -> triage -> forward
-    6. a demo facilitator account, then the review app until Ctrl-C (``--no-serve`` stops here)
+    6. the seed corpus imported as training labels (so `aduan retrain` has something to learn)
+       and a demo facilitator account; the env file and commands that continue from them
+    7. the review app until Ctrl-C, with the forward and status schedules running against the
+       simulator (``--no-serve`` stops before this)
 
 Nothing here talks to the internet; everything it starts stops on exit.
 """
@@ -26,6 +29,8 @@ from typing import Any
 
 import typer
 import yaml
+
+from flows.demo_serve import DemoSchedules, continuation, continuation_text
 
 DEMO_SOURCE = "pemkot-kupang-fb-demo"
 DEMO_TOKEN_ENV = "ADUAN_DEMO_FB_TOKEN"
@@ -46,6 +51,8 @@ class DemoSummary:
     review_url: str | None = None
     user: str | None = None
     password: str | None = None
+    labels_imported: int = 0
+    continuation: dict[str, Any] = field(default_factory=dict)
 
 
 def register(app: typer.Typer) -> None:
@@ -121,9 +128,16 @@ def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str]]]:
         summary.pipeline = run_pipeline()
         summary.store = summary.pipeline.get("store", {})
         _say("4/5 pipeline", json.dumps(summary.store))
+        summary.labels_imported = import_seed_labels(base_profile)
         summary.user, summary.password = DEMO_USER, create_demo_user()
-        _say("5/5 account", f"{summary.user} (facilitator, all agencies)")
-        yield summary, {**env, "ADUAN_PROFILE": str(profile_dir)}
+        _say(
+            "5/5 account and labels",
+            f"{summary.user} (facilitator, all agencies); {summary.labels_imported} seed labels "
+            "for `aduan retrain`",
+        )
+        env = {**env, "ADUAN_PROFILE": str(profile_dir)}
+        summary.continuation = continuation(env, demo_home)
+        yield summary, env
     reset_settings()
 
 
@@ -210,6 +224,21 @@ def run_pipeline() -> dict[str, Any]:
     return state.result()
 
 
+def import_seed_labels(profile_dir: Path) -> int:
+    """The profile's seed complaints as training labels in the demo store (with provenance)."""
+    from flows.label_import import import_file
+    from store.profile import get_profile
+
+    mapping = {"text": "text", "agency": "agency", "topic": "topic", "created_at": "created_at"}
+    report, _ = import_file(
+        profile_dir / "seed" / "complaints.csv",
+        fmt="csv",
+        mapping=mapping,
+        timezone=get_profile().timezone,
+    )
+    return report.inserted
+
+
 def create_demo_user() -> str:
     """A facilitator account for all agencies with a fresh random password."""
     from review.auth import hash_password
@@ -236,9 +265,12 @@ def _serve_review(summary: DemoSummary, env: dict[str, str], host: str, port: in
     summary.review_url = f"http://{host}:{port}/"
     typer.echo(
         f"\nReview app: {summary.review_url}\n  user: {summary.user}\n  password: "
-        f"{summary.password}\nCtrl-C stops the app, the fake page and the simulator."
+        f"{summary.password}\nForwarding and status sync run every few seconds against the "
+        "simulator: accepted cases move to sent in the Terkirim view.\n"
+        "Ctrl-C stops the app, the schedules, the fake page and the simulator."
     )
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    with DemoSchedules():
+        uvicorn.run(create_app(), host=host, port=port, log_level="warning")
 
 
 def _print_summary(summary: DemoSummary, as_json: bool) -> None:
@@ -249,6 +281,8 @@ def _print_summary(summary: DemoSummary, as_json: bool) -> None:
     typer.echo("\nDemo summary")
     for key, value in store.items():
         typer.echo(f"  {key:<28} {value}")
+    if summary.continuation:
+        typer.echo(continuation_text(summary.continuation))
 
 
 def _say(step: str, detail: str) -> None:

@@ -5,13 +5,21 @@ FlowError (store.exceptions.UserError)
  ├── BadSchedule       a cron expression or timezone given to `aduan serve` is not valid
  ├── ServerDidNotStart the local Prefect server of `aduan serve` did not answer (see its log)
  └── RetrainError      retraining or a label import cannot go ahead as asked (no labels, bad --map)
+      └── RetrainBusy  another retrain holds the deployment's retrain lock
 """
 
 from __future__ import annotations
 
 from store.exceptions import UserError
 
-__all__ = ["BadSchedule", "FlowError", "RetrainError", "ServerDidNotStart", "UnknownFlow"]
+__all__ = [
+    "BadSchedule",
+    "FlowError",
+    "RetrainBusy",
+    "RetrainError",
+    "ServerDidNotStart",
+    "UnknownFlow",
+]
 
 
 class FlowError(UserError):
@@ -32,3 +40,7 @@ class ServerDidNotStart(FlowError):
 
 class RetrainError(FlowError):
     """Retraining or a label import cannot go ahead as asked (one line, exit 2)."""
+
+
+class RetrainBusy(RetrainError):
+    """Another retrain of this deployment is running: this one trains nothing."""

@@ -19,6 +19,7 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed
 from prefect.tasks import exponential_backoff
 
 from flows import steps
@@ -77,11 +78,16 @@ def classify_batches_flow(batches: list[list[int]], version: str) -> int:
 @flow(name="classify")
 def classify_flow(batch_size: int = steps.CLASSIFY_BATCH, limit: int | None = None) -> dict:
     """Classify the posts still ``new`` with the champion model, ``batch_size`` at a time."""
+    from classifier.exceptions import NoChampion
     from store.pipeline import unclassified_id_batches
     from store.settings import get_settings
 
     logger = get_run_logger()
-    version = steps.champion_version()
+    try:
+        version = steps.champion_version()
+    except NoChampion as exc:  # a setup step is missing: one line saying which, no traceback
+        logger.error("%s", exc)
+        return Failed(message=str(exc))
     batches = list(
         unclassified_id_batches(factory=steps.store_factory(), batch=batch_size, limit=limit)
     )
@@ -176,11 +182,12 @@ def pipeline_flow(max_pages: int | None = None, forward: bool = True) -> dict[st
     """The regular run: harvest -> classify -> triage -> forward, each a subflow."""
     from store.pipeline import pipeline_counts
 
-    summary = {
-        "harvest": harvest_flow(max_pages=max_pages),
-        "classify": classify_flow(),
-        "triage": triage_flow(),
-    }
+    summary = {"harvest": harvest_flow(max_pages=max_pages)}
+    classified = classify_flow(return_state=True)
+    if not classified.is_completed():  # e.g. no champion model: its one line says what to do
+        return Failed(message=f"classify: {classified.message}")
+    summary["classify"] = classified.result()
+    summary["triage"] = triage_flow()
     if forward:
         summary["forward"] = forward_flow()
     with steps.store_factory()() as session:

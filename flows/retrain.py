@@ -16,7 +16,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flows.training_set import TrainingSets, assemble_sets, default_negatives, summarise_sets
+from flows.training_set import (
+    TrainingSets,
+    assemble_sets,
+    default_negatives,
+    describe_sets,
+    summarise_sets,
+)
 from store.training import RESOLUTION_RULE, ResolvedLabel
 
 __all__ = ["RetrainResult", "retrain"]
@@ -73,7 +79,12 @@ def _champion_overlap(champion_dir: Path | None, holdout: Sequence[ResolvedLabel
         )
     seen = set(keys_file.read_text(encoding="utf-8").split())
     n = sum(r.key[:KEY_CHARS] in seen for r in holdout)
-    return f"the champion was trained on {n} of the {len(holdout)} held-out texts" if n else None
+    if not n:
+        return None
+    return (
+        f"the champion was trained on {n} of the {len(holdout)} held-out texts; "
+        "its figures are optimistic"
+    )
 
 
 def _judge(challenger, champion, holdout: Sequence[ResolvedLabel], targets, rules):
@@ -91,7 +102,25 @@ def _judge(challenger, champion, holdout: Sequence[ResolvedLabel], targets, rule
     return new, old, decide(old, new, rules, version)
 
 
-def retrain(
+def retrain(*, factory=None, **options) -> RetrainResult:
+    """Train a challenger, judge it against the champion on the same held-out rows, promote it
+    if the profile's rules hold (see ``_retrain`` for the options).
+
+    One retrain at a time per store: a second one started meanwhile (another worker, or
+    ``aduan retrain`` during the weekly flow) raises RetrainBusy and trains nothing.
+    """
+    from flows.exceptions import RetrainBusy
+    from store.db import session_factory
+    from store.locks import exclusive_run
+
+    factory = factory or session_factory()
+    with exclusive_run(factory=factory, name="retrain") as held:
+        if not held:
+            raise RetrainBusy("another retrain is running on this store; try again when it ends")
+        return _retrain(factory=factory, **options)
+
+
+def _retrain(
     *,
     factory=None,
     data_files: Sequence[Path] = (),
@@ -107,9 +136,9 @@ def retrain(
     promote: bool = True,
     params: Mapping | None = None,
     progress: Callable[[str], None] | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> RetrainResult:
-    """Train a challenger, judge it against the champion on the same held-out rows, promote it
-    if the profile's rules hold. Defaults come from the settings and the profile; targets and
+    """The retrain itself. Defaults come from the settings and the profile; targets and
     min_class_size default to the champion's (agency,topic and 30 when there is none)."""
     from classifier.bundle import load_bundle
     from classifier.card import write_card
@@ -127,8 +156,11 @@ def retrain(
     if min_class_size is None:
         min_class_size = int(_champion_default(champion, "min_class_size", DEFAULT_MIN_CLASS_SIZE))
     sets = assemble_sets(factory, data_files, targets, text_column, holdout_fraction)
+    kept_heads = _fill_heads_without_labels(sets, targets, min_class_size, champion)
     step("training set")
     negative_files = list(negatives) if negatives is not None else default_negatives()
+    if announce is not None:
+        announce(describe_sets(sets, targets, negative_files, champion_version))
     work = Path(tempfile.mkdtemp(prefix="aduan-retrain-"))
     try:
         bundle_dir = train_bundle(
@@ -146,6 +178,7 @@ def retrain(
         step("evaluation")
         overlap = _champion_overlap(champion.path if champion else None, sets.holdout)
         notes = [overlap] if overlap else []
+        notes += kept_heads
         record = _document(bundle_dir, sets, holdout_fraction, data_files, rules, new, old)
         record["champion_version"] = champion_version
         record["decision"] = {
@@ -161,6 +194,7 @@ def retrain(
             champion=old,
             champion_version=champion_version,
             decision=decision,
+            notes=notes,
         )
         version = registry.add(bundle_dir)
     finally:
@@ -183,6 +217,58 @@ def retrain(
         card=registry.path_of(version) / "MODEL_CARD.md",
         notes=notes,
     )
+
+
+def _learnable(rows: Sequence[Mapping], target: str, min_class_size: int) -> bool:
+    from collections import Counter
+
+    counts = Counter(r.get(target) for r in rows if r.get(target))
+    return sum(1 for c in counts.values() if c >= min_class_size) >= 2
+
+
+def _seed_rows(targets: Sequence[str]) -> list[dict]:
+    """The profile's seed complaints (seed/complaints.csv), when it has them."""
+    from classifier.data import read_rows
+    from store.settings import get_settings
+
+    path = Path(get_settings().profile) / "seed" / "complaints.csv"
+    if not path.is_file():
+        return []
+    rows, _ = read_rows(path)
+    return [
+        {"text": r["text"], "created_at": "", **{t: r.get(t, "") for t in targets}} for r in rows
+    ]
+
+
+def _fill_heads_without_labels(sets: TrainingSets, targets, min_class_size, champion) -> list[str]:
+    """A head the new labels cannot train (an import without a topic column) keeps what it had:
+    the seed rows' labels for that head only, else the champion's own predictions on the
+    training texts. Returns one note per head so kept."""
+    notes = []
+    rows = sets.train_rows
+    for target in targets:
+        if _learnable(rows, target, min_class_size):
+            continue
+        seeds = [
+            {**{t: "" for t in targets}, "text": r["text"], "created_at": "", target: r[target]}
+            for r in _seed_rows(targets)
+            if r.get(target)
+        ]
+        if _learnable(seeds, target, min_class_size):
+            rows.extend(seeds)
+            notes.append(
+                f"{target}: the new labels have too few {target} labels; this head is trained "
+                f"on the profile's {len(seeds)} seed rows, as before"
+            )
+        elif champion is not None and target in champion.targets:
+            texts = [r["text"] for r in rows]
+            for r, p in zip(rows, champion.predict(texts), strict=True):
+                r[target] = r.get(target) or p.heads[target].label
+            notes.append(
+                f"{target}: the new labels have too few {target} labels; this head learns the "
+                f"champion {champion.version}'s own {target} predictions"
+            )
+    return notes
 
 
 def _document(bundle_dir: Path, sets: TrainingSets, fraction, data_files, rules, new, old) -> dict:

@@ -121,6 +121,7 @@ def retrain(
             negatives=list(negatives) if negatives else None,
             promote=promote,
             progress=step,
+            announce=lambda line: bar.console.print(line, markup=False, highlight=False),
         )
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))

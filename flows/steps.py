@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import shlex
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -114,11 +115,36 @@ def champion_version(models_dir: Path | None = None) -> str:
     from classifier.registry import Registry
     from store.settings import get_settings
 
-    folder = Path(models_dir or get_settings().models_dir)
+    settings = get_settings()
+    folder = Path(models_dir or settings.models_dir)
     version = Registry(folder).champion_version()
     if version is None:
-        raise NoChampion(f"no champion model in {folder}; train one with `aduan train --promote`")
+        seed = Path(settings.profile) / "seed"
+        whose = "the profile's" if (seed / "complaints.csv").is_file() else "Kupang's"
+        raise NoChampion(
+            f"no champion model in {folder}; train one from {whose} seed corpus with: "
+            f"{seed_train_command(folder, Path(settings.profile))}"
+        )
     return version
+
+
+def seed_train_command(models_dir: Path, profile_dir: Path) -> str:
+    """A shell command that trains a champion from the profile's seed corpus (Kupang's when the
+    profile has none) into ``models_dir``, as ``aduan demo`` does; it works in any shell."""
+    from flows.demo import SEED_MIN_CLASS_SIZE
+    from store.settings import REPO_ROOT
+
+    seed = profile_dir.resolve() / "seed"
+    if not (seed / "complaints.csv").is_file():
+        seed = REPO_ROOT / "profiles" / "kupang" / "seed"
+    args = [
+        f"ADUAN_MODELS_DIR={shlex.quote(str(models_dir.resolve()))}",
+        "aduan train",
+        f"--data {shlex.quote(str(seed / 'complaints.csv'))}",
+        f"--negatives {shlex.quote(str(seed / 'non_complaints.csv'))}",
+        f"--targets agency,topic --min-class-size {SEED_MIN_CLASS_SIZE} --promote",
+    ]
+    return " ".join(args)
 
 
 def classification_row(post_id: int, prediction: Any) -> dict[str, Any]:
@@ -155,13 +181,13 @@ def classify_batch(
 
     factory = factory or store_factory()
     bundle = load_model(str(models_dir or get_settings().models_dir), version)
-    with factory() as session:
-        rows = texts_of(session=session, post_ids=post_ids)
-    if not rows:
-        return 0
-    predictions = bundle.predict([text for _, text in rows])
-    values = [classification_row(pid, p) for (pid, _), p in zip(rows, predictions, strict=True)]
+    # One transaction: the posts stay claimed (PostgreSQL row locks) while the model runs.
     with factory() as session, session.begin():
+        rows = texts_of(session=session, post_ids=post_ids, claim=True)
+        if not rows:
+            return 0
+        predictions = bundle.predict([text for _, text in rows])
+        values = [classification_row(pid, p) for (pid, _), p in zip(rows, predictions, strict=True)]
         return save_classifications(session=session, model_version=bundle.version, rows=values)
 
 
@@ -237,8 +263,13 @@ def sync_status(
 # -- retrain -------------------------------------------------------------------------------------
 def retrain() -> dict[str, Any]:
     """Train a challenger and promote it if the profile's rules hold (flows.retrain.retrain)."""
+    from flows.exceptions import RetrainBusy
     from flows.retrain import retrain as retrain_loop
 
-    result = retrain_loop(factory=store_factory()).as_dict()
+    try:
+        result = retrain_loop(factory=store_factory()).as_dict()
+    except RetrainBusy as exc:  # the other run does the work: this one is a no-op, not a failure
+        log.warning("retrain skipped: %s", exc)
+        return {"version": None, "promoted": False, "reasons": [str(exc)], "skipped": True}
     log.info("retrain: challenger %s, promoted: %s", result["version"], result["promoted"])
     return {key: result.get(key) for key in ("version", "promoted", "reasons", "champion_version")}

@@ -25,7 +25,9 @@ from store.training import (
     split_by_time,
 )
 
-__all__ = ["TrainingSets", "assemble_sets", "default_negatives", "summarise_sets"]
+__all__ = ["TrainingSets", "assemble_sets", "default_negatives", "describe_sets", "summarise_sets"]
+
+MIN_HELD_OUT_COMPLAINTS = 10  # below twice this in all, the answer is "import more"
 
 
 @dataclass
@@ -83,11 +85,8 @@ def assemble_sets(factory, data_files, targets, text_column, holdout_fraction) -
             "or give labelled CSVs with --data"
         )
     train, holdout = split_by_time(resolved, holdout_fraction)
-    if not any(r.is_complaint and any(r.labels.get(t) for t in targets) for r in holdout):
-        raise RetrainError(
-            f"no held-out labelled complaints: {len(resolved)} texts, {len(holdout)} held out; "
-            "import labels with a created_at column or raise --holdout-fraction"
-        )
+    if not any(_labelled_complaint(r, targets) for r in holdout):
+        raise RetrainError(_nothing_to_judge(resolved, holdout, targets, holdout_fraction))
     train_rows = [
         {
             "text": r.text,
@@ -99,6 +98,50 @@ def assemble_sets(factory, data_files, targets, text_column, holdout_fraction) -
     ]
     negatives = [_safe_negative(r.text) for r in train if not r.is_complaint]
     return TrainingSets(records, stats, train, holdout, train_rows, negatives)
+
+
+def _labelled_complaint(label: ResolvedLabel, targets: Sequence[str]) -> bool:
+    return label.is_complaint and any(label.labels.get(t) for t in targets)
+
+
+def _nothing_to_judge(resolved, holdout, targets, fraction: float) -> str:
+    """Why the challenger cannot be judged, and what to do about it (one line)."""
+    complaints = sum(_labelled_complaint(r, targets) for r in resolved)
+    heads = "/".join(targets)
+    what = (
+        f"nothing to judge a challenger on: the held-out rows (the latest {fraction:.0%} by "
+        f"time: {len(holdout)} of {len(resolved)} labelled texts) contain no complaint with "
+        f"a {heads} label"
+    )
+    if complaints < 2 * MIN_HELD_OUT_COMPLAINTS:
+        return (
+            f"{what}, and only {complaints} labelled complaints exist in all; import more with "
+            f"`aduan data import FILE --map text=COL,{targets[0]}=COL,created_at=COL` "
+            "(or give labelled CSVs with --data)"
+        )
+    return (
+        f"{what}; raise --holdout-fraction (now {fraction}) or import labelled complaints "
+        "with a created_at column (`--map ...,created_at=COL`) so the latest are complaints too"
+    )
+
+
+def describe_sets(
+    sets: TrainingSets, targets: Sequence[str], negatives: Sequence[Path], champion: str | None
+) -> str:
+    """What a retrain is about to train and judge on, said before the training starts."""
+    sources = ", ".join(f"{s['name']} {s['texts']}" for s in _sources(sets.records, []))
+    data = sum(1 for r in sets.records if r.origin == "data")
+    if data:
+        sources += f", --data files {data}"
+    hold = sets.holdout
+    return (
+        f"training on {len(sets.train_rows)} labelled complaints ({'/'.join(targets)}) and "
+        f"{len(sets.review_negatives)} non-complaints from reviews, plus the negatives in "
+        f"{', '.join(Path(n).name for n in negatives) or 'no file'}; judged on {len(hold)} "
+        f"held-out texts ({sum(r.is_complaint for r in hold)} complaints, "
+        f"{min(r.time for r in hold).date()} .. {max(r.time for r in hold).date()}) against "
+        f"champion {champion or '(none)'}. Labels from: {sources}"
+    )
 
 
 def default_negatives() -> list[Path]:

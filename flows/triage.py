@@ -12,6 +12,10 @@ Plain library code (no Prefect). The rules come from the profile (``taxonomy.yam
 - every other case stays ``open``: it waits in the review queue.
 
 Each batch is one transaction, so a crash leaves every post either triaged or still waiting.
+Batches are claimed one at a time across every process and machine (store.locks.hold_step): a
+second triage run waits for the batch in progress, then sees its posts triaged and its cases as
+candidates, so any number of concurrent runs give exactly the cases of one run. (Skipping locked
+posts instead would let two runs triage near-duplicates side by side, each opening its own case.)
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.cases import SYSTEM, approve_case, attach_post, create_case
+from store.locks import hold_step
 from store.pipeline import (
     TriageItem,
     archive_posts,
@@ -193,6 +198,7 @@ def triage_pending(
     stats = TriageStats()
     while True:
         with factory() as session, session.begin():
+            hold_step(session=session, name="triage")
             items = posts_awaiting_triage(session=session, limit=batch)
             if not items:
                 break

@@ -13,6 +13,7 @@ from lapor.client import ComplaintStatus, LaporClient
 from lapor.exceptions import AuthRejected, LaporApiError, LaporConfigError
 from store.forward_status import (
     StatusChange,
+    claim_status_poll,
     due_for_status,
     record_status,
     touch_status_checked,
@@ -27,6 +28,7 @@ class StatusStats:
     changes: int = 0
     became_final: int = 0
     errors: int = 0
+    skipped: int = 0
 
 
 class StatusSource:
@@ -77,6 +79,7 @@ def sync_status(
 
     Final statuses (Selesai, Ditolak, Diarsipkan) stop the polling of that forward. An auth error
     stops the run (raised); any other error is counted and the forward is polled again later.
+    Each forward is claimed before it is polled: a concurrent run skips it (``skipped``).
     """
     sources: dict[str, StatusSource] = {}
     if client is not None:
@@ -90,6 +93,10 @@ def sync_status(
     with factory() as session:
         due = due_for_status(session=session, limit=limit, targets=list(sources))
     for row in due:
+        with factory.begin() as session:
+            if not claim_status_poll(session=session, due=row, now=clock()):
+                stats.skipped += 1  # another status run has it
+                continue
         try:
             current, final, changes = sources[row.target].status(row.complaint_id)
         except AuthRejected:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from functools import lru_cache
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -81,9 +83,9 @@ def create_app(
     app.state.templates = _templates(profile)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from review.routes import admin, auth, cases, dashboard, forwards, queue
+    from review.routes import admin, auth, cases, dashboard, forwards, queue, undo
 
-    for module in (auth, queue, cases, forwards, dashboard, admin):
+    for module in (auth, queue, cases, forwards, dashboard, admin, undo):
         app.include_router(module.router)
 
     @app.exception_handler(LoginRequired)
@@ -92,17 +94,40 @@ def create_app(
 
     @app.exception_handler(HTTPException)
     async def _error_page(request: Request, exc: HTTPException) -> Response:
-        templates = request.app.state.templates
-        return templates.TemplateResponse(
-            request,
-            "error.html",
-            {"status": exc.status_code, "detail": exc.detail, "user": None},
-            status_code=exc.status_code,
-        )
+        return _error_response(request, exc.status_code, exc.detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_form(request: Request, exc: RequestValidationError) -> Response:
+        return _error_response(request, 400, "Isian formulir tidak lengkap atau tidak valid.")
 
     app.add_middleware(SecurityHeaders)
 
     return app
+
+
+ERROR_TITLES = {
+    400: "Permintaan tidak valid",
+    401: "Perlu masuk",
+    403: "Tidak diizinkan",
+    404: "Tidak ditemukan",
+    405: "Cara akses tidak didukung",
+    429: "Terlalu banyak permintaan",
+    500: "Terjadi kesalahan",
+}
+
+
+def _error_response(request: Request, status: int, detail: Any) -> Response:
+    """The error page in Indonesian; Starlette's English default phrases are replaced."""
+    title = ERROR_TITLES.get(status, "Terjadi kesalahan")
+    if not isinstance(detail, str) or detail == HTTPStatus(status).phrase:
+        detail = title + "."
+    templates = request.app.state.templates
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {"status": status, "title": title, "detail": detail, "user": None},
+        status_code=status,
+    )
 
 
 def _templates(profile: Any) -> Jinja2Templates:
@@ -112,11 +137,7 @@ def _templates(profile: Any) -> Jinja2Templates:
     topics = {t.key: t.name for t in profile.topics}
 
     def local_time(moment: datetime | None) -> str:
-        if moment is None:
-            return "-"
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-        return moment.astimezone(zone).strftime("%d-%m-%Y %H:%M")
+        return format_local(moment, zone)
 
     def percent(value: float | None) -> str:
         return "-" if value is None else f"{value * 100:.0f}%"
@@ -143,6 +164,7 @@ def _templates(profile: Any) -> Jinja2Templates:
         )
 
     env = templates.env
+    _label_filters(env, profile, agencies, topics)
     env.globals["options"] = options
     env.filters["safe_url"] = safe_url
     env.filters["local_time"] = local_time
@@ -154,10 +176,52 @@ def _templates(profile: Any) -> Jinja2Templates:
     return templates
 
 
+def format_local(moment: datetime | None, zone: ZoneInfo, seconds: bool = False) -> str:
+    """``dd/mm/yyyy HH:MM WITA``: the profile's local time (a naive value is UTC)."""
+    if moment is None:
+        return "-"
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(zone)
+    return local.strftime("%d/%m/%Y %H:%M" + (":%S" if seconds else "")) + f" {local.tzname()}"
+
+
+def days(value: float | None, unit: str = "hari") -> str:
+    """A duration in days, Indonesian decimal comma: ``1,5 hari``."""
+    if value is None:
+        return "-"
+    return f"{value:.1f}".replace(".", ",") + f" {unit}"
+
+
+def _label_filters(env: Any, profile: Any, agencies: dict, topics: dict) -> None:
+    from review import labels
+
+    names = {
+        "agency": lambda k: agencies.get(k, k),
+        "agencies": lambda k: agencies.get(k, k),
+        "topic": lambda k: topics.get(k, k),
+        "state": labels.case_state,
+        "role": labels.role_name,
+    }
+    env.filters["case_state"] = labels.case_state
+    env.filters["forward_state"] = labels.forward_state
+    env.filters["action_name"] = labels.action_name
+    env.filters["role_name"] = labels.role_name
+    env.filters["audit_action"] = labels.audit_action
+    env.filters["review_note"] = labels.review_note
+    env.filters["urgency_name"] = labels.urgency_name
+    env.filters["days"] = days
+    env.globals["audit_changes"] = lambda b, a: labels.audit_changes(b, a, names)
+    env.globals["URGENCY_HELP"] = labels.URGENCY_HELP
+
+
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     """A template rendered with the flash message (if any) and the current request."""
+    from review.routes.undo import take_undo
+
     templates = request.app.state.templates
     context.setdefault("flash", take_flash(request))
+    context.setdefault("undo", take_undo(request) if context.get("user") else None)
     response = templates.TemplateResponse(request, name, context, status_code=status)
     if context["flash"] is not None:  # shown once
         response.delete_cookie(FLASH_COOKIE, path="/")

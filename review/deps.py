@@ -14,6 +14,9 @@ from sqlalchemy.orm import Session
 from review.auth import FLASH_COOKIE, SESSION_COOKIE, csrf_ok, hash_fingerprint
 from store.tables import User
 
+CSRF_DETAIL = "Token formulir tidak cocok atau kedaluwarsa; muat ulang halaman lalu coba lagi."
+READ_ONLY_DETAIL = "Akun ini hanya bisa membaca; keputusan dibuat oleh fasilitator atau admin."
+
 
 class LoginRequired(Exception):
     """No valid session: the app answers with a redirect to the login page."""
@@ -95,26 +98,32 @@ async def csrf_checked(request: Request, user: CurrentUser) -> Principal:
     """The user, after checking the form's CSRF token against the session's (403 otherwise)."""
     form = await request.form()
     if not csrf_ok(user.csrf, form.get("csrf_token")):
-        raise HTTPException(status_code=403, detail="CSRF token missing or wrong; reload the page")
+        raise HTTPException(
+            status_code=403,
+            detail=CSRF_DETAIL,
+        )
     return user
 
 
 async def actor(user: Annotated[Principal, Depends(csrf_checked)]) -> Principal:
     """A user allowed to change cases (facilitators and admins), after the CSRF check."""
     if not user.can_act:
-        raise HTTPException(status_code=403, detail="this account can only read")
+        raise HTTPException(
+            status_code=403,
+            detail=READ_ONLY_DETAIL,
+        )
     return user
 
 
 async def admin(user: Annotated[Principal, Depends(csrf_checked)]) -> Principal:
     if not user.is_admin:
-        raise HTTPException(status_code=403, detail="only admins manage accounts")
+        raise HTTPException(status_code=403, detail="Hanya admin yang bisa mengelola akun.")
     return user
 
 
 def admin_reader(user: CurrentUser) -> Principal:
     if not user.is_admin:
-        raise HTTPException(status_code=403, detail="only admins see this page")
+        raise HTTPException(status_code=403, detail="Halaman ini hanya untuk admin.")
     return user
 
 

@@ -14,7 +14,7 @@ Corrections and rejections also write training labels (origin ``review``) for re
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -100,11 +100,14 @@ def approve_case(
     expected_version: int | None = None,
     action: str | None = None,
     targets: tuple[str, ...] = ("lapor",),
+    hold_s: float = 0.0,
 ) -> Case:
     """Approve a case (optionally correcting its tags) and write its outbox rows.
 
     ``action`` defaults to ``correct`` when the tags change, ``accept`` otherwise, and
     ``auto_approve`` for the system. A case already decided raises StaleAction: no double forward.
+    ``hold_s`` keeps the outbox rows from being due for that long (the review app's undo window,
+    store.undo).
     """
     case = get_case_for_update(session=session, case_id=case_id, expected_version=expected_version)
     if case.state in DECIDED:
@@ -141,14 +144,17 @@ def approve_case(
     case.state = "approved"
     case.decided_by = actor
     case.decided_at = datetime.now(UTC)
+    due = case.decided_at + timedelta(seconds=hold_s)
     for target in targets:
         existing = session.scalars(
             select(Forward).where(Forward.case_id == case.id, Forward.target == target)
         ).one_or_none()
         if existing is None:
-            session.add(Forward(case_id=case.id, target=target, state="pending"))
+            session.add(
+                Forward(case_id=case.id, target=target, state="pending", next_attempt_at=due)
+            )
         elif existing.state == "cancelled":
-            existing.state = "pending"
+            existing.state, existing.next_attempt_at = "pending", due
     session.flush()
     record_audit(
         session=session,

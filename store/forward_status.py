@@ -1,4 +1,10 @@
-"""Status history of sent forwards: which to poll, and every status change with its time."""
+"""Status history of sent forwards: which to poll, and every status change with its time.
+
+Safe with several status runs at once: a run claims each forward before polling it
+(``claim_status_poll``: a compare-and-set of ``status_checked_at`` against the value it read, so
+of two runs that read the same row only one polls it), and ``record_status`` locks the forward's
+row with its first statement before it reads the history it deduplicates against.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ class StatusDue:
     target: str
     complaint_id: str
     status_name: str | None
+    checked_at: datetime | None = None  # when it was last polled, as read: the claim's guard
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,13 @@ def due_for_status(
 ) -> list[StatusDue]:
     """Sent, non-final forwards, least recently checked first (never-checked ones first)."""
     query = (
-        select(Forward.id, Forward.target, Forward.complaint_id, Forward.status_name)
+        select(
+            Forward.id,
+            Forward.target,
+            Forward.complaint_id,
+            Forward.status_name,
+            Forward.status_checked_at,
+        )
         .where(
             Forward.state == "sent",
             Forward.status_final.is_(False),
@@ -52,6 +65,20 @@ def due_for_status(
         .limit(limit)
     )
     return [StatusDue(*row) for row in session.execute(query)]
+
+
+def claim_status_poll(*, session: Session, due: StatusDue, now: datetime) -> bool:
+    """Take the next poll of ``due`` for this run (commit before polling): False when another run
+    polled or claimed it since ``due`` was read."""
+    checked = Forward.status_checked_at
+    unchanged = checked.is_(None) if due.checked_at is None else checked == due.checked_at
+    result = session.execute(
+        update(Forward)
+        .where(Forward.id == due.forward_id, unchanged)
+        .values(status_checked_at=now),
+        execution_options=_NO_SYNC,
+    )
+    return result.rowcount == 1
 
 
 def record_status(
@@ -65,6 +92,19 @@ def record_status(
 ) -> int:
     """Store the status changes not seen before (``changes`` oldest first, then ``current``) and the
     forward's current status; returns how many history rows were added."""
+    # First the row's own update: it locks the forward (its write lock on SQLite) so a
+    # concurrent record of the same forward waits and then sees this one's history.
+    session.execute(
+        update(Forward)
+        .where(Forward.id == forward_id)
+        .values(
+            status_code=current.status_code,
+            status_name=current.status_name,
+            status_final=final,
+            status_checked_at=now,
+        ),
+        execution_options=_NO_SYNC,
+    )
     history = session.execute(
         select(LaporStatusChange.status_name, LaporStatusChange.changed_at)
         .where(LaporStatusChange.forward_id == forward_id)
@@ -92,17 +132,6 @@ def record_status(
         seen_names.add(change.status_name)
         last = change.status_name
         added += 1
-    session.execute(
-        update(Forward)
-        .where(Forward.id == forward_id)
-        .values(
-            status_code=current.status_code,
-            status_name=current.status_name,
-            status_final=final,
-            status_checked_at=now,
-        ),
-        execution_options=_NO_SYNC,
-    )
     return added
 
 

@@ -43,14 +43,24 @@ def unclassified_id_batches(
         last_id = ids[-1]
 
 
-def texts_of(*, session: Session, post_ids: Sequence[int]) -> list[tuple[int, str]]:
-    """(id, text) of the given posts that are still ``new``, in id order."""
-    rows = session.execute(
+def texts_of(
+    *, session: Session, post_ids: Sequence[int], claim: bool = False
+) -> list[tuple[int, str]]:
+    """(id, text) of the given posts that are still ``new``, in id order.
+
+    ``claim``: on PostgreSQL, lock them for the caller's transaction and leave out the ones
+    another transaction holds (``FOR UPDATE SKIP LOCKED``), so concurrent classification runs
+    share the work instead of each doing all of it. (On SQLite both runs classify; the unique
+    classification key and the ``new`` guard of ``save_classifications`` keep one result.)
+    """
+    query = (
         select(PostRow.id, PostRow.text)
         .where(PostRow.id.in_(list(post_ids)), PostRow.state == "new")
         .order_by(PostRow.id)
     )
-    return [(row.id, row.text) for row in rows]
+    if claim and session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return [(row.id, row.text) for row in session.execute(query)]
 
 
 def save_classifications(

@@ -199,6 +199,24 @@ def get_case_view(*, session: Session, case_id: int, agencies: list[str] | None)
     return view
 
 
+def author_post_counts(*, session: Session, views: list[CaseView]) -> dict[str, int]:
+    """How many stored posts each author of these cases' posts wrote ("penulis yang sama")."""
+    refs = {
+        p.author_ref
+        for v in views
+        for p in ([v.post] if v.post else []) + v.duplicates
+        if p.author_ref
+    }
+    if not refs:
+        return {}
+    query = (
+        select(PostRow.author_ref, func.count())
+        .where(PostRow.author_ref.in_(refs))
+        .group_by(PostRow.author_ref)
+    )
+    return {ref: n for ref, n in session.execute(query).all()}
+
+
 def queue_sources(*, session: Session) -> list[str]:
     """The sources posts came from (for the queue's filter)."""
     return list(session.scalars(select(PostRow.source).distinct().order_by(PostRow.source)))

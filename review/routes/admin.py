@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from review.app import render
 from review.auth import MIN_PASSWORD, hash_password
 from review.deps import Admin, AdminReader, SessionDep, atomic
+from review.exports import Exporter
 from review.routes import redirect
 from review.routes.queue import csv_response
 from store.exceptions import StoreError
@@ -107,17 +108,5 @@ def audit(request: Request, user: AdminReader, session: SessionDep) -> Response:
 def audit_csv(request: Request, user: AdminReader, session: SessionDep) -> Response:
     actor = request.query_params.get("actor") or None
     entries, _ = list_audit(session=session, limit=100_000, actor=actor)
-    rows = (
-        {
-            "id": e.id,
-            "at": e.at.isoformat(),
-            "actor": e.actor,
-            "action": e.action,
-            "object_type": e.object_type,
-            "object_id": e.object_id or "",
-            "before": e.before or "",
-            "after": e.after or "",
-        }
-        for e in entries
-    )
+    rows = Exporter(request.app.state.profile).audit(entries)
     return csv_response(rows, "aduan-audit.csv")

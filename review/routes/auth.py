@@ -16,7 +16,7 @@ from review.auth import (
     hash_fingerprint,
     verify_password,
 )
-from review.deps import Principal, SessionDep, atomic, csrf_checked, safe_next
+from review.deps import CSRF_DETAIL, Principal, SessionDep, atomic, csrf_checked, safe_next
 from review.proxy import client_address, is_https
 from store.throttle import count_attempt, forgive_attempt
 from store.users import claim_login_attempt, record_login, record_logout
@@ -103,7 +103,7 @@ def login(
     sessions = request.app.state.sessions
     data, _ = sessions.load(request.cookies.get(SESSION_COOKIE))
     if data is None or not csrf_ok(data.csrf, csrf_token):
-        raise HTTPException(status_code=403, detail="CSRF token missing or wrong; reload the page")
+        raise HTTPException(status_code=403, detail=CSRF_DETAIL)
     limits = request.app.state.throttle
     client = client_address(request)
     key = f"addr:{client}"

@@ -4,7 +4,9 @@ reopen). Every decision is one transaction; a stale one answers with a clear mes
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -15,15 +17,18 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from review.app import render
 from review.deps import Actor, CurrentUser, Principal, SessionDep, atomic, safe_next
+from review.labels import case_state
 from review.routes import redirect
+from review.routes.undo import UNDO_SECONDS, offer_undo
 from store import cases as decisions
 from store.exceptions import StaleAction, StoreError
-from store.queue import get_case_view, in_scope
+from store.queue import author_post_counts, get_case_view, in_scope
 from store.tables import Case
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/cases")
 
+UNDO_WINDOW = timedelta(seconds=UNDO_SECONDS - 0.5)  # the offer ends just before the forward is due
 Version = Annotated[int | None, Form()]
 Next = Annotated[str, Form()]
 
@@ -58,6 +63,7 @@ def case_page(case_id: int, request: Request, user: CurrentUser, session: Sessio
         "topics": profile.topics,
         "here": request.url.path,
         "next": safe_next(request.query_params.get("next"), "/"),
+        "authors": author_post_counts(session=session, views=[view]),
     }
     return render(request, "case.html", context)
 
@@ -70,36 +76,65 @@ def decide(
     next_url: str,
     action: Callable[[], object],
     done: str,
+    undo: bool = False,
 ) -> Response:
-    """Run one decision in a transaction and go back with a message saying what happened."""
+    """Run one decision in a transaction and go back with a message saying what happened
+    (after an approval, with the "Batalkan" offer while its forward is held back)."""
     next_url = safe_next(next_url)
     try:
         with atomic(session):
             load_case_for_action(session, case_id, user)
             action()
-    except (StaleAction, StaleDataError, IntegrityError) as exc:
-        reason = str(exc) if isinstance(exc, StaleAction) else "someone else decided it meanwhile"
+    except (StaleAction, StaleDataError, IntegrityError):
         log.info("stale action on case %s by %r", case_id, user.name)
-        return redirect(
-            request,
-            next_url,
-            f"Kasus #{case_id} tidak diubah: {reason}. Tidak dikirim dua kali.",
-            "warning",
-        )
+        return redirect(request, next_url, stale_message(session, case_id), "warning")
     except OperationalError:
         log.warning("database busy while deciding case %s", case_id, exc_info=True)
         return redirect(request, next_url, f"Kasus #{case_id}: database sibuk, coba lagi.", "error")
     except StoreError as exc:
-        return redirect(request, next_url, f"Kasus #{case_id}: {exc}", "error")
-    return redirect(request, next_url, done, "success")
+        return redirect(request, next_url, f"Kasus #{case_id}: {store_message(exc)}", "error")
+    response = redirect(request, next_url, done, "success")
+    if undo:
+        offer_undo(request, response, [case_id], datetime.now(UTC) + UNDO_WINDOW)
+    return response
+
+
+def stale_message(session: Session, case_id: int) -> str:
+    """Why a decision was not made, in Indonesian (who decided the case meanwhile)."""
+    session.expire_all()
+    case = session.get(Case, case_id)
+    if case is not None and case.state != "open":
+        who = f" oleh {case.decided_by}" if case.decided_by else ""
+        state = f"sudah {case_state(case.state)}{who}"
+    else:
+        state = "diubah orang lain sementara itu"
+    return f"Kasus #{case_id} tidak diubah: {state}. Tidak dikirim dua kali; muat ulang halaman."
+
+
+def store_message(exc: StoreError) -> str:
+    """The store's reason in Indonesian where it is one a facilitator meets."""
+    text = str(exc)
+    sent = re.search(r"already sent to LAPOR! \((.*)\); it cannot", text)
+    if sent:
+        return (
+            f"sudah terkirim ke LAPOR! ({sent[1]}), tidak bisa dibatalkan di sini; "
+            "tarik aduannya di LAPOR! sendiri."
+        )
+    if "nothing to split" in text:
+        return "posting ini satu-satunya di kasus; tidak ada yang dipisah."
+    if "cannot be merged into itself" in text:
+        return "kasus tidak bisa digabung ke dirinya sendiri."
+    if "does not exist" in text:
+        return "tidak ditemukan."
+    return text
 
 
 def _choice(request: Request, agency: str, topic: str) -> tuple[str | None, str | None]:
     profile = request.app.state.profile
     if agency and profile.agency(agency) is None:
-        raise HTTPException(status_code=400, detail=f"unknown agency {agency!r}")
+        raise HTTPException(status_code=400, detail=f"Instansi tidak dikenal: {agency!r}")
     if topic and profile.topic(topic) is None:
-        raise HTTPException(status_code=400, detail=f"unknown topic {topic!r}")
+        raise HTTPException(status_code=400, detail=f"Topik tidak dikenal: {topic!r}")
     return agency or None, topic or None
 
 
@@ -124,8 +159,10 @@ def accept(
             actor=user.name,
             expected_version=version,
             action="accept",
+            hold_s=UNDO_SECONDS,
         ),
-        f"Kasus #{case_id} diterima dan masuk antrean kirim LAPOR!.",
+        f"Kasus #{case_id} diterima; dikirim ke LAPOR! dalam {UNDO_SECONDS:.0f} detik.",
+        undo=True,
     )
 
 
@@ -158,8 +195,10 @@ def correct(
             agency=agency_key,
             topic=topic_key,
             expected_version=version,
+            hold_s=UNDO_SECONDS,
         ),
-        f"Kasus #{case_id} dikoreksi dan masuk antrean kirim LAPOR!.",
+        f"Kasus #{case_id} dikoreksi; dikirim ke LAPOR! dalam {UNDO_SECONDS:.0f} detik.",
+        undo=True,
     )
 
 

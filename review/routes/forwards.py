@@ -9,6 +9,7 @@ from fastapi.responses import Response
 
 from review.app import render
 from review.deps import Actor, CurrentUser, SessionDep, atomic
+from review.exports import Exporter
 from review.routes import redirect
 from review.routes.queue import csv_response
 from store.exceptions import StoreError
@@ -59,20 +60,7 @@ def forwards_csv(request: Request, user: CurrentUser, session: SessionDep) -> Re
     views, _ = list_forwards(
         session=session, agencies=user.agencies, states=_states(request), limit=100_000
     )
-    rows = (
-        {
-            "forward_id": v.forward.id,
-            "case_id": v.case.id,
-            "agency": v.case.agency,
-            "topic": v.case.topic,
-            "state": v.forward.state,
-            "complaint_id": v.forward.complaint_id or "",
-            "status": v.forward.status_name or "",
-            "sent_at": v.forward.sent_at.isoformat() if v.forward.sent_at else "",
-            "last_error": v.forward.last_error or "",
-        }
-        for v in views
-    )
+    rows = Exporter(request.app.state.profile).forwards(views)
     return csv_response(rows, "aduan-forwards.csv")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
 from typing import Annotated
 from urllib.parse import quote, urlencode
@@ -18,11 +18,19 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from review.app import render
 from review.deps import Actor, CurrentUser, SessionDep, atomic, safe_next
+from review.exports import Exporter
 from review.routes import redirect
 from store.cases import approve_case
 from store.exceptions import StoreError
 from store.export import spreadsheet_safe
-from store.queue import BANDS, QueueFilter, iter_queue_rows, list_queue, queue_sources
+from store.queue import (
+    BANDS,
+    QueueFilter,
+    author_post_counts,
+    iter_queue_rows,
+    list_queue,
+    queue_sources,
+)
 
 router = APIRouter()
 PAGE = 20
@@ -105,6 +113,7 @@ def queue(request: Request, user: CurrentUser, session: SessionDep) -> Response:
         "sources": _sources(request, session),
         "bands": list(BANDS),
         "here": here,
+        "authors": author_post_counts(session=session, views=views),
     }
     return render(request, "queue.html", context)
 
@@ -152,7 +161,7 @@ def queue_csv(request: Request, user: CurrentUser, session: SessionDep) -> Respo
         raise HTTPException(status_code=400, detail=f"state: one of {', '.join(CSV_STATES)}")
     filters = QueueFilter(**{**filters.__dict__, "state": state})
     rows = iter_queue_rows(session=session, filters=filters, agencies=user.agencies)
-    return csv_response(rows, f"aduan-{state}.csv")
+    return csv_response(Exporter(request.app.state.profile).queue(rows), f"aduan-{state}.csv")
 
 
 @router.post("/bulk/accept")
@@ -164,9 +173,17 @@ def bulk_accept(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Accept the selected cases one by one; the ones decided meanwhile are reported."""
-    from review.routes.cases import load_case_for_action, parse_case_version
+    from review.routes.cases import UNDO_WINDOW, load_case_for_action, parse_case_version
+    from review.routes.undo import UNDO_SECONDS, offer_undo
 
-    accepted, stale = 0, []
+    if not case:
+        return redirect(
+            request,
+            safe_next(next),
+            "Belum ada kasus yang dipilih: centang kotak di kasus yang ingin diterima dulu.",
+            "warning",
+        )
+    accepted, stale = [], []
     for item in case[:200]:
         parsed = parse_case_version(item)
         if parsed is None:
@@ -181,11 +198,18 @@ def bulk_accept(
                     actor=user.name,
                     expected_version=version,
                     action="accept",
+                    hold_s=UNDO_SECONDS,
                 )
-            accepted += 1
+            accepted.append(case_id)
         except (StoreError, StaleDataError, IntegrityError, OperationalError, HTTPException):
             stale.append(str(case_id))
-    message = f"{accepted} kasus diterima dan masuk antrean kirim LAPOR!."
+    message = (
+        f"{len(accepted)} kasus diterima; dikirim ke LAPOR! dalam {UNDO_SECONDS:.0f} detik."
+        if accepted
+        else "Tidak ada kasus yang diterima."
+    )
     if stale:
         message += f" Sudah diputuskan orang lain / berubah: #{', #'.join(stale)}."
-    return redirect(request, safe_next(next), message, "warning" if stale else "success")
+    response = redirect(request, safe_next(next), message, "warning" if stale else "success")
+    offer_undo(request, response, accepted, datetime.now(UTC) + UNDO_WINDOW)
+    return response

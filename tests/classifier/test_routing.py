@@ -133,3 +133,24 @@ def test_evaluate_routes_by_the_location_columns(routed_bundle) -> None:
     # every text is easy: all right but the row without a location
     assert routed["accuracy_all"] == pytest.approx(39 / 40)
     assert result["agency"]["accuracy_all"] == pytest.approx(1.0)  # the classes themselves
+
+
+def test_kupang_agency_map_covers_the_surabaya_labels() -> None:
+    from classifier.agency_map import load_agency_map
+    from store.profile import load_profile
+    from tests.conftest import SHARED_DATA, need
+
+    kupang = KUPANG.parent
+    amap = load_agency_map(kupang / "agency_map_surabaya.yaml")
+    amap.check_keys(a.key for a in load_profile(kupang).agencies)
+    assert amap.key("Kelurahan Putat Jaya") == "kelurahan"
+    assert amap.key("Dinas Lingkungan Hidup") == "dlhk"
+    assert amap.key("Badan Pendapatan Daerah") is None
+    path = SHARED_DATA / "surabaya" / "complaints.csv"
+    if not path.exists():
+        need(f"shared data not found at {SHARED_DATA}")
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        labels = {r["agency"] for r in csv.DictReader(fh)}
+    assert amap.unknown(labels) == set()

@@ -67,3 +67,30 @@ def test_demo_runs_twice_reusing_the_model(demo_runs):
     assert second["model_trained"] is False
     assert second["model_version"] == first["model_version"]
     assert second["store"] == first["store"]
+
+
+def test_the_data_teams_commands_continue_from_the_demo(demo_runs):
+    """The commands the demo prints work on what it made: models list, classify, retrain."""
+    home, first, _ = demo_runs
+    info = first["continuation"]
+    assert Path(info["env_file"]).is_file()
+    assert first["labels_imported"] >= 500, "the seed labels are there for `aduan retrain`"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ADUAN_", "PREFECT_API"))}
+    env |= {"ADUAN_HOME": str(home), "PATH": f"{Path(sys.executable).parent}:{env['PATH']}"}
+    outputs = {}
+    for command in info["commands"]:
+        if command.startswith("aduan review serve"):
+            continue  # a server: the browser tests drive the demo's review app
+        done = subprocess.run(
+            ["bash", "-c", f"{info['source']} && {command}"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=home,  # another folder: nothing may depend on the repository as cwd
+            timeout=600,
+        )
+        assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])
+        outputs[command.split()[1]] = done.stdout
+    assert first["model_version"] in outputs["models"]
+    assert "dlhk" in outputs["classify"].lower() or "sampah" in outputs["classify"].lower()
+    assert "training on" in outputs["retrain"] and "challenger" in outputs["retrain"]

@@ -47,6 +47,9 @@ def test_aduan_serve_runs_a_scheduled_deployment(world, tmp_path):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=30)
     assert completed, log.read_text()[-3000:]
+    # the hint for another shell names this server (without it `prefect deployment run` starts
+    # an ephemeral server of its own and fails on the locked database)
+    assert f"export PREFECT_API_URL=http://127.0.0.1:{port}/api" in log.read_text()
     assert completed[0].deployment_id is not None  # a run of the served deployment
     assert (world["home"] / "prefect" / "server.log").exists()
     assert list((world["home"] / "prefect").glob("prefect.db*"))

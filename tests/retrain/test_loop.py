@@ -141,3 +141,41 @@ def test_tampered_bundle_is_refused(loop, tmp_path: Path) -> None:
     # retrain checks the champion before it trains, so a tampered registry fails fast
     with pytest.raises(BundleTampered):
         retrain(factory=loop.factory, models_dir=models, seed=0, **RETRAIN_ARGS)
+
+
+def _agency_only_import(tmp_path: Path) -> Path:
+    """Real-looking labels with an agency but no topic column: seed texts reworded slightly."""
+    path = tmp_path / "agency_only.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=["text", "agency", "created_at"])
+        writer.writeheader()
+        for r in _seed_rows():
+            writer.writerow(
+                {
+                    "text": r["text"] + " (dari warga)",
+                    "agency": r["agency"],
+                    "created_at": r["created_at"],
+                }
+            )
+    return path
+
+
+def test_retrain_without_topic_labels_keeps_the_topic_head(loop, tmp_path: Path) -> None:
+    """An import with no topic column: the topic head is kept (from the seeds), not an error."""
+    from flows.label_import import import_file
+
+    factory = new_store(tmp_path)
+    mapping = {"text": "text", "agency": "agency", "created_at": "created_at"}
+    import_file(_agency_only_import(tmp_path), fmt="csv", mapping=mapping, factory=factory)
+    models = copy_registry(loop, tmp_path / "models")
+    result = retrain(factory=factory, models_dir=models, seed=0, **RETRAIN_ARGS)
+    manifest = Registry(models).manifest(result.version)
+    assert manifest["targets"] == ["agency", "topic"]
+    seed_topics = {r["topic"] for r in _seed_rows()}
+    assert set(manifest["classes"]["topic"]) == seed_topics
+    assert any(
+        n.startswith("topic: the new labels have too few topic labels") for n in result.notes
+    )
+    bundle = Registry(models).load(result.version)
+    topic = bundle.predict(["sampah menumpuk di TPS sudah seminggu tidak diangkut"])[0]
+    assert topic.heads["topic"].label == "sampah"

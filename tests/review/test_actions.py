@@ -131,7 +131,7 @@ def test_reopen_cancels_a_pending_forward_but_not_a_sent_one(session_factory, cl
     response = client.post(f"/cases/{a}/reopen", data={"csrf_token": csrf_of(page), "version": 2})
     assert "dibuka lagi" in response.text
     response = client.post(f"/cases/{b}/reopen", data={"csrf_token": csrf_of(page)})
-    assert "LPR-77" in response.text and "cannot be undone" in response.text
+    assert "LPR-77" in response.text and "tidak bisa dibatalkan" in response.text
     with session_factory() as session:
         assert session.get(Case, a).state == "open" and session.get(Case, b).state == "approved"
         states = dict(session.execute(select(Forward.case_id, Forward.state)).all())
@@ -223,7 +223,8 @@ def test_admin_adds_and_deactivates_an_account(session_factory, client, make_cli
     client.post(f"/users/{citra.id}", data={"csrf_token": csrf_of(html), "change": "deactivate"})
     assert other.get("/", follow_redirects=False).status_code == 303  # its session ends
     audit = client.get("/audit").text
-    assert "user.create" in audit and "user.update" in audit and "citra-pw" not in audit
+    assert "akun dibuat" in audit and "akun diubah" in audit and "citra-pw" not in audit
+    assert "aktif: ya → tidak" in audit and "user.create" not in audit  # readable, not raw JSON
 
 
 def test_cli_users_add_reads_the_password_from_stdin(engine):

@@ -155,15 +155,10 @@ def test_facilitator_triages_three_cases_with_the_keyboard(live_app, tmp_path):
 
         current = page.locator("article.case.current")
         expect(current).to_have_attribute("id", f"case-{correct_id}")
-        page.keyboard.press("e")  # edit: the agency choice gets the focus
-        agency = current.locator("form.f-correct select[name=agency]")
-        expect(agency).to_be_focused()
-        agency.select_option("dlhk")
-        page.keyboard.press("Tab")
-        topic = current.locator("form.f-correct select[name=topic]")
-        expect(topic).to_be_focused()
-        topic.select_option("sampah")
-        page.keyboard.press("Tab")
+        page.keyboard.press("e")  # correct in one motion: e, type agency / topic, Enter
+        expect(current.locator(".picker-input")).to_be_focused()
+        page.keyboard.type("dlhk / sampah")
+        expect(current.locator(".picker-list li.on")).to_contain_text("Sampah")
         page.keyboard.press("Enter")
         expect(page.locator(".flash")).to_contain_text(f"Kasus #{correct_id} dikoreksi")
         page.screenshot(path=shots / "3-corrected.png", full_page=True)

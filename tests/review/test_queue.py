@@ -86,7 +86,7 @@ def test_facilitator_queue_holds_only_their_agencies(session_factory, client):
     assert shown(client.get("/").text) == [mine]
     assert shown(client.get("/?agency=pln").text) == []
     rows = list(csv.DictReader(io.StringIO(client.get("/queue.csv").text)))
-    assert [int(r["case_id"]) for r in rows] == [mine]
+    assert [int(r["no. kasus"]) for r in rows] == [mine]
 
 
 def test_skipped_case_leaves_only_the_skippers_queue(session_factory, client, make_client):
@@ -110,8 +110,8 @@ def test_csv_export_follows_the_filters_and_defuses_formulas(session_factory, cl
     response = client.get("/queue.csv?agency=dlhk")
     assert response.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert [r["agency"] for r in rows] == ["dlhk"]
-    assert rows[0]["text"].startswith("'=HYPERLINK")
+    assert [r["instansi"] for r in rows] == ["DLHK"]  # the name, not the key
+    assert rows[0]["teks"].startswith("'=HYPERLINK")
 
 
 def test_pages_of_twenty(session_factory, client):

@@ -189,4 +189,8 @@ def test_open_redirect_after_login_is_refused(session_factory, client):
 
 def test_unknown_page_is_an_html_404(session_factory, client):
     response = client.get("/no/such/page")
-    assert response.status_code == 404 and "<h1>404</h1>" in response.text
+    assert (
+        response.status_code == 404
+        and "<h1>Tidak ditemukan <small>(404)</small></h1>" in response.text
+    )
+    assert "Not Found" not in response.text

@@ -1,0 +1,109 @@
+"""What `aduan demo` leaves running and what it tells the data team.
+
+``DemoSchedules``: while the demo's review app is served, the forward and status schedules run
+against the LAPOR! simulator (every few seconds instead of every 5 min / hourly), so a case a
+facilitator accepts moves pending -> sent -> Terverifikasi … in the "Terkirim" view.
+
+``continuation``: the demo's store, models and profile, written to ``<demo home>/aduan.env``
+and printed with the exact commands that continue from them (``aduan models list``,
+``aduan classify``, ``aduan retrain``, ``aduan review serve``).
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+FORWARD_EVERY_S = 3.0
+STATUS_EVERY_S = 6.0
+# What the data team's commands need to find the demo's data; the LAPOR! keys are the
+# simulator's, which stops with the demo, so they are not carried over.
+CONTINUED = ("ADUAN_DATABASE_URL", "ADUAN_MODELS_DIR", "ADUAN_PROFILE")
+ENV_FILE = "aduan.env"
+
+
+class DemoSchedules:
+    """The forward and status steps on a background thread until ``stop()``."""
+
+    def __init__(
+        self,
+        *,
+        forward_every_s: float = FORWARD_EVERY_S,
+        status_every_s: float = STATUS_EVERY_S,
+        forward: Callable[[], dict] | None = None,
+        status: Callable[[], dict] | None = None,
+    ) -> None:
+        from flows.steps import forward_due, sync_status
+
+        self.forward_every_s, self.status_every_s = forward_every_s, status_every_s
+        self._forward = forward or forward_due
+        self._status = status or sync_status
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="demo-schedules", daemon=True)
+        self.runs = {"forward": 0, "status": 0, "errors": 0}
+
+    def start(self) -> DemoSchedules:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        next_status = 0.0
+        clock = 0.0
+        while not self._stop.is_set():
+            self._step("forward", self._forward)
+            if clock >= next_status:
+                self._step("status", self._status)
+                next_status = clock + self.status_every_s
+            self._stop.wait(self.forward_every_s)
+            clock += self.forward_every_s
+
+    def _step(self, name: str, step: Callable[[], dict]) -> None:
+        try:
+            counts = step()
+            self.runs[name] += 1
+            log.debug("demo %s: %s", name, counts)
+        except Exception:  # one failed round must not end the demo; the next round retries
+            self.runs["errors"] += 1
+            log.warning("demo %s round failed", name, exc_info=True)
+
+    def __enter__(self) -> DemoSchedules:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def continuation(env: dict[str, str], demo_home: Path) -> dict:
+    """The env file and the exact commands that continue from the demo's data."""
+    values = {name: env[name] for name in CONTINUED if name in env}
+    path = Path(demo_home) / ENV_FILE
+    lines = ["# Written by `aduan demo`: source it to work on the demo's store and models."]
+    lines += [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    source = f"source {shlex.quote(str(path))}"
+    commands = [
+        "aduan models list",
+        'aduan classify "Sampah di depan pasar Oeba belum diangkut dua minggu"',
+        "aduan retrain",
+        "aduan review serve",
+    ]
+    return {"env_file": str(path), "env": values, "source": source, "commands": commands}
+
+
+def continuation_text(info: dict) -> str:
+    """The console block that says how to go on from the demo (copy and paste)."""
+    body = "\n".join(f"  {c}" for c in info["commands"])
+    return (
+        "\nContinue with the demo's store and models (another shell; nothing else to set):\n"
+        f"  {info['source']}\n{body}"
+    )
