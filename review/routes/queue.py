@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from review.app import render
-from review.deps import Actor, CurrentUser, SessionDep, atomic, safe_next
+from review.deps import MAX_PAGE, Actor, CurrentUser, SessionDep, atomic, query_int, safe_next
 from review.exports import Exporter
 from review.routes import redirect
 from store.cases import approve_case
@@ -66,10 +66,7 @@ def parse_filters(request: Request) -> tuple[QueueFilter, dict[str, str]]:
 
 
 def _page(request: Request) -> int:
-    try:
-        return max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        return 1
+    return query_int(request, "page", 1, 1, MAX_PAGE)
 
 
 SOURCES_TTL_S = 300.0
