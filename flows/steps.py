@@ -94,9 +94,14 @@ def harvest_one(
         "seen": result.seen,
         "new": result.new,
         "duplicates": result.duplicates,
+        "refused": result.refused,
         "error": result.error,
     }
     log.info("harvest %s: %d new of %d seen", name, result.new, result.seen)
+    if result.refused:
+        log.warning(
+            "harvest %s: %d posts refused by the database (ids on its cursor)", name, result.refused
+        )
     return counts
 
 
