@@ -84,6 +84,11 @@ class Registry:
             index = self._trusted() | {version: sha256}
             self._write_json(TRUSTED_FILE, dict(sorted(index.items())))
 
+    def is_trusted(self, version: str) -> bool:
+        """True when the trusted index has ``version`` (its file may still have been swapped:
+        ``load`` checks that)."""
+        return version in self._trusted()
+
     def trusted_sha256(self, version: str) -> str:
         """The hash the registry trusts for ``version``; BundleUntrusted when it has none."""
         sha = self._trusted().get(version)
