@@ -141,6 +141,15 @@ def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str]]]:
     reset_settings()
 
 
+def seed_files(profile_dir: Path) -> tuple[list[Path], list[Path], list[Path]]:
+    """The profile's seed corpus: (labelled complaints, non-complaints, relevance files
+    ``seed/relevance*.csv``: texts labelled complaint or not, for the relevance head only)."""
+    seed = Path(profile_dir) / "seed"
+    negatives = [seed / "non_complaints.csv"]
+    relevance = sorted(seed.glob("relevance*.csv"))
+    return [seed / "complaints.csv"], [p for p in negatives if p.is_file()], relevance
+
+
 def default_model(profile_dir: Path, models_dir: Path) -> tuple[str, bool]:
     """The champion of ``models_dir`` if it was trained from this profile's seed files as they
     are now; otherwise train one from them (seconds) and make it the champion."""
@@ -148,21 +157,24 @@ def default_model(profile_dir: Path, models_dir: Path) -> tuple[str, bool]:
     from classifier.registry import Registry
     from classifier.train import train_bundle
 
-    seed = profile_dir / "seed"
-    files = [seed / "complaints.csv"]
-    negatives = [seed / "non_complaints.csv"]
-    wanted = sorted(file_info(p, 0).sha256 for p in files + negatives)
+    files, negatives, relevance = seed_files(profile_dir)
+    wanted = sorted(file_info(p, 0).sha256 for p in files + negatives + relevance)
     registry = Registry(models_dir)
     champion = registry.champion_version()
     if champion and registry.is_trusted(champion):  # (a champion from before trusted.json: retrain)
         manifest = registry.manifest(champion)
-        used = manifest.get("data_files", []) + manifest.get("negative_files", [])
+        used = [
+            *manifest.get("data_files", []),
+            *manifest.get("negative_files", []),
+            *manifest.get("relevance_files", []),
+        ]
         if sorted(f.get("sha256", "") for f in used) == wanted:
             return champion, False
     out = train_bundle(
         data_files=files,
         targets=["agency", "topic"],
         negatives=negatives,
+        relevance_data=relevance,
         min_class_size=SEED_MIN_CLASS_SIZE,
         out_dir=models_dir / ".incoming",
     )

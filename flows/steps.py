@@ -85,6 +85,7 @@ def harvest_one(
                 "seen": 0,
                 "new": 0,
                 "duplicates": 0,
+                "skipped": 0,
                 "error": str(exc),
             }
         result = harvest_source(source, factory=factory, max_pages=max_pages)
@@ -94,6 +95,7 @@ def harvest_one(
         "seen": result.seen,
         "new": result.new,
         "duplicates": result.duplicates,
+        "skipped": result.skipped,
         "refused": result.refused,
         "error": result.error,
     }

@@ -136,20 +136,26 @@ def harvest(
                 status="[red]error[/]" if result.error else "done",
             )
     table = Table(title="harvest")
-    for column in ("source", "pages", "new", "duplicates", "seconds", "error"):
-        table.add_column(
-            column, justify="right" if column in ("pages", "new", "duplicates") else "left"
-        )
+    numbers = ("pages", "new", "duplicates", "skipped")
+    for column in ("source", *numbers, "seconds", "error"):
+        table.add_column(column, justify="right" if column in numbers else "left")
     for r in results:
         table.add_row(
             r.source,
             str(r.pages),
             str(r.new),
             str(r.duplicates),
+            f"[yellow]{r.skipped}[/]" if r.skipped else "0",
             f"{r.seconds:.1f}",
             f"[red]{r.error}[/]" if r.error else "",
         )
     Console().print(table)
+    for r in results:
+        if r.skipped:
+            console.print(
+                f"[yellow]warning[/]: {r.source}: {r.skipped} malformed items skipped "
+                "(each is logged with its position)"
+            )
     total_new = sum(r.new for r in results)
     failed = [r.source for r in results if r.error]
     typer.echo(f"{total_new} new posts from {len(results)} sources; errors: {len(failed)}")
@@ -188,6 +194,13 @@ def sources_list(
             problem.name, "[red]invalid[/]", "-", f"{problem.field}: {problem.message}", "-"
         )
     Console().print(table)
+    if problems:
+        typer.echo(
+            f"{len(problems)} invalid entries in {folder}/sources.yaml: fix them "
+            "(they are skipped by `aduan harvest`)",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 def _target(config: Any) -> str:

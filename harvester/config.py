@@ -177,10 +177,20 @@ class HtmlSelectors(BaseModel):
     text: str
     author: str | None = None
     time: str | None = None
-    time_format: str | None = None
+    time_format: str | None = Field(
+        None,
+        description="strptime format; Indonesian month/day names are read with %B %b %A %a. "
+        "Without it: ISO 8601, then Indonesian dates ('Senin, 12 Februari 2024 14.30 WITA'). "
+        "Relative times ('2 jam yang lalu', 'kemarin 19.05') are read either way.",
+    )
     time_attribute: str | None = Field(None, description="Read the time from this attribute.")
     permalink: str | None = None
     next: str | None = None
+    parent: str | None = Field(
+        None,
+        description="Element a nested reply sits in; the first item inside it is the comment "
+        "answered (without it: the nearest enclosing item).",
+    )
     publisher: str | None = Field(
         None,
         description="An item that matches (or contains a match of) this selector is the site's "

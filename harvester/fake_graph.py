@@ -4,9 +4,13 @@ It serves one Page from a JSON file shaped like ``profiles/kupang/demo/facebook_
 (``{"page": {...}, "posts": [{..., "comments": [{..., "comments": [...]}]}]}``) in the Graph shape:
 ``/{version}/{page-id}/feed`` and ``/{version}/{object-id}/comments`` (``filter=stream`` flattens
 nested replies and adds ``parent``), ``fields``, ``limit``, ``since``/``until``,
-``paging.cursors`` +
-``paging.next``, an ``X-App-Usage`` header, Graph error JSON for codes 4/17/32/613 (throttled) and
-190 (token), and comments without ids (a token without the MODERATE task). Faults are injected
+``paging.next`` in the three shapes Graph uses (``paging_style``: ``"cursor"`` = ``paging.cursors``
++ ``next`` with ``after``; ``"time"`` = ``next``/``previous`` with ``until``/``since`` and
+``__paging_token``, no cursors; ``"offset"`` = ``next`` with ``offset``), an ``X-App-Usage``
+header, Graph error JSON for codes 4/17/32/613 (throttled) and 190 (token), and comments without
+ids or ``from`` (a token without the MODERATE task: ``withhold_comment_ids``), which still carry
+``permalink_url`` with ``comment_id``/``reply_comment_id`` unless ``withhold_permalinks``. Faults
+are injected
 through ``fake.faults`` (see harvester.fake_server) and ``throttle()``, ``expire_token()``,
 ``usage()``; ``synthetic_page(n)`` makes a page of n posts + comments for the benchmark.
 
@@ -27,7 +31,7 @@ from typing import Any
 
 from harvester.fake_server import FakeRequest, FakeResponse, FakeServer, json_response
 from harvester.sources.base import parse_time
-from harvester.sources.facebook import comment_id
+from harvester.sources.facebook import comment_ids, object_id
 
 FAKE_NOTE = "Aduan fake Graph API: not Facebook"
 THROTTLE_MESSAGES = {
@@ -94,6 +98,9 @@ class FakeGraphAPI(FakeServer):
         self.version = version
         self.page = data["page"]
         self.withhold_comment_ids = False
+        self.withhold_permalinks = False
+        self.paging_style = "cursor"
+        self.page_url = f"https://www.facebook.com/{self.page['id']}"
         self.token_expired = False
         # What was served with text, under the external id a harvester derives for it.
         self.served: set[str] = set()
@@ -154,10 +161,23 @@ class FakeGraphAPI(FakeServer):
             item = {k: v for k, v in comment.items() if k != "comments"}
             if not top and parent:
                 item["parent"] = {"id": parent}
+            item["_permalink"] = self._permalink(item, None if top else parent)
             out.append(item)
             if comment.get("id"):
                 self._children.setdefault(comment["id"], comment.get("comments", []))
             self._flatten(comment["id"], comment.get("comments", []), out, top=False)
+
+    def _permalink(self, item: dict[str, Any], parent: str | None) -> str | None:
+        """The link facebook.com gives a comment: ``?comment_id=`` (itself), or for a reply
+        ``?comment_id=<answered>&reply_comment_id=<itself>`` (ids without the post prefix)."""
+        own = item.get("id")
+        if not own or "_" not in own:
+            return None
+        post_object, comment = own.split("_", 1)
+        base = f"{self.page_url}/posts/{post_object}"
+        if parent is None:
+            return f"{base}?comment_id={comment}"
+        return f"{base}?comment_id={object_id(parent)}&reply_comment_id={comment}"
 
     def handle(self, request: FakeRequest) -> FakeResponse:
         parts = [p for p in request.path.split("/") if p]
@@ -193,6 +213,8 @@ class FakeGraphAPI(FakeServer):
 
     def _feed(self, request: FakeRequest, headers: dict[str, str]) -> FakeResponse:
         since, until = _epoch(request.query.get("since")), _epoch(request.query.get("until"))
+        if request.query.get("__paging_token"):
+            until = None  # the token holds the position; until only repeats it (time paging)
         items = [
             p
             for p in self._posts
@@ -225,7 +247,7 @@ class FakeGraphAPI(FakeServer):
         is_comment: bool,
     ) -> FakeResponse:
         limit = max(1, min(100, int(request.query.get("limit", "25"))))
-        start = _decode_cursor(request.query.get("after"))
+        start = self._start(request.query)
         chunk = items[start : start + limit]
         data = [self._shape(item, wanted, is_comment) for item in chunk]
         self._record(data, post_id=request.path.split("/")[-2] if is_comment else None)
@@ -237,16 +259,45 @@ class FakeGraphAPI(FakeServer):
                     item["comments"] = comments
         body: dict[str, Any] = {"data": data, "_fake": FAKE_NOTE}
         if chunk:
-            body["paging"] = {
+            more = start + limit < len(items)
+            body["paging"] = self._paging(request, start, limit, chunk, more=more)
+        return json_response(body, headers=headers)
+
+    def _start(self, query: dict[str, str]) -> int:
+        if self.paging_style == "time" and query.get("__paging_token"):
+            return _decode_cursor(query["__paging_token"].removeprefix("enc_"))
+        if self.paging_style == "offset":
+            return int(query.get("offset", "0") or 0)
+        return _decode_cursor(query.get("after"))
+
+    def _paging(
+        self, request: FakeRequest, start: int, limit: int, chunk: list, *, more: bool
+    ) -> dict[str, Any]:
+        """``paging`` of one page in ``paging_style`` (the token never leaks into it)."""
+        query = {k: v for k, v in request.query.items() if k != "access_token"}
+        url = f"{self.url}{request.path}?"
+        if self.paging_style == "cursor":
+            paging: dict[str, Any] = {
                 "cursors": {"before": _encode_cursor(start), "after": _encode_cursor(start + limit)}
             }
-            if start + limit < len(items):
-                query = dict(request.query, after=_encode_cursor(start + limit))
-                query.pop("access_token", None)
-                body["paging"]["next"] = f"{self.url}{request.path}?" + "&".join(
-                    f"{k}={v}" for k, v in query.items()
-                )
-        return json_response(body, headers=headers)
+            if more:
+                paging["next"] = url + _query(dict(query, after=_encode_cursor(start + limit)))
+            return paging
+        if self.paging_style == "offset":
+            paging = {}
+            if more:
+                paging["next"] = url + _query(dict(query, offset=start + limit))
+            return paging
+        # time-based: next goes back in time from the oldest item of this page
+        oldest = int(_epoch(chunk[-1].get("created_time")) or 0)
+        newest = int(_epoch(chunk[0].get("created_time")) or 0)
+        previous = dict(query, since=newest, __paging_token=f"enc_{_encode_cursor(start)}")
+        previous["__previous"] = 1
+        paging = {"previous": url + _query(previous)}
+        if more:
+            token = f"enc_{_encode_cursor(start + limit)}"
+            paging["next"] = url + _query(dict(query, until=oldest, __paging_token=token))
+        return paging
 
     def _nested_comments(self, post_id: str, spec: str) -> dict[str, Any] | None:
         """Field expansion ``comments.filter(stream).limit(N){fields}`` inside a feed item."""
@@ -260,38 +311,43 @@ class FakeGraphAPI(FakeServer):
             return None
         data = [self._shape(item, wanted, True) for item in chunk]
         self._record(data, post_id=post_id)
-        paging: dict[str, Any] = {
-            "cursors": {"before": _encode_cursor(0), "after": _encode_cursor(limit)}
-        }
-        if limit < len(items):
-            query = {"fields": inner, "limit": limit, "after": _encode_cursor(limit)}
-            if stream:
-                query["filter"] = "stream"
-            paging["next"] = f"{self.api_url}/{post_id}/comments?" + "&".join(
-                f"{k}={v}" for k, v in query.items()
-            )
+        query: dict[str, Any] = {"fields": inner, "limit": limit}
+        if stream:
+            query["filter"] = "stream"
+        request = FakeRequest("GET", f"/{self.version}/{post_id}/comments", query, {})
+        paging = self._paging(request, 0, limit, chunk, more=limit < len(items))
         return {"data": data, "paging": paging}
 
     def _shape(self, item: dict[str, Any], wanted: set[str], is_comment: bool) -> dict[str, Any]:
-        out = {k: v for k, v in item.items() if (k in wanted or k == "id") and k != "comments"}
+        out = {
+            k: v
+            for k, v in item.items()
+            if (k in wanted or k == "id") and k != "comments" and not k.startswith("_")
+        }
+        if is_comment and "permalink_url" in wanted and item.get("_permalink"):
+            out.setdefault("permalink_url", item["_permalink"])
         if out.get("id") is None:
             out.pop("id", None)  # the file says the id was withheld: Graph then omits the key
         if is_comment and self.withhold_comment_ids:
             out.pop("id", None)
             out.pop("from", None)
-            if "parent" in out:
-                out.pop("parent")
+            out.pop("parent", None)
+            if self.withhold_permalinks:
+                out.pop("permalink_url", None)
         return out
 
     def _record(self, items: Iterable[dict[str, Any]], *, post_id: str | None) -> None:
         """Remember what was served, under the id a harvester stores (derived when withheld)."""
-        keys = [
-            item["id"] if post_id is None else comment_id(item, post_id=post_id)
-            for item in items
-            if (item.get("message") or "").strip()
-        ]
+        items = list(items)
+        ids = [i["id"] for i in items] if post_id is None else comment_ids(items, post_id=post_id)
+        texts = [(item.get("message") or "").strip() for item in items]
+        keys = [key for key, text in zip(ids, texts, strict=True) if text]
         with self._served_lock:
             self.served.update(keys)
+
+
+def _query(params: dict[str, Any]) -> str:
+    return "&".join(f"{k}={v}" for k, v in params.items())
 
 
 def _encode_cursor(offset: int) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3.exceptions
 
 from harvester.exceptions import (
     BadResponse,
@@ -121,9 +122,13 @@ class PoliteSession:
     """One ``requests.Session`` with Aduan's manners; share it between sources."""
 
     user_agent: str = field(default_factory=lambda: user_agent(None))
-    connect_timeout: float = 10.0
+    connect_timeout: float = 5.0
     read_timeout: float = 30.0
     max_retries: int = 5
+    # A host that refuses, does not resolve or does not answer the connect is retried this often
+    # (after at most ``unreachable_wait`` s), then the source fails with one line.
+    unreachable_retries: int = 1
+    unreachable_wait: float = 1.0
     backoff_base: float = 1.0
     backoff_max: float = 120.0
     max_wait: float = 900.0
@@ -191,15 +196,25 @@ class PoliteSession:
         ``expect_json`` retries bodies that do not parse (a connection cut mid-body).
         """
         last_problem = ""
+        unreachable = 0
         for attempt in range(self.max_retries + 1):
             self._wait_turn(url)
             try:
                 response = self._send(url, params, headers)
             except _CONNECTION_ERRORS as exc:
-                last_problem = f"{type(exc).__name__}: {exc}"
-                log.warning("GET %s failed (%s), attempt %d", url, last_problem, attempt + 1)
+                last_problem = self._short_reason(exc)
+                if _is_unreachable(exc):
+                    unreachable += 1
+                    if unreachable > self.unreachable_retries:
+                        raise FetchFailed(
+                            f"{_bare(url)}: cannot reach {_host(url)} ({last_problem})", url=url
+                        ) from None
+                    wait = min(self.backoff(attempt), self.unreachable_wait)
+                else:
+                    wait = self.backoff(attempt)
                 if attempt < self.max_retries:
-                    self.sleep(self.backoff(attempt))
+                    log.warning("GET %s: %s, retrying in %.1f s", _bare(url), last_problem, wait)
+                    self.sleep(wait)
                 continue
             wait = throttled(response) if throttled is not None else None
             is_throttle = wait is not None or response.status == 429
@@ -236,6 +251,21 @@ class PoliteSession:
         raise FetchFailed(
             f"{url}: no good response after {self.max_retries} retries ({last_problem})", url=url
         )
+
+    def _short_reason(self, exc: BaseException) -> str:
+        """One line a person can read, instead of urllib3's nested repr of the failure."""
+        text = str(exc)
+        if isinstance(exc, requests.ConnectTimeout):
+            return f"no answer to the connect within {self.connect_timeout:.0f} s"
+        if isinstance(exc, requests.ReadTimeout):
+            return f"no answer within {self.read_timeout:.0f} s"
+        if "NameResolution" in text or "Name or service not known" in text or "getaddrinfo" in text:
+            return "host name not found"
+        if "Connection refused" in text or "[Errno 111]" in text:
+            return "connection refused"
+        if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+            return "connection broken while reading the body"
+        return f"{type(exc).__name__}: {text.splitlines()[0][:160] if text else ''}"
 
     def _proxies(self, url: str) -> dict[str, str]:
         host = _host(url)
@@ -292,3 +322,16 @@ class PoliteSession:
 
 def _host(url: str) -> str:
     return urlsplit(url).netloc.lower()
+
+
+def _bare(url: str) -> str:
+    """``url`` without its query (short log lines; nothing secret from a query string)."""
+    return url.split("?", 1)[0]
+
+
+def _is_unreachable(exc: BaseException) -> bool:
+    """The connection was never made: refused, unresolvable host, or no answer to the connect."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, urllib3.exceptions.NewConnectionError)

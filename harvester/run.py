@@ -31,6 +31,7 @@ class SourceResult:
     pages: int = 0
     seen: int = 0
     new: int = 0
+    skipped: int = 0  # malformed items left out while parsing (each logged with its position)
     refused: int = 0  # posts the database would not store (named on the source's cursor row)
     error: str | None = None
     seconds: float = 0.0
@@ -46,6 +47,12 @@ class SourceResult:
 
 def _limited(pages: Iterator[Page], max_pages: int | None) -> Iterable[Page]:
     return pages if max_pages is None else itertools.islice(pages, max_pages)
+
+
+def _counting_skips(pages: Iterable[Page], result: SourceResult) -> Iterator[Page]:
+    for page in pages:
+        result.skipped += getattr(page, "skipped", 0)
+        yield page
 
 
 def harvest_source(
@@ -75,7 +82,7 @@ def harvest_source(
             on_page(stats)
 
     try:
-        pages = _limited(source.fetch(cursor, since=since), max_pages)
+        pages = _counting_skips(_limited(source.fetch(cursor, since=since), max_pages), result)
         ingest_pages(factory=factory, source=source.name, pages=pages, on_page=counted)
     except HarvestError as exc:
         result.error = str(exc)
@@ -86,6 +93,8 @@ def harvest_source(
         # A response shaped in a way no parser expected: stop this source, keep the others.
         result.error = f"{source.name}: unexpected {type(exc).__name__}: {exc}"
         log.exception("source %s stopped on an unexpected error", source.name)
+    if result.skipped:
+        log.warning("source %s: %d malformed items skipped", source.name, result.skipped)
     if result.error is not None:
         with factory() as session, session.begin():
             record_source_error(session=session, source=source.name, error=result.error)

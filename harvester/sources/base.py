@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -27,6 +27,7 @@ class Page:
 
     posts: tuple[Post, ...]
     cursor: dict[str, Any] | None
+    skipped: int = 0  # malformed items of this page left out (each logged with its position)
 
 
 @runtime_checkable
@@ -88,6 +89,56 @@ def build_post(**fields: Any) -> Post | None:
     except InvalidPost as exc:
         log.warning("skipped an item of %s: %s", fields.get("source"), exc)
         return None
+
+
+# What a malformed item raises while it is read: a field missing (KeyError), of the wrong type
+# (TypeError, AttributeError), unparsable (ValueError, incl. InvalidPost) or an empty list.
+MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+class Parsed(list):
+    """The Posts of one response, and ``skipped``: how many malformed items were left out."""
+
+    skipped: int = 0
+
+
+def parse_items(
+    items: Iterable[Any],
+    parse_one: Callable[[Any], Post | list[Post] | None],
+    *,
+    source: str,
+    where: str,
+) -> Parsed:
+    """``parse_one`` on every item; a malformed item is skipped, counted and logged with its
+    position, never the end of the page. ``parse_one`` returns None for items that are fine but
+    hold nothing to store (no text, a removed comment), or a list (a thread and its replies)."""
+    parsed = Parsed()
+    items = list(items)
+    for position, item in enumerate(items, start=1):
+        try:
+            post = parse_one(item)
+        except MALFORMED as exc:
+            parsed.skipped += 1
+            log.warning(
+                "%s: item %d of %d in %s is malformed and was skipped (%s)",
+                source,
+                position,
+                len(items),
+                where,
+                _reason(exc),
+            )
+            continue
+        if isinstance(post, list):
+            parsed.extend(post)
+        elif post is not None:
+            parsed.append(post)
+    return parsed
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, KeyError):
+        return f"field {exc.args[0]!r} is missing"
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 def unique(posts: list[Post], *, source: str) -> tuple[Post, ...]:

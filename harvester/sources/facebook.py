@@ -14,16 +14,18 @@ import logging
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
 from harvester.config import FacebookPageConfig
-from harvester.exceptions import FetchFailed, TokenInvalid
+from harvester.exceptions import BadResponse, FetchFailed, TokenInvalid
 from harvester.http import HttpResponse, PoliteSession
 from harvester.models import Post, author_ref
 from harvester.sources.base import (
     Page,
-    build_post,
+    Parsed,
     by_publisher,
     derived_id,
+    parse_items,
     parse_time,
     publisher_set,
     unique,
@@ -37,7 +39,7 @@ TOKEN_CODES = frozenset({102, 104, 190})
 USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage")
 USAGE_LIMIT = 90
 USAGE_PAUSE_S = 60.0
-FEED_FIELDS = "id,message,created_time,permalink_url,from"
+FEED_FIELDS = "id,message,created_time,permalink_url,from,full_picture"
 COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url"
 BATCH = 500
 # Commenters come back again and again: one HMAC per author, not per comment.
@@ -98,18 +100,20 @@ def parse_feed(
     source: str,
     key: bytes,
     fetched_at: datetime,
+    where: str = "feed",
     publisher: frozenset[str] = frozenset(),
-) -> list[Post]:
-    """Posts of one ``/feed`` response (items without text are skipped). A post whose ``from.id``
-    is the Page's (the prefix of its id) or in ``publisher`` is marked ``by_publisher``."""
-    posts = []
-    for item in data.get("data", []):
+) -> Parsed:
+    """Posts of one ``/feed`` response (items without text are skipped; malformed ones counted).
+    A post whose ``from.id`` is the Page's (the prefix of its id) or in ``publisher`` is marked
+    ``by_publisher``."""
+
+    def one(item: dict[str, Any]) -> Post | None:
         message = (item.get("message") or "").strip()
-        if not message or not item.get("id"):
-            continue
+        if not message:
+            return None
         author = (item.get("from") or {}).get("id")
         own = publisher | publisher_set(page_of(item["id"]))
-        post = build_post(
+        return Post(
             source=source,
             external_id=item["id"],
             url=item.get("permalink_url"),
@@ -120,20 +124,75 @@ def parse_feed(
             raw=_raw(item),
             by_publisher=by_publisher(own, author),
         )
-        if post is not None:
-            posts.append(post)
-    return posts
+
+    return parse_items(data.get("data") or [], one, source=source, where=where)
 
 
-def comment_id(item: dict[str, Any], *, post_id: str) -> str:
-    """The comment's id, or a stable one derived from what Graph delivered when it withholds ids
-    (tokens without the MODERATE task on the Page, since 2021)."""
+def object_id(post_id: str) -> str:
+    """The post's own object id: ``{page-id}_{object-id}`` -> ``{object-id}``."""
+    return post_id.rsplit("_", 1)[-1]
+
+
+def permalink_ids(url: str | None) -> tuple[str | None, str | None]:
+    """``comment_id`` and ``reply_comment_id`` of a comment's ``permalink_url``.
+
+    A top-level comment's link carries ``comment_id`` (itself); a reply's carries ``comment_id``
+    (the comment it answers) and ``reply_comment_id`` (itself). Graph API reference, Comment
+    ``permalink_url``; the same query shape is on every comment link facebook.com shows.
+    """
+    if not url or "comment_id=" not in url:
+        return None, None
+    query = parse_qs(urlsplit(url).query)
+
+    def first(name: str) -> str | None:
+        value = (query.get(name) or [None])[0]
+        return value if value and value.isdigit() else None
+
+    return first("comment_id"), first("reply_comment_id")
+
+
+def comment_id(item: dict[str, Any], *, post_id: str, ordinal: int = 0) -> str:
+    """The comment's id; when Graph withholds it (tokens without the MODERATE task on the Page,
+    since 2021), the one its ``permalink_url`` names (``{object-id}_{comment-id}``, the shape of
+    Graph's own comment ids), else one derived from fields an edit does not change.
+
+    ``ordinal`` tells apart comments with the same derived inputs in one response.
+    """
     if item.get("id"):
-        return item["id"]
+        return str(item["id"])
+    top, reply = permalink_ids(item.get("permalink_url"))
+    if reply or top:
+        return f"{object_id(post_id)}_{reply or top}"
     author = (item.get("from") or {}).get("id")
     parent = (item.get("parent") or {}).get("id") or post_id
-    message = (item.get("message") or "").strip()
-    return derived_id(post_id, parent, item.get("created_time"), author, message)
+    extra = (str(ordinal),) if ordinal else ()
+    return derived_id(post_id, parent, item.get("created_time"), author, *extra)
+
+
+def comment_parent(item: dict[str, Any], *, post_id: str) -> str:
+    """The comment a reply answers (``parent``, else the link's ``comment_id``), or the post."""
+    parent = (item.get("parent") or {}).get("id")
+    if parent:
+        return str(parent)
+    top, reply = permalink_ids(item.get("permalink_url"))
+    if reply and top:
+        return f"{object_id(post_id)}_{top}"
+    return post_id
+
+
+def comment_ids(items: list[dict[str, Any]], *, post_id: str) -> list[str]:
+    """``comment_id`` of each item of one response (derived ids told apart by their ordinal)."""
+    seen: dict[str, int] = {}
+    ids = []
+    for item in items:
+        if not isinstance(item, dict):
+            ids.append("")
+            continue
+        base = comment_id(item, post_id=post_id)
+        ordinal = seen.get(base, 0)
+        seen[base] = ordinal + 1
+        ids.append(base if ordinal == 0 else comment_id(item, post_id=post_id, ordinal=ordinal))
+    return ids
 
 
 def parse_comments(
@@ -144,33 +203,34 @@ def parse_comments(
     key: bytes,
     fetched_at: datetime,
     publisher: frozenset[str] = frozenset(),
-) -> list[Post]:
-    """Comments of one ``/{post-id}/comments`` response; ids withheld by Graph are derived.
-    A comment whose ``from.id`` is the Page's (or in ``publisher``) is marked ``by_publisher``."""
+) -> Parsed:
+    """Comments of one ``/{post-id}/comments`` response; ids withheld by Graph are recovered
+    from ``permalink_url`` or derived; replies point at the comment they answer. A comment whose
+    ``from.id`` is the Page's (or in ``publisher``) is marked ``by_publisher``."""
     own = publisher | publisher_set(page_of(post_id))
-    posts = []
-    for item in data.get("data", []):
+    items = data.get("data") or []
+    ids = iter(comment_ids(items, post_id=post_id) if isinstance(items, list) else [])
+
+    def one(item: dict[str, Any]) -> Post | None:
+        external_id = next(ids, "")
+        author = (item.get("from") or {}).get("id")
         message = (item.get("message") or "").strip()
         if not message:
-            continue
-        author = (item.get("from") or {}).get("id")
-        parent = (item.get("parent") or {}).get("id") or post_id
-        external_id = comment_id(item, post_id=post_id)
-        post = build_post(
+            return None
+        return Post(
             source=source,
             external_id=external_id,
             url=item.get("permalink_url"),
-            author_ref=_author_ref(key, author),
+            author_ref=_author_ref(key, (item.get("from") or {}).get("id")),
             text=message,
             created_at=parse_time(item["created_time"]),
             fetched_at=fetched_at,
-            parent_external_id=parent,
+            parent_external_id=comment_parent(item, post_id=post_id),
             raw=_raw(item),
             by_publisher=by_publisher(own, author),
         )
-        if post is not None:
-            posts.append(post)
-    return posts
+
+    return parse_items(items, one, source=source, where=f"the comments of {post_id}")
 
 
 def _raw(item: dict[str, Any]) -> str:
@@ -178,6 +238,17 @@ def _raw(item: dict[str, Any]) -> str:
     # embedded comments are stored as Posts of their own.
     kept = {k: v for k, v in item.items() if k not in ("from", "comments")}
     return json.dumps(kept, ensure_ascii=False)
+
+
+def without_token(url: str) -> str:
+    """``url`` without ``access_token``: Graph puts it into ``paging.next``; the session sends
+    the token as a header, and a stored cursor or a log line must never hold it."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    kept = [(k, v) for k, v in query if k != "access_token"]
+    if len(kept) == len(query):
+        return url
+    return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
 class FacebookPageSource:
@@ -202,49 +273,58 @@ class FacebookPageSource:
         cursor = cursor or {}
         newest = cursor.get("newest")
         run = cursor.get("run") if since is None else None
+        url: str | None = None  # None: the first feed page, asked with our own parameters
+        after: str | None = None
         if run:
-            run_since, after = run.get("since"), run.get("after")
+            run_since, after = run.get("since"), run.get("after")  # "after": cursors before v2
+            url = self._resumable(run.get("next"))
         elif since is not None:
-            run_since, after = int(since.timestamp()), None
+            run_since = int(since.timestamp())
         elif newest is not None:
-            run_since, after = int(newest - self.config.lookback_hours * 3600), None
+            run_since = int(newest - self.config.lookback_hours * 3600)
         else:
-            run_since, after = None, None
+            run_since = None
         while True:
-            data = self._feed_page(run_since, after)
-            for item in data.get("data", []):
-                stamp = int(parse_time(item["created_time"]).timestamp())
-                newest = stamp if newest is None else max(newest, stamp)
-            here = {"newest": newest, "run": {"since": run_since, "after": after}}
-            buffer: list[Post] = []
-            for item in data.get("data", []):
-                buffer.extend(
-                    parse_feed(
-                        {"data": [item]},
-                        source=self.name,
-                        key=self.key,
-                        fetched_at=utcnow(),
-                        publisher=self.publisher,
-                    )
-                )
+            if url is None:
+                data = self._get(self._feed_url, self._feed_params(run_since, after))
+            else:
+                data = self._get(url, None)
+            items = data.get("data") or []
+            newest = _newest(items, newest)
+            here = {"newest": newest, "run": {"since": run_since, "next": url}}
+            page = parse_feed(
+                data,
+                source=self.name,
+                key=self.key,
+                fetched_at=utcnow(),
+                where=url or "feed",
+                publisher=self.publisher,
+            )
+            buffer: list[Post] = list(page)
+            skipped = page.skipped
+            for item in items:
+                if not isinstance(item, dict) or not item.get("id"):
+                    continue
                 for comments in self._item_comments(item):
                     buffer.extend(comments)
+                    skipped += comments.skipped
                     if len(buffer) >= BATCH:
-                        yield Page(unique(buffer, source=self.name), here)
-                        buffer = []
-            paging = data.get("paging") or {}
-            next_after = (paging.get("cursors") or {}).get("after")
-            if paging.get("next") and next_after:
-                after = next_after
-                yield Page(
-                    unique(buffer, source=self.name),
-                    {"newest": newest, "run": {"since": run_since, "after": after}},
-                )
+                        yield Page(unique(buffer, source=self.name), here, skipped)
+                        buffer, skipped = [], 0
+            next_url = self._next(data, url or self._feed_url) if items else None
+            if next_url is not None:
+                url = next_url
+                after_page = {"newest": newest, "run": {"since": run_since, "next": url}}
+                yield Page(unique(buffer, source=self.name), after_page, skipped)
                 continue
-            yield Page(unique(buffer, source=self.name), {"newest": newest, "run": None})
+            yield Page(unique(buffer, source=self.name), {"newest": newest, "run": None}, skipped)
             return
 
-    def _feed_page(self, since: int | None, after: str | None) -> dict[str, Any]:
+    @property
+    def _feed_url(self) -> str:
+        return f"{self.config.api_url}/{self.config.page_id}/feed"
+
+    def _feed_params(self, since: int | None, after: str | None) -> dict[str, Any]:
         fields = FEED_FIELDS
         if self.config.embed_comments:
             # Field expansion: the first comments of every post come with the feed page itself.
@@ -256,16 +336,47 @@ class FacebookPageSource:
             params["since"] = since
         if after:
             params["after"] = after
-        return self._get(f"{self.config.api_url}/{self.config.page_id}/feed", params)
+        return params
 
-    def _item_comments(self, item: dict[str, Any]) -> Iterator[list[Post]]:
+    def _comment_params(self) -> dict[str, Any]:
+        return {
+            "fields": COMMENT_FIELDS,
+            "filter": "stream",
+            "order": "chronological",
+            "limit": self.config.comment_limit,
+        }
+
+    def _next(self, data: dict[str, Any], current: str) -> str | None:
+        """``paging.next`` whatever its shape (cursors, ``until``/``__paging_token``, offset),
+        without the token; None at the end. The Graph API documents following it as the way
+        to page; a ``next`` equal to the page just read would loop, so it ends the edge."""
+        paging = data.get("paging") if isinstance(data, dict) else None
+        next_url = paging.get("next") if isinstance(paging, dict) else None
+        if not isinstance(next_url, str) or not next_url.startswith(("http://", "https://")):
+            return None
+        next_url = without_token(next_url)
+        if next_url == current:
+            log.warning("%s: paging.next repeats the page just read; edge ends here", self.name)
+            return None
+        return next_url
+
+    def _resumable(self, url: Any) -> str | None:
+        """A stored ``next`` URL, if it still points at this source's API (else start over)."""
+        if not isinstance(url, str) or not url:
+            return None
+        if not url.startswith(f"{self.config.api_url}/"):
+            log.warning("%s: stored next page is not on %s; starting over", self.name, url)
+            return None
+        return url
+
+    def _item_comments(self, item: dict[str, Any]) -> Iterator[Parsed]:
         """All comments of a feed item: the embedded ones, then the rest page by page."""
-        post_id = item["id"]
+        post_id = str(item["id"])
         if not self.config.embed_comments:
             yield from self._comments(post_id)
             return
         nested = item.get("comments")
-        if not nested:  # Graph leaves the field out when a post has no comments
+        if not isinstance(nested, dict):  # Graph leaves the field out when there are none
             return
         yield parse_comments(
             nested,
@@ -275,22 +386,19 @@ class FacebookPageSource:
             fetched_at=utcnow(),
             publisher=self.publisher,
         )
-        paging = nested.get("paging") or {}
-        after = (paging.get("cursors") or {}).get("after")
-        if paging.get("next") and after:
-            yield from self._comments(post_id, after)
+        next_url = self._next(nested, "") if nested.get("data") else None
+        if next_url is not None:
+            yield from self._comments(post_id, next_url)
 
-    def _comments(self, post_id: str, after: str | None = None) -> Iterator[list[Post]]:
+    def _comments(self, post_id: str, url: str | None = None) -> Iterator[Parsed]:
+        """A post's comments from ``url`` (a ``paging.next``) or from the first page."""
+        first = f"{self.config.api_url}/{post_id}/comments"
         while True:
-            params: dict[str, Any] = {
-                "fields": COMMENT_FIELDS,
-                "filter": "stream",
-                "order": "chronological",
-                "limit": self.config.comment_limit,
-            }
-            if after:
-                params["after"] = after
-            data = self._get(f"{self.config.api_url}/{post_id}/comments", params)
+            if url is None:
+                data = self._get(first, self._comment_params())
+            else:
+                # A next URL of an embedded edge may lack filter=stream or fields: add ours.
+                data = self._get(url, _missing(url, self._comment_params()))
             yield parse_comments(
                 data,
                 post_id=post_id,
@@ -299,12 +407,12 @@ class FacebookPageSource:
                 fetched_at=utcnow(),
                 publisher=self.publisher,
             )
-            paging = data.get("paging") or {}
-            after = (paging.get("cursors") or {}).get("after")
-            if not paging.get("next") or not after:
+            next_url = self._next(data, url or first) if data.get("data") else None
+            if next_url is None:
                 return
+            url = next_url
 
-    def _get(self, url: str, params: dict[str, Any]) -> dict[str, Any]:
+    def _get(self, url: str, params: dict[str, Any] | None) -> dict[str, Any]:
         response = self.http.get(
             url, params=params, headers=self._headers, throttled=throttle_wait, expect_json=True
         )
@@ -326,4 +434,24 @@ class FacebookPageSource:
         if percent >= USAGE_LIMIT:
             log.warning("%s: API usage at %d%%, pausing %.0f s", self.name, percent, USAGE_PAUSE_S)
             self.http.pause(url, USAGE_PAUSE_S)
-        return response.json()
+        data = response.json()
+        if not isinstance(data, dict):
+            raise BadResponse(f"{self.name}: Graph answered {type(data).__name__}, not an object")
+        return data
+
+
+def _missing(url: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """``params`` that ``url``'s query does not set already (None when it sets them all)."""
+    present = {k for k, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
+    extra = {k: v for k, v in params.items() if k not in present and k != "order"}
+    return extra or None
+
+
+def _newest(items: list[Any], newest: int | None) -> int | None:
+    for item in items:
+        try:
+            stamp = int(parse_time(item["created_time"]).timestamp())
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue  # counted as malformed by parse_feed
+        newest = stamp if newest is None else max(newest, stamp)
+    return newest

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from xml.etree import ElementTree
 
 import feedparser
 
@@ -22,9 +23,10 @@ from harvester.http import PoliteSession
 from harvester.models import Post, author_ref
 from harvester.sources.base import (
     Page,
-    build_post,
+    Parsed,
     by_publisher,
     derived_id,
+    parse_items,
     publisher_set,
     unique,
     utcnow,
@@ -33,6 +35,17 @@ from harvester.text import html_to_text
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_PAGES = 10
+ATOM = "http://www.w3.org/2005/Atom"
+GD = "http://schemas.google.com/g/2005"
+# What Blogger shows in place of a removed comment (English and Indonesian interface).
+REMOVED_TEXTS = frozenset(
+    {
+        "this comment has been removed by the author.",
+        "this comment has been removed by a blog administrator.",
+        "komentar ini telah dihapus oleh pengarang.",
+        "komentar ini telah dihapus oleh administrator blog.",
+    }
+)
 _BLOGGER_ID = re.compile(r"^(tag:blogger\.com,1999:blog-\d+\.post-)\d+$")
 
 
@@ -53,6 +66,34 @@ def _parent(entry: Any, external_id: str) -> str | None:
     return reply_to.get("ref") or reply_to.get("href")
 
 
+def alternate_link(entry: Any) -> str | None:
+    """The entry's ``rel=alternate`` web page. feedparser falls back to the entry's ``id`` when
+    there is none, and a Blogger id (``tag:blogger.com,1999:...``) is no address."""
+    for link in entry.get("links", []):
+        href = link.get("href") or ""
+        if link.get("rel", "alternate") == "alternate" and href.startswith(("http://", "https://")):
+            return href
+    return None
+
+
+def removed_entries(content: bytes) -> set[str]:
+    """Ids of entries Blogger marks ``<gd:extendedProperty name="blogger.contentRemoved">``: the
+    comment was deleted and its text is only "This comment has been removed by ...". feedparser
+    keeps one extendedProperty per entry, so the document is read once more for them."""
+    removed: set[str] = set()
+    if b"blogger.contentRemoved" not in content:
+        return removed
+    try:
+        root = ElementTree.fromstring(content)
+    except ElementTree.ParseError:
+        return removed
+    for entry in root.iter(f"{{{ATOM}}}entry"):
+        names = {p.get("name") for p in entry.iter(f"{{{GD}}}extendedProperty")}
+        if "blogger.contentRemoved" in names:
+            removed.add((entry.findtext(f"{{{ATOM}}}id") or "").strip())
+    return removed
+
+
 def _feed_author(parsed: Any) -> frozenset[str]:
     """The feed's own author (a Blogger comment feed names the blog's): profile URL, else name."""
     author = parsed.feed.get("author_detail") or {}
@@ -68,8 +109,9 @@ def parse_feed(
     url: str = "",
     content_type: str | None = None,
     publisher: frozenset[str] = frozenset(),
-) -> tuple[list[Post], str | None]:
-    """Posts of one feed document and its ``rel=next`` link. BadResponse if it is malformed.
+) -> tuple[Parsed, str | None]:
+    """Posts of one feed document and its ``rel=next`` link. BadResponse if it is malformed;
+    an entry without a date is skipped and counted; removed comments are left out.
 
     An entry by the feed's own author (the blog's, compared by profile URL when the feed gives
     one) or by one of ``publisher`` is marked ``by_publisher``."""
@@ -78,23 +120,31 @@ def parse_feed(
     problem = parsed.get("bozo_exception")
     if parsed.get("bozo") and not isinstance(problem, feedparser.NonXMLContentType):
         raise BadResponse(f"{url}: the feed is malformed ({problem}); nothing stored", url=url)
+    removed = removed_entries(content)
     own = publisher | _feed_author(parsed)
-    posts = []
-    for entry in parsed.entries:
-        created = _entry_time(entry)
+
+    def one(entry: Any) -> Post | None:
         fragments = entry.get("content") or [{"value": entry.get("summary", "")}]
         text = html_to_text(fragments[0].get("value") or "")
-        if created is None or not text:
-            log.warning(
-                "%s: feed entry %s has no date or no text; skipped", source, entry.get("id")
+        if entry.get("id") in removed or text.casefold() in REMOVED_TEXTS:
+            log.info(
+                "%s: feed entry %s was removed by its author or the blog; skipped",
+                source,
+                entry.get("id"),
             )
-            continue
+            return None
+        created = _entry_time(entry)
+        if created is None:
+            raise ValueError("the entry has no published or updated date")
+        if not text:
+            return None
         author = entry.get("author_detail") or {}
-        external_id = entry.get("id") or entry.get("link") or derived_id(url, text, str(created))
-        post = build_post(
+        link = alternate_link(entry)
+        external_id = entry.get("id") or link or derived_id(url, text, str(created))
+        return Post(
             source=source,
             external_id=external_id,
-            url=entry.get("link"),
+            url=link,
             author_ref=author_ref(key, author.get("href") or author.get("name")),
             text=text,
             created_at=created,
@@ -103,8 +153,8 @@ def parse_feed(
             raw=None,
             by_publisher=by_publisher(own, author.get("href"), author.get("name")),
         )
-        if post is not None:
-            posts.append(post)
+
+    posts = parse_items(parsed.entries, one, source=source, where=url or "feed")
     next_url = next(
         (x["href"] for x in parsed.feed.get("links", []) if x.get("rel") == "next"), None
     )
@@ -149,7 +199,7 @@ class FeedSource:
         first = None
         newest = old.get("newest")
         pages_left = self.config.max_pages or DEFAULT_MAX_PAGES
-        pending: tuple[Post, ...] | None = None
+        pending: Parsed | None = None
         while url and pages_left:
             response = self.http.get(url, headers=headers if first is None else None)
             if response.status == 304:
@@ -169,8 +219,8 @@ class FeedSource:
             )
             pages_left -= 1
             if pending is not None:
-                yield Page(pending, old)
-            pending = unique(posts, source=self.name)
+                yield Page(unique(pending, source=self.name), old, pending.skipped)
+            pending = posts
             stamps = [p.created_at.timestamp() for p in posts]
             if stamps:
                 newest = max(stamps) if newest is None else max(newest, *stamps)
@@ -180,4 +230,5 @@ class FeedSource:
         if first is not None:
             final["etag"] = first.headers.get("ETag")
             final["modified"] = first.headers.get("Last-Modified")
-        yield Page(pending or (), final)
+        last = pending if pending is not None else Parsed()
+        yield Page(unique(last, source=self.name), final, last.skipped)

@@ -7,6 +7,7 @@ newest first until items older than the newest stored; the cursor moves with the
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -18,12 +19,13 @@ from zoneinfo import ZoneInfo
 from bs4 import BeautifulSoup
 
 from harvester.config import HtmlConfig, HtmlSelectors
+from harvester.dates import parse_indonesian, parse_relative, to_english
 from harvester.exceptions import FetchFailed, LayoutChanged, RobotsDisallowed
 from harvester.http import PoliteSession
 from harvester.models import Post, author_ref
 from harvester.sources.base import (
     Page,
-    build_post,
+    Parsed,
     by_publisher,
     derived_id,
     parse_time,
@@ -38,27 +40,66 @@ ROBOTS_AGENT = "Aduan"
 DEFAULT_MAX_PAGES = 5
 
 
-def _time(node: Any, selectors: HtmlSelectors, zone: ZoneInfo) -> datetime | None:
+def _time(
+    node: Any, selectors: HtmlSelectors, zone: ZoneInfo, now: datetime
+) -> tuple[datetime | None, bool]:
+    """The item's time, and whether it is exact (False for "2 jam yang lalu", "kemarin")."""
     element = node.select_one(selectors.time) if selectors.time else None
     if element is None:
-        return None
+        return None, False
     value = element.get(selectors.time_attribute) if selectors.time_attribute else None
     value = (value or element.get_text(" ", strip=True)).strip()
+    relative = parse_relative(value, now=now, zone=zone)
+    if relative is not None:
+        return relative, False
+    if selectors.time_format:
+        try:
+            parsed = datetime.strptime(to_english(value), selectors.time_format)
+        except ValueError:
+            return None, False
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)), True
     try:
-        if selectors.time_format:
-            return datetime.strptime(value, selectors.time_format).replace(tzinfo=zone)
-        return parse_time(value)
+        return parse_time(value), True
     except ValueError:
-        return None
+        return parse_indonesian(value, now=now, zone=zone), True
 
 
-def _own(node: Any, selectors: HtmlSelectors) -> bool:
-    """Whether the item is marked as the site's own by the ``publisher`` selector."""
+def _answered(node: Any, items: set[int], parents: set[int] | None) -> Any | None:
+    """The item a nested reply answers: the nearest enclosing element that is an item, or with a
+    ``parent`` selector, the first item of the nearest enclosing element it matches that is not
+    the reply's own (``li.comment`` holding ``article.comment-body`` + ``ol.children``)."""
+    for ancestor in node.parents:
+        if parents is None:
+            if id(ancestor) in items:
+                return ancestor
+            continue
+        if id(ancestor) not in parents:
+            continue
+        if id(ancestor) in items:
+            return ancestor
+        first = next((i for i in ancestor.find_all(True) if id(i) in items), None)
+        if first is not None and first is not node:
+            return first
+    return None
+
+
+def _own_part(node: Any, selectors: HtmlSelectors) -> Any:
+    """A copy of an item without the replies nested in it (their text, authors and times)."""
+    clone = copy.copy(node)
+    nested = selectors.item if not selectors.parent else f"{selectors.item}, {selectors.parent}"
+    for reply in clone.select(nested):
+        reply.decompose()
+    return clone
+
+
+def _own(node: Any, part: Any, selectors: HtmlSelectors) -> bool:
+    """Whether the item is marked as the site's own by the ``publisher`` selector (looked for in
+    the item without its nested replies: an admin's reply does not make its parent the site's)."""
     if not selectors.publisher:
         return False
     return (
         bool(node.css.match(selectors.publisher))
-        or node.select_one(selectors.publisher) is not None
+        or part.select_one(selectors.publisher) is not None
     )
 
 
@@ -72,10 +113,11 @@ def parse_page(
     fetched_at: datetime,
     zone: ZoneInfo = ZoneInfo("UTC"),
     publisher: frozenset[str] = frozenset(),
-) -> tuple[list[Post], str | None]:
+) -> tuple[Parsed, str | None]:
     """Posts of one HTML page and the absolute URL of the next page. LayoutChanged if the
-    selectors no longer describe the page. An item the ``publisher`` selector marks, or whose
-    author is one of ``publisher``, is marked ``by_publisher``."""
+    selectors no longer describe the page. Nested replies point at the comment they answer. An
+    item the ``publisher`` selector marks, or whose author is one of ``publisher``, is marked
+    ``by_publisher``."""
     soup = BeautifulSoup(content, "html.parser")
     items = soup.select(selectors.item)
     if not items:
@@ -85,39 +127,67 @@ def parse_page(
             source=source,
             url=page_url,
         )
-    posts, no_text, no_time = [], 0, 0
-    for node in items:
-        text_node = node.select_one(selectors.text)
+    item_ids = {id(n) for n in items}
+    parents = {id(n) for n in soup.select(selectors.parent)} if selectors.parent else None
+    ids: dict[int, str] = {}
+    posts, no_text, no_time = Parsed(), 0, 0
+    for position, node in enumerate(items, start=1):
+        part = _own_part(node, selectors)
+        text_node = part.select_one(selectors.text)
         text = html_to_text(text_node.decode_contents()) if text_node is not None else ""
         if not text:
             no_text += 1
             continue
-        created = _time(node, selectors, zone) if selectors.time else fetched_at
+        created, exact = (
+            _time(part, selectors, zone, fetched_at) if selectors.time else (fetched_at, False)
+        )
         if created is None:
             no_time += 1
             continue
-        author_node = node.select_one(selectors.author) if selectors.author else None
+        author_node = part.select_one(selectors.author) if selectors.author else None
         author = author_node.get_text(" ", strip=True) if author_node is not None else None
-        link = node.select_one(selectors.permalink) if selectors.permalink else None
+        link = part.select_one(selectors.permalink) if selectors.permalink else None
         url = urljoin(page_url, link["href"]) if link is not None and link.get("href") else None
-        own = _own(node, selectors) or by_publisher(publisher, author)
+        anchor = node.get("id")
+        external_id = url or (f"{page_url}#{anchor}" if anchor else None)
+        if external_id is None:  # a relative time moves from run to run: not part of the id
+            external_id = derived_id(page_url, author, created.isoformat() if exact else None, text)
+        ids[id(node)] = external_id
+        answered = _answered(node, item_ids, parents)
+        mine = _own(node, part, selectors) or by_publisher(publisher, author)
         if author_node is not None:
             author_node.decompose()  # the name stays out of the stored raw HTML
-        post = build_post(
-            source=source,
-            external_id=url or derived_id(page_url, author, created.isoformat(), text),
-            url=url,
-            author_ref=author_ref(key, author),
-            text=text,
-            created_at=created.astimezone(UTC),
-            fetched_at=fetched_at,
-            raw=str(node)[:20_000],
-            by_publisher=own,
-        )
-        if post is not None:
-            posts.append(post)
+        try:
+            post = Post(
+                source=source,
+                external_id=external_id,
+                url=url,
+                author_ref=author_ref(key, author),
+                text=text,
+                created_at=created.astimezone(UTC),
+                fetched_at=fetched_at,
+                parent_external_id=ids.get(id(answered)) if answered is not None else None,
+                raw=str(part)[:20_000],
+                by_publisher=mine,
+            )
+        except ValueError as exc:
+            posts.skipped += 1
+            log.warning("%s: item %d of %d on %s skipped (%s)", source, position, len(items),
+                        page_url, exc)  # fmt: skip
+            continue
+        posts.append(post)
+    _check_layout(source, selectors, page_url, len(items), no_text=no_text, no_time=no_time)
+    posts.skipped += no_time  # an item whose time cannot be read is malformed
+    link = soup.select_one(selectors.next) if selectors.next else None
+    next_url = urljoin(page_url, link["href"]) if link is not None and link.get("href") else None
+    return posts, next_url
+
+
+def _check_layout(
+    source: str, selectors: HtmlSelectors, page_url: str, total: int, *, no_text: int, no_time: int
+) -> None:
     for count, what in ((no_text, "text"), (no_time, "time")):
-        if count == len(items):
+        if count == total:
             raise LayoutChanged(
                 f"{source}: selector {what}={getattr(selectors, what)!r} matches nothing usable in "
                 f"any of the {count} items on {page_url}: the site's layout changed? "
@@ -127,9 +197,6 @@ def parse_page(
             )
         if count:
             log.warning("%s: %d items on %s without %s; skipped", source, count, page_url, what)
-    link = soup.select_one(selectors.next) if selectors.next else None
-    next_url = urljoin(page_url, link["href"]) if link is not None and link.get("href") else None
-    return posts, next_url
 
 
 class HtmlSource:
@@ -156,7 +223,7 @@ class HtmlSource:
         floor = since or (parse_time(old["newest"]) if old.get("newest") else None)
         newest = old.get("newest")
         url: str | None = self.config.url
-        pending: tuple[Post, ...] | None = None
+        pending: Parsed | None = None
         visited: set[str] = set()
         for _ in range(self.config.max_pages or DEFAULT_MAX_PAGES):
             if url is None or url in visited:
@@ -164,16 +231,17 @@ class HtmlSource:
             visited.add(url)
             posts, url = self._page(url)
             if pending is not None:
-                yield Page(pending, old)
-            pending = unique(posts, source=self.name)
+                yield Page(unique(pending, source=self.name), old, pending.skipped)
+            pending = posts
             for post in posts:
                 stamp = post.created_at.isoformat()
                 newest = stamp if newest is None or stamp > newest else newest
             if floor is not None and posts and min(p.created_at for p in posts) < floor:
                 break
-        yield Page(pending or (), {"newest": newest})
+        last = pending if pending is not None else Parsed()
+        yield Page(unique(last, source=self.name), {"newest": newest}, last.skipped)
 
-    def _page(self, url: str) -> tuple[list[Post], str | None]:
+    def _page(self, url: str) -> tuple[Parsed, str | None]:
         self._obey_robots(url)
         response = self.http.get(url)
         response.raise_for_status()
@@ -196,7 +264,9 @@ class HtmlSource:
             robots = RobotFileParser(robots_url)
             try:
                 response = self.http.get(robots_url)
-            except FetchFailed:
+            except FetchFailed as exc:
+                if "cannot reach" in str(exc):
+                    raise FetchFailed(f"{self.name}: {exc}", source=self.name, url=url) from None
                 response = None
             if response is None or response.status >= 500:
                 robots.disallow_all = True  # RFC 9309: unreachable robots.txt means "do not crawl"

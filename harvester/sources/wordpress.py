@@ -18,8 +18,9 @@ from harvester.http import PoliteSession
 from harvester.models import Post, author_ref
 from harvester.sources.base import (
     Page,
-    build_post,
+    Parsed,
     by_publisher,
+    parse_items,
     parse_time,
     publisher_set,
     unique,
@@ -37,25 +38,27 @@ def parse_comments(
     source: str,
     key: bytes,
     fetched_at: datetime,
+    where: str = "comments",
     publisher: frozenset[str] = frozenset(),
-) -> list[Post]:
-    """Posts of one comments response (a JSON list); BadResponse if it is not a list.
+) -> Parsed:
+    """Posts of one comments response (a JSON list); BadResponse if it is not a list; a
+    malformed comment is skipped and counted.
 
     A comment by a registered user (``author`` > 0) whose id or name is in ``publisher`` (the
     site's authors) is marked ``by_publisher``; a guest's typed name never is."""
     if not isinstance(data, list):
         raise BadResponse(f"{source}: expected a JSON list of comments, got {type(data).__name__}")
-    posts = []
-    for item in data:
-        if item.get("status", "approved") != "approved" or not item.get("id"):
-            continue
+
+    def one(item: dict[str, Any]) -> Post | None:
+        if item.get("status", "approved") != "approved":
+            return None
         text = html_to_text((item.get("content") or {}).get("rendered") or "")
         if not text:
-            continue
+            return None
         author = str(item["author"]) if item.get("author") else item.get("author_name")
         own = bool(item.get("author")) and by_publisher(publisher, author, item.get("author_name"))
         parent = item.get("parent")
-        post = build_post(
+        return Post(
             source=source,
             external_id=str(item["id"]),
             url=item.get("link"),
@@ -70,9 +73,8 @@ def parse_comments(
             ),
             by_publisher=own,
         )
-        if post is not None:
-            posts.append(post)
-    return posts
+
+    return parse_items(data, one, source=source, where=where)
 
 
 class WordPressCommentsSource:
@@ -111,7 +113,7 @@ class WordPressCommentsSource:
         floor = None if since else old.get("max_id")
         highest = old.get("max_id") or 0
         page, total = 1, 1
-        pending: tuple[Post, ...] | None = None
+        pending: Parsed | None = None
         limit = self.config.max_pages or DEFAULT_MAX_PAGES
         publisher = self._publisher()
         while page <= min(total, limit):
@@ -133,14 +135,16 @@ class WordPressCommentsSource:
                 source=self.name,
                 key=self.key,
                 fetched_at=utcnow(),
+                where=f"comments page {page}",
                 publisher=publisher,
             )
             if pending is not None:
-                yield Page(pending, old)
-            pending = unique(posts, source=self.name)
+                yield Page(unique(pending, source=self.name), old, pending.skipped)
+            pending = posts
             ids = [int(p.external_id) for p in posts]
             highest = max([highest, *ids])
             if floor is not None and ids and min(ids) <= floor:
                 break
             page += 1
-        yield Page(pending or (), {"max_id": highest or None})
+        last = pending if pending is not None else Parsed()
+        yield Page(unique(last, source=self.name), {"max_id": highest or None}, last.skipped)

@@ -6,6 +6,7 @@ A 429 waits until ``x-rate-limit-reset``. A stored page's cursor carries the nex
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import time
@@ -16,11 +17,12 @@ from typing import Any
 from harvester.config import XSearchConfig
 from harvester.exceptions import FetchFailed, TokenInvalid
 from harvester.http import HttpResponse, PoliteSession
-from harvester.models import author_ref
+from harvester.models import Post, author_ref
 from harvester.sources.base import (
     Page,
-    build_post,
+    Parsed,
     by_publisher,
+    parse_items,
     parse_time,
     publisher_set,
     unique,
@@ -28,7 +30,7 @@ from harvester.sources.base import (
 )
 
 log = logging.getLogger(__name__)
-TWEET_FIELDS = "created_at,author_id,conversation_id,referenced_tweets,lang"
+TWEET_FIELDS = "created_at,author_id,conversation_id,referenced_tweets,lang,note_tweet"
 # The authors' user names come in ``includes.users``: publisher_accounts may name them.
 EXPANSIONS = {"expansions": "author_id", "user.fields": "username"}
 DEFAULT_MAX_PAGES = 20
@@ -44,39 +46,54 @@ def rate_limit_wait(response: HttpResponse) -> float | None:
     return 0.0
 
 
+def tweet_text(item: dict[str, Any]) -> str:
+    """The whole text: ``note_tweet.text`` for posts longer than 280 characters (``text`` is cut
+    there), with the ``&amp; &lt; &gt;`` the API escapes turned back into ``& < >``."""
+    note = item.get("note_tweet")
+    text = note.get("text") if isinstance(note, dict) and note.get("text") else item["text"]
+    if not isinstance(text, str):
+        raise TypeError(f"text is {type(text).__name__}, not a string")
+    return html.unescape(text).replace("\r\n", "\n").strip()
+
+
 def parse_search(
     data: dict[str, Any],
     *,
     source: str,
     key: bytes,
     fetched_at: datetime,
+    where: str = "search",
     publisher: frozenset[str] = frozenset(),
-):
-    """Posts of one search response, and its ``meta``. A post by one of ``publisher`` (the
-    source's accounts, by id or user name) is marked ``by_publisher``."""
+) -> tuple[Parsed, dict[str, Any]]:
+    """Posts of one search response, and its ``meta``; an item missing ``id``, ``text`` or
+    ``created_at`` is skipped and counted. A post by one of ``publisher`` (the source's
+    accounts, by id or user name) is marked ``by_publisher``."""
     users = (data.get("includes") or {}).get("users") or []
     names = {u.get("id"): u.get("username") for u in users if isinstance(u, dict)}
-    posts = []
-    for item in data.get("data", []):
+
+    def one(item: dict[str, Any]) -> Post | None:
         author = item.get("author_id")
         parent = next(
-            (r["id"] for r in item.get("referenced_tweets", []) if r.get("type") == "replied_to"),
+            (r["id"] for r in item.get("referenced_tweets") or [] if r.get("type") == "replied_to"),
             None,
         )
-        post = build_post(
+        text = tweet_text(item)
+        if not text:
+            return None
+        return Post(
             source=source,
-            external_id=item["id"],
+            external_id=str(item["id"]),
             url=f"https://x.com/i/web/status/{item['id']}",
             author_ref=author_ref(key, author),
-            text=item.get("text", "").strip(),
+            text=text,
             created_at=parse_time(item["created_at"]),
             fetched_at=fetched_at,
             parent_external_id=parent,
             raw=json.dumps({k: v for k, v in item.items() if k != "author_id"}, ensure_ascii=False),
             by_publisher=by_publisher(publisher, author, names.get(author)),
         )
-        if post is not None and post.text:
-            posts.append(post)
+
+    posts = parse_items(data.get("data") or [], one, source=source, where=where)
     return posts, data.get("meta") or {}
 
 
@@ -125,6 +142,7 @@ class XSearchSource:
                 source=self.name,
                 key=self.key,
                 fetched_at=utcnow(),
+                where=self.endpoint,
                 publisher=self.publisher,
             )
             if meta.get("newest_id") and (newest is None or int(meta["newest_id"]) > int(newest)):
@@ -132,10 +150,14 @@ class XSearchSource:
             token = meta.get("next_token")
             if not token:
                 final = {"since_id": newest or since_id, "run": None}
-                yield Page(unique(posts, source=self.name), final)
+                yield Page(unique(posts, source=self.name), final, posts.skipped)
                 return
             run_state = {"since_id": since_id, "next_token": token, "newest": newest}
-            yield Page(unique(posts, source=self.name), {"since_id": since_id, "run": run_state})
+            yield Page(
+                unique(posts, source=self.name),
+                {"since_id": since_id, "run": run_state},
+                posts.skipped,
+            )
         # Page limit reached: the stored cursor keeps the run's next_token; the next run resumes.
         log.info("%s: page limit reached, the next run continues this one", self.name)
 

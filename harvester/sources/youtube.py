@@ -19,8 +19,9 @@ from harvester.http import HttpResponse, PoliteSession
 from harvester.models import Post, author_ref
 from harvester.sources.base import (
     Page,
-    build_post,
+    Parsed,
     by_publisher,
+    parse_items,
     parse_time,
     publisher_set,
     unique,
@@ -52,6 +53,14 @@ def quota_wait(response: HttpResponse) -> float | None:
     return None
 
 
+def comment_text(snippet: dict[str, Any]) -> str:
+    """``textOriginal`` (else ``textDisplay``) with the API's ``\r\n`` line ends made ``\n``."""
+    text = snippet.get("textOriginal") or snippet.get("textDisplay") or ""
+    if not isinstance(text, str):
+        raise TypeError(f"comment text is {type(text).__name__}")
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
 def _comment(
     item: dict[str, Any],
     *,
@@ -59,18 +68,21 @@ def _comment(
     key: bytes,
     fetched_at,
     parent: str | None,
+    video: str | None = None,
     publisher: frozenset[str] = frozenset(),
-):
-    """One comment; by the publisher when its author's channel is the video's channel (the
-    snippet's ``channelId``) or one of ``publisher``."""
+) -> Post | None:
+    """One comment. ``video`` comes from the thread: replies from ``comments.list`` carry only
+    ``parentId``, no ``videoId`` (YouTube Data API reference, Comments resource). By the
+    publisher when its author's channel is the video's channel (the snippet's ``channelId``)
+    or one of ``publisher``."""
     snippet = item["snippet"]
-    video = snippet.get("videoId")
-    text = (snippet.get("textOriginal") or snippet.get("textDisplay") or "").strip()
+    video = snippet.get("videoId") or video
+    text = comment_text(snippet)
     if not text:
         return None
     author = (snippet.get("authorChannelId") or {}).get("value")
     own = publisher | publisher_set(snippet.get("channelId"))
-    return build_post(
+    return Post(
         source=source,
         external_id=item["id"],
         url=f"https://www.youtube.com/watch?v={video}&lc={item['id']}" if video else None,
@@ -90,37 +102,60 @@ def parse_threads(
     source: str,
     key: bytes,
     fetched_at: datetime,
+    where: str = "threads",
     publisher: frozenset[str] = frozenset(),
-) -> tuple[list[Post], list[str]]:
+) -> tuple[Parsed, list[str]]:
     """Posts of one commentThreads response, and the thread ids with replies left to fetch.
     The channel's own comments (the thread's ``channelId``, or ``publisher``) are marked."""
-    posts, incomplete = [], []
-    for thread in data.get("items", []):
+    incomplete: list[str] = []
+    common = {"source": source, "key": key, "fetched_at": fetched_at}
+
+    def thread_posts(thread: dict[str, Any]) -> list[Post]:
         snippet = thread["snippet"]
+        video = snippet.get("videoId")
         own = publisher | publisher_set(snippet.get("channelId"))
-        top = dict(snippet["topLevelComment"])
-        top["snippet"] = {**top["snippet"], "videoId": snippet.get("videoId")}
-        post = _comment(
-            top, source=source, key=key, fetched_at=fetched_at, parent=None, publisher=own
-        )
+        top = snippet["topLevelComment"]
+        posts = []
+        post = _comment(top, video=video, parent=None, publisher=own, **common)
         if post is not None:
             posts.append(post)
-        replies = (thread.get("replies") or {}).get("comments", [])
+        replies = (thread.get("replies") or {}).get("comments") or []
         for reply in replies:
-            reply = {**reply, "snippet": {**reply["snippet"], "videoId": snippet.get("videoId")}}
-            item = _comment(
-                reply,
-                source=source,
-                key=key,
-                fetched_at=fetched_at,
-                parent=top["id"],
-                publisher=own,
-            )
+            item = _comment(reply, video=video, parent=top["id"], publisher=own, **common)
             if item is not None:
                 posts.append(item)
         if snippet.get("totalReplyCount", 0) > len(replies):
             incomplete.append(top["id"])
+        return posts
+
+    posts = parse_items(data.get("items") or [], thread_posts, source=source, where=where)
     return posts, incomplete
+
+
+def parse_replies(
+    data: dict[str, Any],
+    *,
+    video: str | None,
+    parent: str,
+    source: str,
+    key: bytes,
+    fetched_at,
+    publisher: frozenset[str] = frozenset(),
+) -> Parsed:
+    """Replies of one ``comments?parentId=`` response, linked to the thread's video."""
+
+    def one(item: dict[str, Any]) -> Post | None:
+        return _comment(
+            item,
+            video=video,
+            parent=parent,
+            source=source,
+            key=key,
+            fetched_at=fetched_at,
+            publisher=publisher,
+        )
+
+    return parse_items(data.get("items") or [], one, source=source, where=f"replies of {parent}")
 
 
 class YouTubeCommentsSource:
@@ -146,19 +181,22 @@ class YouTubeCommentsSource:
         for video in self._videos():
             floor = since or (parse_time(state[video]) if video in state else None)
             newest = state.get(video)
-            pending: tuple[Post, ...] | None = None
+            pending: Parsed | None = None
             for posts in self._video_pages(video, floor):
                 if pending is not None:
-                    yield Page(pending, {"videos": dict(state)})
-                pending = unique(posts, source=self.name)
+                    yield Page(
+                        unique(pending, source=self.name), {"videos": dict(state)}, pending.skipped
+                    )
+                pending = posts
                 for post in posts:
                     stamp = post.created_at.isoformat()
                     newest = stamp if newest is None or stamp > newest else newest
             if newest:
                 state[video] = newest
-            yield Page(pending or (), {"videos": dict(state)})
+            last = pending if pending is not None else Parsed()
+            yield Page(unique(last, source=self.name), {"videos": dict(state)}, last.skipped)
 
-    def _video_pages(self, video: str, floor: datetime | None) -> Iterator[list[Post]]:
+    def _video_pages(self, video: str, floor: datetime | None) -> Iterator[Parsed]:
         token = None
         for _ in range(self.config.max_pages or DEFAULT_MAX_PAGES):
             params = {
@@ -178,36 +216,38 @@ class YouTubeCommentsSource:
                 source=self.name,
                 key=self.key,
                 fetched_at=utcnow(),
+                where=f"the comment threads of video {video}",
                 publisher=self.publisher,
             )
             for thread_id in incomplete:
-                posts.extend(self._replies(thread_id))
+                replies = self._replies(thread_id, video)
+                posts.extend(replies)
+                posts.skipped += replies.skipped
             yield posts
             token = data.get("nextPageToken")
             tops = [p.created_at for p in posts if p.parent_external_id == f"video:{video}"]
             if not token or (floor is not None and tops and min(tops) < floor):
                 return
 
-    def _replies(self, thread_id: str) -> list[Post]:
-        replies, token = [], None
+    def _replies(self, thread_id: str, video: str) -> Parsed:
+        replies, token = Parsed(), None
         while True:
             params = {"part": "snippet", "parentId": thread_id, "maxResults": 100}
             params["textFormat"] = "plainText"
             if token:
                 params["pageToken"] = token
             data = self._get("comments", params) or {}
-            fetched_at = utcnow()
-            for item in data.get("items", []):
-                post = _comment(
-                    item,
-                    source=self.name,
-                    key=self.key,
-                    fetched_at=fetched_at,
-                    parent=thread_id,
-                    publisher=self.publisher,
-                )
-                if post is not None:
-                    replies.append(post)
+            page = parse_replies(
+                data,
+                video=video,
+                parent=thread_id,
+                source=self.name,
+                key=self.key,
+                fetched_at=utcnow(),
+                publisher=self.publisher,
+            )
+            replies.extend(page)
+            replies.skipped += page.skipped
             token = data.get("nextPageToken")
             if not token:
                 return replies

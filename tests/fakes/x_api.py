@@ -1,5 +1,7 @@
 """A fake X API v2 recent search: Bearer token, ``since_id``, ``max_results``, ``next_token``,
-``x-rate-limit-*`` headers and 429 with ``x-rate-limit-reset``."""
+``x-rate-limit-*`` headers and 429 with ``x-rate-limit-reset``. Like the real API it returns
+only ``id``, ``text`` and ``edit_history_tweet_ids`` unless ``tweet.fields`` asks for more (so a
+client that does not ask for ``note_tweet`` gets the cut text)."""
 
 from __future__ import annotations
 
@@ -9,14 +11,18 @@ import time
 from harvester.fake_server import FakeRequest, FakeResponse, FakeServer, json_response
 from tests.conftest import fixture_path
 
+DEFAULT_FIELDS = {"id", "text", "edit_history_tweet_ids"}
+
 
 class FakeX(FakeServer):
     name = "fake-x-api"
 
-    def __init__(self, *, token: str = "x-test-token", **kw) -> None:
+    def __init__(
+        self, *, token: str = "x-test-token", fixture: str = "search_recent.json", **kw
+    ) -> None:
         super().__init__(**kw)
         self.token = token
-        self.tweets = json.loads(fixture_path("x", "search_recent.json").read_text("utf-8"))["data"]
+        self.tweets = json.loads(fixture_path("x", fixture).read_text("utf-8"))["data"]
         self.rate_limited = 0
         self.reset_in = 2
 
@@ -58,7 +64,8 @@ class FakeX(FakeServer):
             items = [t for t in items if int(t["id"]) > int(request.query["since_id"])]
         size = int(request.query.get("max_results", "10"))
         start = int(request.query.get("next_token", "0") or 0)
-        chunk = items[start : start + size]
+        wanted = DEFAULT_FIELDS | set(request.query.get("tweet.fields", "").split(","))
+        chunk = [{k: v for k, v in t.items() if k in wanted} for t in items[start : start + size]]
         meta = {"result_count": len(chunk)}
         if chunk:
             meta.update(newest_id=chunk[0]["id"], oldest_id=chunk[-1]["id"])

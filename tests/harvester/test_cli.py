@@ -123,10 +123,22 @@ sources:
 def test_sources_list_shows_types_secrets_and_problems(app, profile, monkeypatch):
     monkeypatch.delenv("CLI_FB_TOKEN")
     result = invoke(app, ["sources", "list", "--profile", str(profile)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 2, result.output  # an invalid entry is listed AND fails the command
     out = result.output
     assert "facebook_page" in out and "CLI_FB_TOKEN missing" in out
     assert "broken" in out and "selectors" in out
+    assert "1 invalid entries" in out
+
+
+def test_sources_list_of_valid_entries_exits_zero(app, tmp_path):
+    folder = tmp_path / "ok-profile"
+    folder.mkdir()
+    (folder / "sources.yaml").write_text(
+        "sources:\n  - {name: blog, type: feed, url: 'https://contoh.blogspot.com/feeds'}\n",
+        encoding="utf-8",
+    )
+    result = invoke(app, ["sources", "list", "--profile", str(folder)])
+    assert result.exit_code == 0, result.output
 
 
 def test_sources_check_makes_one_request_per_enabled_source(app, profile, fakes):

@@ -128,13 +128,32 @@ def test_facebook_token_expiry_stops_the_source_and_others_carry_on(graph, sessi
 
 
 def test_facebook_comments_without_ids_are_stored_once(graph, session_factory, http):
+    with FakeGraphAPI.from_file(DEMO_PAGE) as full:  # the same page, ids not withheld
+        harvest(fb_config(full, name="full"), session_factory, http)
+    with_ids = stored(session_factory, "full")
     graph.withhold_comment_ids = True
     harvest(fb_config(graph), session_factory, http)
     second = harvest(fb_config(graph, lookback_hours=10_000), session_factory, http)
-    rows = stored(session_factory)
+    rows = stored(session_factory, "pemkot-fb")
+    # permalink_url names each comment: the ids are Graph's own, replies hang under their comment
+    assert set(rows) == set(with_ids) == graph.served
+    assert {k: r.parent_external_id for k, r in rows.items()} == {
+        k: r.parent_external_id for k, r in with_ids.items()
+    }
     derived = [r for r in rows.values() if r.external_id.startswith("derived:")]
-    assert len(derived) == 233 - 41
+    assert len(derived) == 8  # the demo file's comments that have no id at all
     assert second.new == 0 and second.duplicates == 233
+
+
+def test_facebook_comments_without_ids_or_links_survive_an_edit(graph, session_factory, http):
+    graph.withhold_comment_ids = graph.withhold_permalinks = True
+    first = harvest(fb_config(graph), session_factory, http)
+    comment = graph._stream[graph._posts[0]["id"]][0]
+    comment["message"] = comment["message"] + " (diedit)"
+    again = harvest(fb_config(graph, lookback_hours=10_000), session_factory, http)
+    rows = stored(session_factory)
+    assert first.new == 233 and again.new == 0  # the edited comment is not a second post
+    assert len([r for r in rows.values() if r.external_id.startswith("derived:")]) == 233 - 41
 
 
 def test_facebook_truncated_json_and_500s_are_retried(graph, session_factory, http):
@@ -154,7 +173,7 @@ def test_max_pages_stops_early_and_the_next_run_resumes(graph, session_factory, 
     first = harvest(fb_config(graph, limit=5), session_factory, http, max_pages=2)
     assert first.pages == 2
     with session_factory() as session:
-        assert get_cursor(session=session, source="pemkot-fb")["run"]["after"]
+        assert "after=" in get_cursor(session=session, source="pemkot-fb")["run"]["next"]
     harvest(fb_config(graph, limit=5), session_factory, http)
     assert set(stored(session_factory)) == graph.served
 

@@ -25,16 +25,24 @@ def test_huge_numbers_in_paths_are_404(admin, number):
     csrf = csrf_of(admin.get("/").text)
     form = {"csrf_token": csrf, "version": "1", "change": "unlock", "outcome": "sent"}
     assert admin.get(f"/cases/{number}").status_code == 404
-    for path in (f"/cases/{number}/accept", f"/cases/{number}/skip", f"/users/{number}",
-                 f"/forwards/{number}/reconcile"):
+    for path in (
+        f"/cases/{number}/accept",
+        f"/cases/{number}/skip",
+        f"/users/{number}",
+        f"/forwards/{number}/reconcile",
+    ):
         assert admin.post(path, data=form).status_code in (400, 404), path
 
 
 @pytest.mark.parametrize("number", HUGE)
 def test_huge_numbers_in_forms_and_pages_are_not_500(admin, number):
     csrf = csrf_of(admin.get("/").text)
-    for path in (f"/?page={number}", f"/forwards?page={number}", f"/audit?page={number}",
-                 f"/dashboard?weeks={number}"):
+    for path in (
+        f"/?page={number}",
+        f"/forwards?page={number}",
+        f"/audit?page={number}",
+        f"/dashboard?weeks={number}",
+    ):
         assert admin.get(path).status_code in (200, 400), path
     posts = {
         "/cases/1/merge": {"into": number},
