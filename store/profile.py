@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from store.exceptions import ConfigError
+from store.reply_profile import ReplyConfig, load_reply_config
 from store.yaml_file import read_yaml
 
 
@@ -62,6 +63,7 @@ class Profile(_Strict):
     lapor: LaporOptions = LaporOptions()
     triage: Triage = Triage()
     promotion: Promotion = Promotion()
+    replies: ReplyConfig = ReplyConfig()  # from replies.yaml beside taxonomy.yaml
     agencies: list[Agency]
     topics: list[Topic]
     folder: Path | None = None
@@ -103,7 +105,7 @@ def load_profile(folder: Path) -> Profile:
     except FileNotFoundError:
         raise ConfigError(f"no taxonomy.yaml in profile folder {folder} (ADUAN_PROFILE)") from None
     try:
-        return Profile(**data, folder=Path(folder))
+        return Profile(**data, replies=load_reply_config(Path(folder)), folder=Path(folder))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
