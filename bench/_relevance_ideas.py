@@ -173,3 +173,27 @@ IDEAS.update(
         "ours: recipe (a) + seed relevance comments": {"seed_relevance": True},
     }
 )
+
+LAPOR_Q = {"complaint_share": 0.25, "lapor": True}
+IDEAS.update(
+    {
+        "Surabaya 1/4 + lapor": LAPOR_Q,
+        "Surabaya 1/4 + lapor + balanced": {**LAPOR_Q, "params": _rel(class_weight="balanced")},
+        "Surabaya 1/4 + lapor + seed comments": {**LAPOR_Q, "seed_relevance": True},
+        "Surabaya 1/4 + lapor + seed comments + balanced": {
+            **LAPOR_Q,
+            "seed_relevance": True,
+            "params": _rel(class_weight="balanced"),
+        },
+        "Surabaya 1/4 + lapor + seed comments + balanced + words+cues": {
+            **LAPOR_Q,
+            "seed_relevance": True,
+            "params": {**_rel(class_weight="balanced"), "relevance_features": "words+cues"},
+        },
+        "Surabaya 1/4 + lapor + seed comments + balanced, C=1": {
+            **LAPOR_Q,
+            "seed_relevance": True,
+            "params": {**_rel(class_weight="balanced"), "relevance_C": 1.0},
+        },
+    }
+)

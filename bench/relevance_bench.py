@@ -14,6 +14,8 @@ baseline: decision value 0), ROC AUC; relevance cost per post on one core.
     python bench/relevance_bench.py --tune           # the ideas (bench/_relevance_ideas.py) on a
                                                      # validation split of the training days only
     python bench/relevance_bench.py --tune --fold 26-27
+    python bench/relevance_bench.py --choose-threshold   # the profile's relevance threshold for
+                                                     # recall >= 0.90 on the training days
 The last line printed is one JSON object with the figures.
 """
 
@@ -203,6 +205,33 @@ def recipe_b(test: list[dict], work: Path) -> dict:
     return {"ours": ours, "svc_same_rows": base}
 
 
+def threshold_for_recall(gold, scores, recall: float = 0.90) -> float:
+    """The highest threshold at which recall is at least `recall` (rounded down to 0.01)."""
+    import numpy as np
+
+    g = np.asarray(gold, dtype=bool)
+    pos = np.sort(np.asarray(scores, dtype=float)[g])[::-1]
+    k = int(np.ceil(recall * len(pos)))  # the k best-scored complaints must pass
+    return float(np.floor(pos[k - 1] * 100) / 100) if len(pos) else 0.5
+
+
+def choose_threshold(recall: float = 0.90) -> dict:
+    """The shipped default's relevance threshold, chosen on the tweets of the training days
+    (one per group, before TEST_FROM): recall >= `recall`; precision there is reported."""
+    from classifier.registry import Registry
+    from flows.demo import default_model
+
+    one_core()
+    rows = one_per_group([r for r in load_tweets() if r["day"] < TEST_FROM])
+    gold = [r["is_complaint"] for r in rows]
+    with tempfile.TemporaryDirectory(prefix="relevance-threshold-") as tmp:
+        version, _ = default_model(PROFILE, Path(tmp))
+        scores = Registry(Path(tmp)).load(version).predict_proba([r["text"] for r in rows])
+    threshold = threshold_for_recall(gold, scores["relevance"], recall)
+    out = figures(gold, scores["relevance"], threshold)
+    return {"n": len(rows), "chosen_threshold": threshold, **out}
+
+
 def compare() -> dict:
     one_core()
     rows = load_tweets()
@@ -285,9 +314,17 @@ def main() -> None:
     parser.add_argument("--tune", action="store_true", help="score the ideas on validation")
     parser.add_argument("--idea", action="append", help="only this idea (with --tune)")
     parser.add_argument("--fold", choices=sorted(FOLDS), default="28-29", help="with --tune")
+    parser.add_argument(
+        "--choose-threshold",
+        action="store_true",
+        help="the shipped default's threshold for recall >= 0.90 on the training days",
+    )
     args = parser.parse_args()
     if not TWEETS.exists():
         sys.exit(f"shared data not found at {DATA}")
+    if args.choose_threshold:
+        emit(choose_threshold())
+        return
     if args.tune:
         print(json.dumps(tune(args.idea, args.fold)))
         return
