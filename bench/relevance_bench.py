@@ -3,7 +3,8 @@
 Split: every `near_dup_group` (retweets and near-copies) goes to the side of its first tweet's day;
 the latest days (2015-12-30, 31) are the test; the rest train. Measured on one tweet per group.
   (a) the data team's recipe: `aduan train --data surabaya/complaints.csv --targets agency,topic
-      --relevance-data <the tweets' training part>` (default negatives: the profile's seed)
+      --relevance-data <the tweets' training part>` (with the defaults: the profile's seed
+      non_complaints.csv as negatives and seed/relevance*.csv as more relevance data)
   (b) the shipped Kupang default model (flows.demo.default_model: profiles/kupang/seed/ only)
 Each against a TF-IDF word 1-2 + char_wb 2-5 LinearSVC trained on the same rows in the same run,
 and (a) also against the same baseline trained on the tweets' training part alone.
@@ -129,16 +130,17 @@ def recipe_a(train: list[dict], test: list[dict], work: Path, params: dict | Non
     from classifier.bundle import load_bundle
     from classifier.data import read_negatives, read_rows
     from classifier.train import train_bundle
+    from flows.demo import seed_files
 
     surabaya = DATA / "surabaya" / "complaints.csv"
-    negatives = [PROFILE / "seed" / "non_complaints.csv"]
+    _, negatives, seed_relevance = seed_files(PROFILE)  # what `aduan train` adds by default
     tweets_csv = write_relevance_csv(train, work / "tweets_train.csv")
     start = time.process_time()
     path = train_bundle(
         data_files=[surabaya],
         targets=["agency", "topic"],
         negatives=negatives,
-        relevance_data=[tweets_csv],
+        relevance_data=[tweets_csv, *seed_relevance],
         out_dir=work / "recipe_a",
         validation_fraction=0,
         params=params,
@@ -150,12 +152,15 @@ def recipe_a(train: list[dict], test: list[dict], work: Path, params: dict | Non
     ours = figures(gold, bundle.predict_proba(texts)["relevance"], threshold)
     ours["train_cpu_s"] = train_cpu
     ours["cost_us_per_post"] = cost_us(lambda t: bundle.predict_proba(t)["relevance"], texts)
-    # the baseline on the same rows: complaints + seed negatives + the tweets' training part
+    # the baseline on the same rows: complaints + seed negatives and comments + the tweets
+    from classifier.relevance_data import read_relevance_files
+
     complaint_texts = [r["text"] for r in read_rows(surabaya)[0] if r["text"].strip()]
     neg_texts = [t for p in negatives for t in read_negatives(p)]
-    same_x = complaint_texts + neg_texts + [r["text"] for r in train]
+    seed_rows, _ = read_relevance_files(seed_relevance)
+    same_x = complaint_texts + neg_texts + [r.text for r in seed_rows] + [r["text"] for r in train]
     same_y = [True] * len(complaint_texts) + [False] * len(neg_texts)
-    same_y += [r["is_complaint"] for r in train]
+    same_y += [r.is_complaint for r in seed_rows] + [r["is_complaint"] for r in train]
     svc_same = SvcRelevance().fit(same_x, same_y)
     svc_tweets = SvcRelevance().fit([r["text"] for r in train], [r["is_complaint"] for r in train])
     out = {"ours": ours}
