@@ -49,6 +49,7 @@ class DemoSummary:
     store: dict[str, Any] = field(default_factory=dict)
     pipeline: dict[str, Any] = field(default_factory=dict)
     review_url: str | None = None
+    replies: dict[str, Any] = field(default_factory=dict)
     user: str | None = None
     password: str | None = None
     labels_imported: int = 0
@@ -129,6 +130,12 @@ def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str]]]:
         summary.store = summary.pipeline.get("store", {})
         _say("4/5 pipeline", json.dumps(summary.store))
         summary.labels_imported = import_seed_labels(base_profile)
+        summary.replies = demo_reply_summary(page.api_url)
+        _say(
+            "4/5 replies",
+            f"{summary.replies['sent']} replies under the citizens' comments on the fake page; "
+            f"one thread: {summary.replies['example'] or '-'}",
+        )
         summary.user, summary.password = DEMO_USER, create_demo_user()
         _say(
             "5/5 account and labels",
@@ -218,7 +225,36 @@ def demo_profile(base: Path, out: Path, graph_url: str) -> Path:
     }
     header = "# Written by `aduan demo`: the fake Pemkot Kupang page on the local fake Graph API.\n"
     (out / "sources.yaml").write_text(header + yaml.safe_dump(sources, sort_keys=False))
+    demo_replies(base, out)
     return out
+
+
+def demo_replies(base: Path, out: Path) -> None:
+    """The profile's replies.yaml with replies on (sent automatically) for the fake page: the
+    demo's forwarded cases get a reply under the citizen's comment on the fake Graph API."""
+    replies = yaml.safe_load((base / "replies.yaml").read_text(encoding="utf-8")) or {}
+    replies["sources"] = {DEMO_SOURCE: {"enabled": True, "policy": "auto"}}
+    header = "# Written by `aduan demo`: replies under the fake page's comments, sent at once.\n"
+    (out / "replies.yaml").write_text(header + yaml.safe_dump(replies, sort_keys=False))
+
+
+def demo_reply_summary(api_url: str) -> dict[str, Any]:
+    """How many replies were posted to the fake page, and a fake-API URL that shows one."""
+    from sqlalchemy import select
+
+    from store.db import session_factory
+    from store.replies import count_replies_by_state
+    from store.tables import Reply
+
+    with session_factory()() as session:
+        counts = count_replies_by_state(session=session)
+        target = session.scalars(
+            select(Reply.target_id).where(Reply.state == "sent").order_by(Reply.id).limit(1)
+        ).first()
+    example = (
+        f"{api_url}/{target}/comments?fields=id,message,from&access_token=demo" if target else None
+    )
+    return {"sent": counts.get("sent", 0), "states": counts, "example": example}
 
 
 def run_pipeline() -> dict[str, Any]:

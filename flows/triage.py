@@ -2,6 +2,9 @@
 
 Plain library code (no Prefect). The rules come from the profile (``taxonomy.yaml``, ``triage:``):
 
+- the publisher's own words (``by_publisher``: the Page's posts and replies, the channel's, the
+  blog author's) are kept as context (state ``publisher``): never a case, never archived, so
+  never a training negative; the review card shows them above the comments that answer them;
 - relevance below ``relevance_threshold``: the post is archived as not a complaint;
 - posts whose TF-IDF cosine (character 3-5-grams, robust to rewording and typos in short texts)
   is at least ``duplicate_similarity`` and that were posted within ``duplicate_window_hours`` of
@@ -29,12 +32,15 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
+from classifier.chances import by_chance
+from store.areas import get_gazetteer, locate
 from store.cases import SYSTEM, approve_case, attach_post, create_case
 from store.locks import hold_step
 from store.pipeline import (
     TriageItem,
     archive_posts,
     get_case,
+    keep_as_context,
     posts_awaiting_triage,
     posts_by_id,
     recent_case_posts,
@@ -179,12 +185,14 @@ class TriageStats:
     """What triage did (counts only: these go into flow results and logs)."""
 
     examined: int = 0
+    publisher: int = 0
     archived: int = 0
     cases_created: int = 0
     joined_existing: int = 0
     grouped_duplicates: int = 0
     auto_approved: int = 0
     queued: int = 0
+    unknown_location: int = 0  # local-office cases whose area is unknown (left for review)
     batches: int = field(default=0)
 
     def as_dict(self) -> dict[str, int]:
@@ -205,14 +213,16 @@ def triage_pending(
             _triage_batch(session, items, profile, stats)
         stats.batches += 1
     log.info(
-        "triage: %d posts, %d archived, %d new cases (%d auto-approved, %d queued), "
-        "%d joined existing cases",
+        "triage: %d posts, %d the publisher's own, %d archived, %d new cases (%d auto-approved, "
+        "%d queued), %d joined existing cases; %d local-office cases without a known area",
         stats.examined,
+        stats.publisher,
         stats.archived,
         stats.cases_created,
         stats.auto_approved,
         stats.queued,
         stats.joined_existing,
+        stats.unknown_location,
     )
     return stats
 
@@ -222,6 +232,9 @@ def _triage_batch(
 ) -> None:
     rules = profile.triage
     stats.examined += len(items)
+    own = [it.post_id for it in items if it.by_publisher]
+    stats.publisher += keep_as_context(session=session, post_ids=own)
+    items = [it for it in items if not it.by_publisher]
     relevant = [it for it in items if not it.relevance < rules.relevance_threshold]
     stats.archived += archive_posts(
         session=session,
@@ -254,25 +267,43 @@ def _triage_batch(
         _new_case(session, members, rows, profile, stats)
 
 
+def _likeliest(item: TriageItem, head: str) -> tuple[str | None, float | None]:
+    """The head's label most likely right and its chance (one meaning per number: the model's
+    ranking may put a less likely label first; the card offers the likeliest)."""
+    label, confidence = getattr(item, head), getattr(item, f"{head}_confidence")
+    ranked = by_chance(label, confidence, (item.alternatives or {}).get(head) or ())
+    return ranked[0] if ranked else (label, confidence)
+
+
 def _new_case(session: Session, members: list[TriageItem], rows: dict, profile: Profile, stats):
     first = members[0]
     # The tags come from the member the model is surest about; the first post represents it.
     tagged = max(members, key=lambda it: it.agency_confidence or 0.0)
-    topic = profile.topic(tagged.topic) if tagged.topic else None
+    agency, agency_confidence = _likeliest(tagged, "agency")
+    topic_key, topic_confidence = _likeliest(tagged, "topic")
+    topic = profile.topic(topic_key) if topic_key else None
+    post = rows[first.post_id]
+    gazetteer = get_gazetteer(profile.folder) if profile.folder else None
+    location = locate(gazetteer, post.text, post.raw)
     case = create_case(
         session=session,
-        post=rows[first.post_id],
-        agency=tagged.agency,
-        topic=tagged.topic,
-        agency_confidence=tagged.agency_confidence,
-        topic_confidence=tagged.topic_confidence,
+        post=post,
+        agency=agency,
+        topic=topic_key,
+        agency_confidence=agency_confidence,
+        topic_confidence=topic_confidence,
         urgency=topic.urgency if topic else 1,
+        location=location,
     )
     for item in members[1:]:
         attach_post(session=session, case=case, post=rows[item.post_id])
     stats.cases_created += 1
     stats.grouped_duplicates += len(members) - 1
-    if auto_forward_allowed(profile, case.agency, case.agency_confidence):
+    routed = profile.agency(case.agency) if case.agency else None
+    unknown_place = routed is not None and routed.local_level is not None and not location.key
+    if unknown_place:
+        stats.unknown_location += 1  # a local office without a place: a facilitator decides
+    if not unknown_place and auto_forward_allowed(profile, case.agency, case.agency_confidence):
         approve_case(session=session, case_id=case.id, actor=SYSTEM)
         stats.auto_approved += 1
     else:

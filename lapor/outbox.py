@@ -67,7 +67,10 @@ class LaporTarget:
         self.timeout = client.timeout
 
     def compose(self, context: ForwardContext, profile: Profile) -> dict[str, Any]:
-        return compose_complaint(context.case, context.posts, profile)
+        from store.areas import get_gazetteer
+
+        gazetteer = get_gazetteer(profile.folder) if profile.folder else None
+        return compose_complaint(context.case, context.posts, profile, gazetteer)
 
     def submit(self, payload: dict[str, Any]) -> str:
         return self.client.create_complaint(payload)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from store.exceptions import ConfigError
+from store.reply_profile import ReplyConfig, load_reply_config
 
 
 class _Strict(BaseModel):
@@ -25,6 +27,8 @@ class Agency(_Strict):
     short: str | None = None
     lapor_disposition_id: int | str | None = None
     auto_forward_threshold: float | None = Field(None, ge=0, le=1)
+    # the local offices (kelurahan/kecamatan): routed to the office of the complaint's area
+    local_level: Literal["kelurahan", "kecamatan"] | None = None
 
 
 class Topic(_Strict):
@@ -62,6 +66,7 @@ class Profile(_Strict):
     lapor: LaporOptions = LaporOptions()
     triage: Triage = Triage()
     promotion: Promotion = Promotion()
+    replies: ReplyConfig = ReplyConfig()  # from replies.yaml beside taxonomy.yaml
     agencies: list[Agency]
     topics: list[Topic]
     folder: Path | None = None
@@ -105,7 +110,7 @@ def load_profile(folder: Path) -> Profile:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     try:
-        return Profile(**data, folder=Path(folder))
+        return Profile(**data, replies=load_reply_config(Path(folder)), folder=Path(folder))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
