@@ -67,6 +67,13 @@ def train(
         help="Non-complaint texts: CSV (text/full_text; status Netral/Positif rows only when a "
         "status column exists) or SmSA TSV. Default: the profile's seed/non_complaints.csv.",
     ),
+    relevance_data: list[Path] = typer.Option(
+        None,
+        "--relevance-data",
+        help="CSV of texts labelled complaint or not (repeatable): a text column and is_complaint "
+        "or label (aduan/bukan_aduan, keluhan/bukan, 1/0, true/false, ya/tidak). Trains the "
+        "relevance head only, beside --data and --negatives.",
+    ),
     out: Path = typer.Option(None, "--out", help="Bundle folder (default: new registry version)."),
     seed: int = typer.Option(0, "--seed"),
     validation_fraction: float = typer.Option(
@@ -109,6 +116,7 @@ def train(
                 text_column=text_column,
                 min_class_size=min_class_size,
                 negatives=negs,
+                relevance_data=list(relevance_data or []),
                 out_dir=out_dir,
                 seed=seed,
                 progress=step,
@@ -140,6 +148,9 @@ def train(
                 f"macro-F1 {figures['macro_f1']:.3f}, "
                 f"coverage@95 {figures['coverage_at_95']:.3f}"
             )
+    rel = manifest.get("validation", {}).get("relevance")
+    if rel:
+        typer.echo(f"  relevance: validation {_relevance_line(rel)}")
     if promote:
         if not into_registry:
             registry.add(path)
@@ -147,26 +158,52 @@ def train(
         typer.echo(f"model {manifest['version']} is now the champion")
 
 
+def _relevance_line(f: dict) -> str:
+    auc = "n/a" if f.get("auc") is None else f"{f['auc']:.3f}"
+    return (
+        f"n={f['n']} precision={f['precision']:.3f} recall={f['recall']:.3f} "
+        f"f1={f['f1']:.3f} auc={auc} (threshold {f.get('threshold', 0.5):g})"
+    )
+
+
+def _profile_threshold() -> float:
+    from store.profile import get_profile
+
+    return get_profile().triage.relevance_threshold
+
+
 def evaluate(
     model: str = typer.Option(None, "--model", help=MODEL_HELP),
     data: list[Path] = typer.Option(..., "--data", help="Labelled CSV (repeatable)."),
-    targets: str = typer.Option(None, "--targets", help="Default: the model's targets."),
+    targets: str = typer.Option(
+        None, "--targets", help="Default: the model's targets found in the files."
+    ),
     text_column: str = typer.Option("text", "--text-column"),
+    relevance_threshold: float = typer.Option(
+        None,
+        "--relevance-threshold",
+        min=0.0,
+        max=1.0,
+        help="Relevance at or above: a complaint (default: the profile's triage threshold).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Score a model on labelled CSV files: accuracy (rows whose label the model knows),
     accuracy_all (every labelled row; a label it cannot produce counts as wrong), macro-F1,
-    coverage at 95% and 90%."""
+    coverage at 95% and 90%; and relevance precision, recall, F1, AUC when the files have an
+    is_complaint or label column."""
     from classifier.evaluate import evaluate as run
     from store.areas import get_gazetteer
 
     target_list = _split_targets(targets) if targets else None
     bundle = _load(model, target_list)
+    threshold = _profile_threshold() if relevance_threshold is None else relevance_threshold
     result = run(
         bundle,
         data_files=list(data),
         targets=target_list,
         text_column=text_column,
+        relevance_threshold=threshold,
         gazetteer=get_gazetteer(Path(_settings().profile)),
     )
     if as_json:
@@ -175,6 +212,9 @@ def evaluate(
     typer.echo(f"model {bundle.version}")
     for t, f in result.items():
         if t == "posts_per_s":
+            continue
+        if t == "relevance":
+            typer.echo(f"  relevance: {_relevance_line(f)}")
             continue
         acc = "n/a" if f["accuracy"] is None else f"{f['accuracy']:.3f}"
         f1 = "n/a" if f["macro_f1"] is None else f"{f['macro_f1']:.3f}"

@@ -71,6 +71,8 @@ class ComplaintModel(BaseEstimator):
         hierarchy: tuple[str, str] | None = ("topic", "agency"),
         hierarchy_weight: float = 0.0,
         head_params: dict | None = None,
+        relevance_features: str | None = None,
+        cue_weight: float = 0.5,
         random_state: int = 0,
     ) -> None:
         self.word_ngrams = word_ngrams
@@ -92,6 +94,8 @@ class ComplaintModel(BaseEstimator):
         self.hierarchy = hierarchy
         self.hierarchy_weight = hierarchy_weight
         self.head_params = head_params
+        self.relevance_features = relevance_features
+        self.cue_weight = cue_weight
         self.random_state = random_state
 
     def _head_settings(self, C: float, head: str) -> dict:
@@ -167,17 +171,46 @@ class ComplaintModel(BaseEstimator):
             self._fit_ranking(target, X[rows], y)
             step(target)
         self.relevance_ = None
+        self.relevance_extra_ = []
         if relevant is not None:
             rows = np.array([i for i, r in enumerate(relevant) if r is not None], dtype=int)
             y = np.array([bool(relevant[i]) for i in rows])
             self._check_classes(RELEVANCE, y)
+            X_rel = self._relevance_X(X, [texts[i] for i in rows], rows, fit=True)
             head = self._head(self.relevance_C, RELEVANCE)
-            self.relevance_ = head.fit(X[rows], y, **_weights(rows))
+            self.relevance_ = head.fit(X_rel, y, **_weights(rows))
             step(RELEVANCE)
         self.parent_map_ = self._fit_hierarchy(labels)
         for head in [*self.heads_.values(), self.relevance_]:
             _to_float32(head)
         return self
+
+    def _relevance_X(self, X, raw: list[str], rows=None, fit: bool = False, normalised=None):
+        """The relevance head's features: the shared ones (rows `rows` of X), plus the blocks
+        named by `relevance_features` ("words", "cues", "words+cues"; classifier.
+        relevance_features) computed from the raw texts of those rows."""
+        from scipy.sparse import hstack
+
+        from classifier.relevance_features import RelevanceCues, relevance_words
+
+        X = X if rows is None else X[rows]
+        if fit:
+            kinds = set((self.relevance_features or "").split("+")) - {""}
+            unknown = kinds - {"words", "cues"}
+            if unknown:
+                raise ValueError(f"unknown relevance_features {sorted(unknown)}: words, cues")
+            makers = {"words": lambda: relevance_words(self.min_df)}
+            makers["cues"] = lambda: RelevanceCues(self.cue_weight)
+            self.relevance_extra_ = [(k, makers[k]()) for k in ("words", "cues") if k in kinds]
+        if not getattr(self, "relevance_extra_", None):
+            return X
+        if normalised is None:
+            normalised = self.features_.named_steps["normalise"].transform(raw)
+        blocks = [X]
+        for kind, block in self.relevance_extra_:
+            docs = normalised if kind == "words" else raw
+            blocks.append(block.fit_transform(docs) if fit else block.transform(docs))
+        return hstack(blocks, format="csr", dtype=np.float32)
 
     def _fit_ranking(self, head: str, X, y: np.ndarray) -> None:
         """The head's rank offsets (in classes_ order) and top-label calibrator.
@@ -291,7 +324,8 @@ class ComplaintModel(BaseEstimator):
             out[child] = p / p.sum(axis=1, keepdims=True)
         if self.relevance_ is not None:
             pos = list(self.relevance_.classes_).index(True)
-            rel = self.relevance_.predict_proba(X)[:, pos]
+            X_rel = self._relevance_X(X, texts, normalised=normalised)
+            rel = self.relevance_.predict_proba(X_rel)[:, pos]
             has_word = np.array([_has_real_word(t) for t in normalised])
             out[RELEVANCE] = np.where(has_word, rel, 0.0)
         return out

@@ -15,6 +15,7 @@ from classifier.card import write_card
 from classifier.data import file_info, read_negatives, read_rows, require_columns
 from classifier.exceptions import DataError, TooFewClasses
 from classifier.model import RELEVANCE, ComplaintModel
+from classifier.relevance_data import RelevanceRow, read_relevance_files
 from classifier.routing import LOCATION_COLUMNS, LocalOffices, location_of_row, route_metrics
 
 __all__ = ["DEFAULT_PARAMS", "clean_labels", "train_bundle"]
@@ -128,12 +129,35 @@ def _library_versions() -> dict[str, str]:
     return out
 
 
-def _fit(rows, labels, negatives, params, seed, progress) -> ComplaintModel:
-    texts = [r["text_"] for r in rows] + negatives
-    head_labels = {t: list(col) + [None] * len(negatives) for t, col in labels.items()}
-    relevant = [True] * len(rows) + [False] * len(negatives) if negatives else None
+def _fit(rows, labels, negatives, params, seed, progress, positives=()) -> ComplaintModel:
+    """Label heads on `rows`; relevance: rows and `positives` (texts with no label) against
+    `negatives`."""
+    positives = list(positives)
+    texts = [r["text_"] for r in rows] + positives + negatives
+    extra = len(positives) + len(negatives)
+    head_labels = {t: list(col) + [None] * extra for t, col in labels.items()}
+    relevant = None
+    if negatives:
+        relevant = [True] * (len(rows) + len(positives)) + [False] * len(negatives)
     model = ComplaintModel(**{**params, "random_state": seed})
     return model.fit(texts, head_labels, relevant, progress=progress)
+
+
+def relevance_examples(relevance: Sequence[RelevanceRow], exclude: set[str]) -> list[RelevanceRow]:
+    """One row per distinct text (case/space-insensitive) of the relevance data, texts in
+    `exclude` (the complaint rows) left out; conflicting labels -> majority, ties -> complaint
+    (an archived complaint is a lost one)."""
+    votes: dict[str, list[RelevanceRow]] = defaultdict(list)
+    for r in relevance:
+        if _key(r.text) not in exclude:
+            votes[_key(r.text)].append(r)
+    out = []
+    for members in votes.values():
+        yes = sum(m.is_complaint for m in members)
+        flag = yes * 2 >= len(members)
+        latest = max(members, key=lambda m: m.created_at)
+        out.append(RelevanceRow(latest.text, flag, latest.created_at))
+    return out
 
 
 def _fold_local_offices(rows: list[dict], rule: LocalOffices | None, target: str) -> dict:
@@ -151,10 +175,11 @@ def _fold_local_offices(rows: list[dict], rule: LocalOffices | None, target: str
 
 
 def _validate(
-    rows, labels, negatives, params, seed, fraction, targets, progress, local=None
+    rows, labels, negatives, params, seed, fraction, targets, progress, local=None, extra=()
 ) -> dict:
     """Fit on the earliest (1 - fraction) of rows, score on the latest `fraction`; with a
-    local-office rule `local` = (rule, target), that head is also scored routed."""
+    local-office rule `local` = (rule, target), that head is also scored routed. The relevance
+    data (`extra`) is split the same way and scored when it has both kinds in both parts."""
     from classifier.evaluate import head_metrics
 
     order = sorted(range(len(rows)), key=lambda i: (rows[i]["created_at"] or "", i))
@@ -166,7 +191,19 @@ def _validate(
     for t in targets:
         if len({lab for lab in sub_labels[t] if lab}) < 2:
             return {}
-    model = _fit([rows[i] for i in train_idx], sub_labels, negatives, params, seed, progress)
+    extra_order = sorted(range(len(extra)), key=lambda i: (extra[i].created_at, i))
+    extra_cut = int(round(len(extra) * (1 - fraction)))
+    extra_train = [extra[i] for i in extra_order[:extra_cut]]
+    extra_hold = [extra[i] for i in extra_order[extra_cut:]]
+    model = _fit(
+        [rows[i] for i in train_idx],
+        sub_labels,
+        negatives + [r.text for r in extra_train if not r.is_complaint],
+        params,
+        seed,
+        progress,
+        [r.text for r in extra_train if r.is_complaint],
+    )
     proba = model.predict_proba([rows[i]["text_"] for i in hold_idx])
     metrics: dict = {
         "rows": len(hold_idx),
@@ -185,6 +222,11 @@ def _validate(
             )
     if RELEVANCE in proba:
         metrics["relevance_recall_at_0.5"] = float((proba[RELEVANCE] >= 0.5).mean())
+    if model.relevance_ is not None and len({r.is_complaint for r in extra_hold}) == 2:
+        from classifier.evaluate import relevance_metrics
+
+        scores = model.predict_proba([r.text for r in extra_hold])[RELEVANCE]
+        metrics[RELEVANCE] = relevance_metrics([r.is_complaint for r in extra_hold], scores)
     return metrics
 
 
@@ -201,13 +243,18 @@ def train_bundle(
     progress: Callable[[str], None] | None = None,
     params: Mapping | None = None,
     validation_fraction: float = 0.1,
+    relevance_data: Sequence[Path] = (),
+    relevance_rows: Sequence[RelevanceRow] = (),
     local_offices: LocalOffices | None = None,
     local_target: str = "agency",
 ) -> Path:
     """Train a bundle into `out_dir` and return it.
 
     rows / data_files: labelled complaints (both may be given). negatives: non-complaint files
-    (Path, or a str ending in .csv/.tsv/.jsonl) or literal texts (other str). Validation: a model
+    (Path, or a str ending in .csv/.tsv/.jsonl) or literal texts (other str). relevance_data:
+    CSVs of texts labelled complaint or not (classifier.relevance_data), and relevance_rows the
+    same already read: they train the relevance head only (a complaint there has no agency or
+    topic), beside the complaint rows and the negatives. Validation: a model
     fit on the earliest rows is scored on the latest `validation_fraction` (by created_at) and the
     figures go in the manifest; the saved model is then fit on all rows. 0 skips validation.
     local_offices: the rule folding `local_target` labels that name a kelurahan/kecamatan office
@@ -217,6 +264,8 @@ def train_bundle(
     if not targets:
         raise DataError("no targets given (e.g. --targets agency,topic)")
     step = progress or (lambda _s: None)
+    relevance, relevance_counts = read_relevance_files(list(relevance_data), text_column)
+    relevance = [*relevance_rows, *relevance]
     all_rows: list[Mapping[str, str]] = list(rows or [])
     if rows:
         require_columns(list(rows[0]), [text_column, *targets], "rows")
@@ -236,7 +285,9 @@ def train_bundle(
     labels = _apply_min_class_size(cleaned, targets, min_class_size)
     neg_texts, neg_infos = _negative_texts(negatives)
     complaint_keys = {_key(r["text_"]) for r in cleaned}
-    neg_texts = [t for t in dict.fromkeys(neg_texts) if t.strip() and _key(t) not in complaint_keys]
+    extra = relevance_examples(relevance, complaint_keys)
+    labelled = complaint_keys | {_key(r.text) for r in extra}
+    neg_texts = [t for t in dict.fromkeys(neg_texts) if t.strip() and _key(t) not in labelled]
     step("data")
     params = {**DEFAULT_PARAMS, **(params or {})}
     validation = {}
@@ -251,9 +302,12 @@ def train_bundle(
             targets,
             None,
             (use_rule, local_target) if use_rule else None,
+            extra,
         )
         step("validation")
-    model = _fit(cleaned, labels, neg_texts, params, seed, step)
+    positives = [r.text for r in extra if r.is_complaint]
+    all_negatives = neg_texts + [r.text for r in extra if not r.is_complaint]
+    model = _fit(cleaned, labels, all_negatives, params, seed, step, positives)
     created = datetime.now(UTC)
     manifest = {
         "version": f"{created:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}",
@@ -269,6 +323,10 @@ def train_bundle(
         "negative_files": neg_infos,
         "n_rows": len(cleaned),
         "n_negatives": len(neg_texts),
+        "relevance_files": [file_info(p, n).as_dict() for p, n in relevance_counts],
+        "relevance_rows_given_directly": len(relevance_rows),
+        "n_relevance_complaints": len(positives),
+        "n_relevance_non_complaints": len(extra) - len(positives),
         "label_cleaning": cleaning,
         "classes": {t: model.classes_[t] for t in targets},
         "class_counts": {t: dict(Counter(x for x in labels[t] if x)) for t in targets},

@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "harvester.cli",
     "classifier.cli",
     "lapor.cli",
+    "lapor.replies.cli",
     "review.cli",
     "flows.commands",
     "flows.retrain_cli",

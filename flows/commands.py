@@ -120,8 +120,18 @@ def run_forward(
     profile: Path | None = Profile,
     as_json: bool = AsJson,
 ) -> None:
-    """Send the due LAPOR! outbox rows."""
+    """Send the due LAPOR! outbox rows, then the replies they make due."""
     _run("forward", profile, as_json, limit=limit)
+
+
+@run_app.command("replies")
+def run_replies(
+    limit: int | None = typer.Option(None, help="Send at most N replies."),
+    profile: Path | None = Profile,
+    as_json: bool = AsJson,
+) -> None:
+    """Reply under the citizens' comments (replies.yaml; also part of `run forward`)."""
+    _run("replies", profile, as_json, limit=limit)
 
 
 @run_app.command("status")

@@ -49,6 +49,7 @@ class DemoSummary:
     store: dict[str, Any] = field(default_factory=dict)
     pipeline: dict[str, Any] = field(default_factory=dict)
     review_url: str | None = None
+    replies: dict[str, Any] = field(default_factory=dict)
     user: str | None = None
     password: str | None = None
     labels_imported: int = 0
@@ -129,6 +130,12 @@ def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str]]]:
         summary.store = summary.pipeline.get("store", {})
         _say("4/5 pipeline", json.dumps(summary.store))
         summary.labels_imported = import_seed_labels(base_profile)
+        summary.replies = demo_reply_summary(page.api_url)
+        _say(
+            "4/5 replies",
+            f"{summary.replies['sent']} replies under the citizens' comments on the fake page; "
+            f"one thread: {summary.replies['example'] or '-'}",
+        )
         summary.user, summary.password = DEMO_USER, create_demo_user()
         _say(
             "5/5 account and labels",
@@ -141,6 +148,15 @@ def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str]]]:
     reset_settings()
 
 
+def seed_files(profile_dir: Path) -> tuple[list[Path], list[Path], list[Path]]:
+    """The profile's seed corpus: (labelled complaints, non-complaints, relevance files
+    ``seed/relevance*.csv``: texts labelled complaint or not, for the relevance head only)."""
+    seed = Path(profile_dir) / "seed"
+    negatives = [seed / "non_complaints.csv"]
+    relevance = sorted(seed.glob("relevance*.csv"))
+    return [seed / "complaints.csv"], [p for p in negatives if p.is_file()], relevance
+
+
 def default_model(profile_dir: Path, models_dir: Path) -> tuple[str, bool]:
     """The champion of ``models_dir`` if it was trained from this profile's seed files as they
     are now; otherwise train one from them (seconds) and make it the champion."""
@@ -148,21 +164,24 @@ def default_model(profile_dir: Path, models_dir: Path) -> tuple[str, bool]:
     from classifier.registry import Registry
     from classifier.train import train_bundle
 
-    seed = profile_dir / "seed"
-    files = [seed / "complaints.csv"]
-    negatives = [seed / "non_complaints.csv"]
-    wanted = sorted(file_info(p, 0).sha256 for p in files + negatives)
+    files, negatives, relevance = seed_files(profile_dir)
+    wanted = sorted(file_info(p, 0).sha256 for p in files + negatives + relevance)
     registry = Registry(models_dir)
     champion = registry.champion_version()
     if champion:
         manifest = registry.manifest(champion)
-        used = manifest.get("data_files", []) + manifest.get("negative_files", [])
+        used = [
+            *manifest.get("data_files", []),
+            *manifest.get("negative_files", []),
+            *manifest.get("relevance_files", []),
+        ]
         if sorted(f.get("sha256", "") for f in used) == wanted:
             return champion, False
     out = train_bundle(
         data_files=files,
         targets=["agency", "topic"],
         negatives=negatives,
+        relevance_data=relevance,
         min_class_size=SEED_MIN_CLASS_SIZE,
         out_dir=models_dir / ".incoming",
     )
@@ -208,7 +227,36 @@ def demo_profile(base: Path, out: Path, graph_url: str) -> Path:
     }
     header = "# Written by `aduan demo`: the fake Pemkot Kupang page on the local fake Graph API.\n"
     (out / "sources.yaml").write_text(header + yaml.safe_dump(sources, sort_keys=False))
+    demo_replies(base, out)
     return out
+
+
+def demo_replies(base: Path, out: Path) -> None:
+    """The profile's replies.yaml with replies on (sent automatically) for the fake page: the
+    demo's forwarded cases get a reply under the citizen's comment on the fake Graph API."""
+    replies = yaml.safe_load((base / "replies.yaml").read_text(encoding="utf-8")) or {}
+    replies["sources"] = {DEMO_SOURCE: {"enabled": True, "policy": "auto"}}
+    header = "# Written by `aduan demo`: replies under the fake page's comments, sent at once.\n"
+    (out / "replies.yaml").write_text(header + yaml.safe_dump(replies, sort_keys=False))
+
+
+def demo_reply_summary(api_url: str) -> dict[str, Any]:
+    """How many replies were posted to the fake page, and a fake-API URL that shows one."""
+    from sqlalchemy import select
+
+    from store.db import session_factory
+    from store.replies import count_replies_by_state
+    from store.tables import Reply
+
+    with session_factory()() as session:
+        counts = count_replies_by_state(session=session)
+        target = session.scalars(
+            select(Reply.target_id).where(Reply.state == "sent").order_by(Reply.id).limit(1)
+        ).first()
+    example = (
+        f"{api_url}/{target}/comments?fields=id,message,from&access_token=demo" if target else None
+    )
+    return {"sent": counts.get("sent", 0), "states": counts, "example": example}
 
 
 def run_pipeline() -> dict[str, Any]:

@@ -5,7 +5,8 @@
     classify_flow       unclassified posts in batches with the champion; on Dask when
                         ADUAN_DASK_ADDRESS is set (prefect-dask), in this process otherwise
     triage_flow         archive / group near-duplicates / auto-approve or queue (flows.triage)
-    forward_flow        the LAPOR! outbox (every 5 min)
+    forward_flow        the LAPOR! outbox (every 5 min), then replies_flow
+    replies_flow        replies to citizens under their comment (the reply outbox)
     lapor_status_flow   status sync of forwarded complaints (hourly)
     retrain_flow        train a challenger (weekly)
 
@@ -145,9 +146,27 @@ def forward_task(limit: int | None = None) -> dict[str, Any]:
 
 @flow(name="forward")
 def forward_flow(limit: int | None = None) -> dict[str, Any]:
-    """Send the LAPOR! outbox rows that are due."""
+    """Send the LAPOR! outbox rows that are due, then the replies they make due."""
     result = forward_task(limit)
     get_run_logger().info("forward: %s", result)
+    state = replies_flow(return_state=True)
+    if state.is_completed():
+        result = {**result, "replies": state.result()}
+    else:  # a reply problem never fails the forwarding
+        get_run_logger().warning("replies not sent: %s", state.message)
+    return result
+
+
+@task(name="send-replies", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=30)
+def replies_task(limit: int | None = None) -> dict[str, Any]:
+    return steps.send_replies(limit=limit)
+
+
+@flow(name="replies")
+def replies_flow(limit: int | None = None) -> dict[str, Any]:
+    """Reply under the citizens' comments once their case is in LAPOR! (off unless enabled)."""
+    result = replies_task(limit)
+    get_run_logger().info("replies: %s", result)
     return result
 
 
@@ -202,6 +221,7 @@ FLOWS = {
     "classify": classify_flow,
     "triage": triage_flow,
     "forward": forward_flow,
+    "replies": replies_flow,
     "status": lapor_status_flow,
     "retrain": retrain_flow,
 }

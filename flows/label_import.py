@@ -22,8 +22,6 @@ from store.training import ImportReport, LabelRecord, import_labels
 __all__ = ["FORMATS", "import_file", "parse_mapping", "parse_time", "read_label_file"]
 
 FORMATS = ("csv", "jsonl", "xlsx")
-_TRUE = {"1", "true", "yes", "ya", "y", "complaint", "aduan"}
-_FALSE = {"0", "false", "no", "tidak", "n", "other", "bukan"}
 
 
 def parse_mapping(spec: str) -> dict[str, str]:
@@ -93,12 +91,15 @@ def parse_time(value: object, tz: tzinfo) -> datetime | None:
 
 
 def _flag(value: object, where: str) -> bool:
-    text = str(value if value is not None else "").strip().lower()
-    if text in _TRUE or text == "":
+    """The relevance label vocabulary of ``--relevance-data``; an empty cell is a complaint."""
+    from classifier.relevance_data import ALLOWED, parse_flag
+
+    if str(value if value is not None else "").strip() == "":
         return True
-    if text in _FALSE:
-        return False
-    raise DataError(f"{where}: is_complaint value {value!r} is not one of 1/0, true/false")
+    flag = parse_flag(value)
+    if flag is None:
+        raise DataError(f"{where}: is_complaint value {value!r} is not one of {ALLOWED}")
+    return flag
 
 
 def read_label_file(

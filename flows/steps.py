@@ -262,6 +262,29 @@ def sync_status(
     return _counts(stats)
 
 
+# -- replies to citizens -------------------------------------------------------------------------
+def send_replies(
+    *,
+    factory: sessionmaker[Session] | None = None,
+    limit: int | None = None,
+    concurrency: int = 4,
+) -> dict[str, Any]:
+    """Plan the replies now due and post them under the citizens' comments (lapor.replies);
+    nothing happens unless the profile's replies.yaml enables a source."""
+    from lapor.replies.run import counts, run_replies
+    from store.profile import get_profile
+
+    stats = run_replies(
+        factory=factory or store_factory(),
+        profile=get_profile(),
+        limit=limit,
+        concurrency=concurrency,
+    )
+    for problem in stats.problems[:5]:
+        log.warning("reply: %s", problem)
+    return counts(stats)
+
+
 # -- retrain -------------------------------------------------------------------------------------
 def retrain() -> dict[str, Any]:
     """Train a challenger and promote it if the profile's rules hold (flows.retrain.retrain)."""

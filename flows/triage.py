@@ -2,6 +2,9 @@
 
 Plain library code (no Prefect). The rules come from the profile (``taxonomy.yaml``, ``triage:``):
 
+- the publisher's own words (``by_publisher``: the Page's posts and replies, the channel's, the
+  blog author's) are kept as context (state ``publisher``): never a case, never archived, so
+  never a training negative; the review card shows them above the comments that answer them;
 - relevance below ``relevance_threshold``: the post is archived as not a complaint;
 - posts whose TF-IDF cosine (character 3-5-grams, robust to rewording and typos in short texts)
   is at least ``duplicate_similarity`` and that were posted within ``duplicate_window_hours`` of
@@ -35,6 +38,7 @@ from store.pipeline import (
     TriageItem,
     archive_posts,
     get_case,
+    keep_as_context,
     posts_awaiting_triage,
     posts_by_id,
     recent_case_posts,
@@ -179,6 +183,7 @@ class TriageStats:
     """What triage did (counts only: these go into flow results and logs)."""
 
     examined: int = 0
+    publisher: int = 0
     archived: int = 0
     cases_created: int = 0
     joined_existing: int = 0
@@ -205,9 +210,10 @@ def triage_pending(
             _triage_batch(session, items, profile, stats)
         stats.batches += 1
     log.info(
-        "triage: %d posts, %d archived, %d new cases (%d auto-approved, %d queued), "
-        "%d joined existing cases",
+        "triage: %d posts, %d the publisher's own, %d archived, %d new cases (%d auto-approved, "
+        "%d queued), %d joined existing cases",
         stats.examined,
+        stats.publisher,
         stats.archived,
         stats.cases_created,
         stats.auto_approved,
@@ -222,6 +228,9 @@ def _triage_batch(
 ) -> None:
     rules = profile.triage
     stats.examined += len(items)
+    own = [it.post_id for it in items if it.by_publisher]
+    stats.publisher += keep_as_context(session=session, post_ids=own)
+    items = [it for it in items if not it.by_publisher]
     relevant = [it for it in items if not it.relevance < rules.relevance_threshold]
     stats.archived += archive_posts(
         session=session,

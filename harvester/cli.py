@@ -250,7 +250,18 @@ def sources_check(
                     secret = f"[red]{config.token_env} missing[/]"
                 table.add_row(config.name, "ok", secret, f"[red]{exc}[/]")
     Console().print(table)
+    failures += _check_replies(folder, source)
     if not chosen and not problems:
         typer.echo("no enabled sources in sources.yaml")
     if failures:
         raise typer.Exit(1)
+
+
+def _check_replies(folder: Path, only: list[str] | None) -> int:
+    """Replies (the profile's replies.yaml): may each reply token post? Returns the failures."""
+    from lapor.replies.check import reply_checks
+
+    checks = {n: c for n, c in reply_checks(folder).items() if not only or n in only}
+    for name, (ok, message) in checks.items():
+        typer.echo(f"replies {name}: {'ok: ' if ok else 'ERROR: '}{message}")
+    return sum(not ok for ok, _ in checks.values())

@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from harvester.fake_replies import ReplyFaults
 from harvester.fake_server import FakeRequest, FakeResponse, FakeServer, json_response
 from harvester.sources.base import parse_time
 from harvester.sources.facebook import comment_ids, object_id
@@ -107,6 +108,14 @@ class FakeGraphAPI(FakeServer):
         self._served_lock = threading.Lock()
         self._usage: list[int] = []
         self._throttles: list[int] = []
+        # Replies (POST /{comment-id}/comments): the Page token's permissions, what was posted
+        # (duplicates included), deleted comments, and faults of the reply requests.
+        self.permissions = {"pages_read_engagement", "pages_manage_engagement"}
+        self.permissions |= {"pages_read_user_content", "pages_show_list"}
+        self.posted: list[dict[str, Any]] = []
+        self.deleted: set[str] = set()
+        self.reply_faults = ReplyFaults()
+        self._reply_seq = 0
         self._posts = sorted(data["posts"], key=lambda p: _epoch(p["created_time"]), reverse=True)
         self._times = {p["id"]: _epoch(p["created_time"]) for p in self._posts}
         self._children: dict[str, list[dict[str, Any]]] = {}
@@ -199,6 +208,8 @@ class FakeGraphAPI(FakeServer):
             {"call_count": percent, "total_cputime": 1, "total_time": 1}
         )
         rest = parts[1:]
+        if request.method == "POST" or rest == ["me", "permissions"]:
+            return self._replies(rest, request)
         if rest == [self.page["id"]]:
             wanted = _fields(request.query.get("fields", "id,name"))
             return json_response({k: v for k, v in self.page.items() if k in wanted | {"id"}})
@@ -210,6 +221,62 @@ class FakeGraphAPI(FakeServer):
             100,
             f"Unsupported get request. Object with ID '{'/'.join(rest)}' does not exist (fake).",
         )
+
+    def _replies(self, rest: list[str], request: FakeRequest) -> FakeResponse:
+        """``GET /me/permissions`` and ``POST /{comment-id}/comments`` (a Page's reply)."""
+        if rest == ["me", "permissions"]:
+            data = [{"permission": p, "status": "granted"} for p in sorted(self.permissions)]
+            return json_response({"data": data})
+        if len(rest) != 2 or rest[1] != "comments":
+            return graph_error(100, "Unsupported post request (fake).")
+        target = rest[0]
+        comments = {c.get("id"): c for stream in self._stream.values() for c in stream}
+        if target not in comments or target in self.deleted:
+            return graph_error(
+                100,
+                f"Unsupported post request. Object with ID '{target}' does not exist, cannot be "
+                "loaded due to missing permissions, or does not support this operation (fake).",
+                subcode=33,
+            )
+        if "pages_manage_engagement" not in self.permissions:
+            return graph_error(200, "(#200) Permissions error", status=403)
+        message = str(request.form.get("message") or "").strip()
+        if not message:
+            return graph_error(100, "(#100) Missing message or attachment")
+        fault = self.reply_faults.draw()
+        early = self.reply_faults.before(fault, {"error": {"message": "fake", "code": 2}})
+        if early is not None:
+            return early
+        return self.reply_faults.after(
+            fault, json_response({"id": self._add_reply(target, message)})
+        )
+
+    def _add_reply(self, target: str, message: str) -> str:
+        """Store the Page's reply under ``target`` where the thread readers will see it."""
+        with self._served_lock:
+            self._reply_seq += 1
+            reply_id = f"{target.split('_')[0]}_{3_000_000_000_000_000 + self._reply_seq}"
+            created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+            reply = {
+                "id": reply_id,
+                "message": message,
+                "created_time": created,
+                "from": {"id": self.page["id"], "name": self.page.get("name", "")},
+            }
+            self._children.setdefault(target, []).append(reply)
+            for stream in self._stream.values():
+                if any(c.get("id") == target for c in stream):
+                    stream.append({**reply, "parent": {"id": target}})
+            self.posted.append({"parent_id": target, **reply})
+        return reply_id
+
+    def replies_to(self, comment_id: str) -> list[dict[str, Any]]:
+        """What was posted under ``comment_id`` (more than one for the same text: a duplicate)."""
+        return [p for p in self.posted if p["parent_id"] == comment_id]
+
+    def delete(self, comment_id: str) -> None:
+        """The citizen deleted the comment: replies to it fail like on Graph."""
+        self.deleted.add(comment_id)
 
     def _feed(self, request: FakeRequest, headers: dict[str, str]) -> FakeResponse:
         since, until = _epoch(request.query.get("since")), _epoch(request.query.get("until"))

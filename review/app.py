@@ -83,9 +83,19 @@ def create_app(
     app.state.templates = _templates(profile)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    from review.routes import admin, auth, cases, dashboard, forwards, queue, undo
+    from review.routes import (
+        admin,
+        archive,
+        auth,
+        cases,
+        dashboard,
+        forwards,
+        queue,
+        replies,
+        undo,
+    )
 
-    for module in (auth, queue, cases, forwards, dashboard, admin, undo):
+    for module in (auth, queue, archive, cases, forwards, dashboard, admin, undo, replies):
         app.include_router(module.router)
 
     @app.exception_handler(LoginRequired)
@@ -172,8 +182,15 @@ def _templates(profile: Any) -> Jinja2Templates:
     env.filters["agency_name"] = lambda key: agencies.get(key, key or "-")
     env.filters["topic_name"] = lambda key: topics.get(key, key or "-")
     env.globals["profile"] = profile
+    env.globals["archive_count"] = _archive_count
     env.globals["take_flash"] = take_flash
     return templates
+
+
+def _archive_count(request: Request, agencies: list[str] | None) -> int:
+    from review.routes.archive import archive_count
+
+    return archive_count(request, agencies)
 
 
 def format_local(moment: datetime | None, zone: ZoneInfo, seconds: bool = False) -> str:

@@ -44,6 +44,7 @@ AUDIT_ACTIONS = {
     "case.undo": "penerimaan dibatalkan",
     "case.merge": "kasus digabung",
     "case.split": "posting dipisah",
+    "case.promote": "posting arsip dijadikan kasus",
     "user.create": "akun dibuat",
     "user.update": "akun diubah",
     "user.login": "masuk",

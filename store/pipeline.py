@@ -97,6 +97,7 @@ class TriageItem:
     agency_confidence: float | None
     topic: str | None
     topic_confidence: float | None
+    by_publisher: bool = False
 
 
 def posts_awaiting_triage(*, session: Session, limit: int = 1000) -> list[TriageItem]:
@@ -105,7 +106,7 @@ def posts_awaiting_triage(*, session: Session, limit: int = 1000) -> list[Triage
         select(func.max(Classification.id).label("cid")).group_by(Classification.post_id).subquery()
     )
     query = (
-        select(PostRow.id, PostRow.text, PostRow.created_at, Classification)
+        select(PostRow.id, PostRow.text, PostRow.created_at, PostRow.by_publisher, Classification)
         .join(Classification, Classification.post_id == PostRow.id)
         .join(latest, latest.c.cid == Classification.id)
         .where(PostRow.state == "classified")
@@ -113,7 +114,7 @@ def posts_awaiting_triage(*, session: Session, limit: int = 1000) -> list[Triage
         .limit(limit)
     )
     out = []
-    for post_id, text, created_at, c in session.execute(query):
+    for post_id, text, created_at, by_publisher, c in session.execute(query):
         out.append(
             TriageItem(
                 post_id=post_id,
@@ -124,6 +125,7 @@ def posts_awaiting_triage(*, session: Session, limit: int = 1000) -> list[Triage
                 agency_confidence=c.agency_confidence,
                 topic=c.topic,
                 topic_confidence=c.topic_confidence,
+                by_publisher=bool(by_publisher),
             )
         )
     return out
@@ -162,6 +164,21 @@ def archive_posts(*, session: Session, post_ids: Sequence[int]) -> int:
         update(PostRow)
         .where(PostRow.id.in_(list(post_ids)), PostRow.state == "classified")
         .values(state="archived")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
+def keep_as_context(*, session: Session, post_ids: Sequence[int]) -> int:
+    """Mark classified posts as ``publisher``: the publisher's own words, kept as the context of
+    the comments that answer them, never a case, never archived (so never a training negative
+    nor a "Mungkin aduan"); returns how many changed."""
+    if not post_ids:
+        return 0
+    result = session.execute(
+        update(PostRow)
+        .where(PostRow.id.in_(list(post_ids)), PostRow.state == "classified")
+        .values(state="publisher")
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from store.exceptions import ConfigError
+from store.reply_profile import ReplyConfig, load_reply_config
 
 
 class _Strict(BaseModel):
@@ -82,6 +83,7 @@ class Profile(_Strict):
     lapor: LaporOptions = LaporOptions()
     triage: Triage = Triage()
     promotion: Promotion = Promotion()
+    replies: ReplyConfig = ReplyConfig()  # from replies.yaml beside taxonomy.yaml
     agencies: list[Agency]
     topics: list[Topic]
     folder: Path | None = None
@@ -125,7 +127,7 @@ def load_profile(folder: Path) -> Profile:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     try:
-        return Profile(**data, folder=Path(folder))
+        return Profile(**data, replies=load_reply_config(Path(folder)), folder=Path(folder))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

@@ -3,6 +3,7 @@
 post ──< classification            (one per post and model version)
 post >── case ──< review           (near-duplicate posts grouped into one case)
 case ──< forward ──< lapor_status_history   (the outbox and what LAPOR! said afterwards)
+case ──< reply >── post                      (replies to citizens under their own comments)
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ class PostRow(Base):
     raw: Mapped[str | None] = mapped_column(Text)
     # The publisher's own words (Page, channel, blog author): context, never a case or a negative.
     by_publisher: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # new -> classified -> archived (not a complaint) | in_case
+    # new -> classified -> archived (not a complaint) | in_case | publisher (context only)
     state: Mapped[str] = mapped_column(String(20), default="new")
     case_id: Mapped[int | None] = mapped_column(
         ForeignKey("cases.id", ondelete="SET NULL"), index=True
@@ -176,7 +177,7 @@ class Review(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     reviewer: Mapped[str] = mapped_column(String(100))
-    # accept | correct | reject | merge | split | skip | auto_approve | reopen
+    # accept | correct | reject | merge | split | skip | auto_approve | reopen | promote
     action: Mapped[str] = mapped_column(String(20))
     agency_before: Mapped[str | None] = mapped_column(String(200))
     agency_after: Mapped[str | None] = mapped_column(String(200))
@@ -297,3 +298,40 @@ class AuditEntry(Base):
     object_id: Mapped[str | None] = mapped_column(String(100))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Reply(Base):
+    """The reply outbox: a reply to a citizen under their own comment, recorded before it is sent.
+
+    One row per post and kind (``sent``: the case reached LAPOR! with a tracking number;
+    ``status:<name>``: a later LAPOR! status such as Selesai). ``text`` is rendered from the
+    profile's template when the row is made, so the facilitator approves exactly what is posted.
+    """
+
+    __tablename__ = "replies"
+    __table_args__ = (
+        UniqueConstraint("post_id", "kind", name="uq_replies_post_kind"),
+        Index("ix_replies_state_due", "state", "next_attempt_at"),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    forward_id: Mapped[int | None] = mapped_column(ForeignKey("forwards.id", ondelete="SET NULL"))
+    source: Mapped[str] = mapped_column(String(100))
+    platform: Mapped[str] = mapped_column(String(20))  # facebook | instagram | youtube
+    target_id: Mapped[str] = mapped_column(String(255))  # the comment replied under
+    kind: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    # approval -> pending -> sending -> sent | pending (retry) | unknown (read the thread first)
+    #   | failed | gone (original deleted) | blocked (permission/token; due again later)
+    #   | cancelled (declined, or the case reopened)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    reply_id: Mapped[str | None] = mapped_column(String(255))
+    reply_url: Mapped[str | None] = mapped_column(Text)
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None]

@@ -23,6 +23,7 @@ from review.routes.undo import UNDO_SECONDS, offer_undo
 from store import cases as decisions
 from store.exceptions import StaleAction, StoreError
 from store.queue import author_post_counts, get_case_view, in_scope
+from store.replies import replies_for_case
 from store.tables import Case
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ def case_page(case_id: int, request: Request, user: CurrentUser, session: Sessio
         "here": request.url.path,
         "next": safe_next(request.query_params.get("next"), "/"),
         "authors": author_post_counts(session=session, views=[view]),
+        "replies": replies_for_case(session=session, case_id=case_id),
     }
     return render(request, "case.html", context)
 

@@ -185,3 +185,17 @@
     });
   }
 })();
+
+// Case page: b approves the first reply waiting for approval (the form shows its preview).
+(function () {
+  "use strict";
+  document.addEventListener("keydown", function (event) {
+    var tag = (event.target.tagName || "").toLowerCase();
+    if (event.ctrlKey || event.metaKey || event.altKey || event.key !== "b") { return; }
+    if (tag === "input" || tag === "select" || tag === "textarea") { return; }
+    var form = document.querySelector("form.f-reply-approve");
+    if (!form) { return; }
+    event.preventDefault();
+    form.requestSubmit ? form.requestSubmit() : form.submit();
+  });
+})();

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from store.tables import Case, Forward, PostRow
+from store.tables import Case, Forward, PostRow, Reply
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -94,3 +94,23 @@ def test_the_data_teams_commands_continue_from_the_demo(demo_runs):
     assert first["model_version"] in outputs["models"]
     assert "dlhk" in outputs["classify"].lower() or "sampah" in outputs["classify"].lower()
     assert "training on" in outputs["retrain"] and "challenger" in outputs["retrain"]
+
+
+def test_demo_replies_under_the_citizens_comments_once_each(demo_runs):
+    home, first, _ = demo_runs
+    engine = create_engine(f"sqlite:///{home / 'demo' / 'aduan.sqlite3'}")
+    with engine.connect() as conn:
+        replies = conn.execute(
+            select(Reply.state, Reply.target_id, Reply.reply_id, Reply.text)
+        ).all()
+        sent = conn.execute(select(Forward.complaint_id).where(Forward.state == "sent")).scalars()
+        numbers = set(sent)
+    posted = [r for r in replies if r.state == "sent"]
+    assert posted
+    for r in replies:  # the others: a second post of the case in the same thread, or a comment
+        if r.state != "sent":  # the fake page delivers without an id (it cannot be replied to)
+            assert r.state == "cancelled" or (r.state == "failed" and r.target_id[:8] == "derived:")
+    assert len({r.target_id for r in posted}) == len(posted)  # one reply per comment
+    assert all(r.reply_id for r in posted)
+    assert all(any(n in r.text for n in numbers) for r in replies)  # the tracking number
+    assert first["replies"]["sent"] == len(posted) and "/comments?" in first["replies"]["example"]

@@ -14,6 +14,18 @@ from store.tables import Case, Classification, Forward, PostRow
 from tests.flows.conftest import DEMO_PAGE, aduan_exe
 
 
+def _by_the_page(data: dict) -> list[dict]:
+    """The demo Page's own posts and replies (``from.id`` is the Page's), nested ones included."""
+
+    def walk(items):
+        for item in items or []:
+            yield item
+            yield from walk(item.get("comments"))
+
+    page = data["page"]["id"]
+    return [i for i in walk(data["posts"]) if (i.get("from") or {}).get("id") == page]
+
+
 def test_aduan_run_pipeline_embedded(world):
     done = subprocess.run(
         [aduan_exe(), "run", "pipeline", "--json"],
@@ -26,6 +38,7 @@ def test_aduan_run_pipeline_embedded(world):
     result = json.loads(done.stdout.strip().splitlines()[-1])
     graph, simulator = world["graph"], world["simulator"]
 
+    page_posts = _by_the_page(json.loads(DEMO_PAGE.read_text()))
     engine = make_engine(world["db_url"])
     with session_factory(engine)() as session:
         counts = pipeline_counts(session=session)
@@ -40,8 +53,10 @@ def test_aduan_run_pipeline_embedded(world):
     assert stored == graph.item_count == result["harvest"]["new"]
     assert len(external_ids) == stored
     assert classified == stored == result["classify"]["classified"]
-    assert set(counts["posts"]) <= {"archived", "in_case"}
+    assert set(counts["posts"]) <= {"archived", "in_case", "publisher"}
     assert counts["posts"]["archived"] > 0 and counts["posts"]["in_case"] > 0
+    # the Page's own posts are kept as context, never a case nor archived
+    assert counts["posts"]["publisher"] == result["triage"]["publisher"] == len(page_posts)
     # confident cases with a LAPOR! mapping were forwarded (once each), the rest wait for review
     assert approved == result["triage"]["auto_approved"] > 0
     assert len(sent) == approved == result["forward"]["sent"]

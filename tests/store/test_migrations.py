@@ -114,3 +114,17 @@ def test_0004_adds_session_generation_and_login_attempts_and_its_downgrade_drops
         assert conn.execute(text("SELECT session_generation FROM users")).scalar_one() == 0
     upgrade(engine)
     check(engine)
+
+
+def test_0005_creates_the_reply_outbox_and_its_downgrade_drops_it(engine):
+    assert "replies" in inspect(engine).get_table_names()
+    uniques = inspect(engine).get_unique_constraints("replies")
+    assert [u["column_names"] for u in uniques] == [["post_id", "kind"]]
+    downgrade(engine, "0004")
+    assert "replies" not in inspect(engine).get_table_names()
+    upgrade(engine, "0005")
+    assert {"state", "target_id", "reply_id", "kind"} <= {
+        c["name"] for c in inspect(engine).get_columns("replies")
+    }
+    upgrade(engine)
+    check(engine)

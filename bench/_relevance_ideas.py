@@ -1,0 +1,142 @@
+"""The ideas `python bench/relevance_bench.py --tune` scores for the relevance head.
+
+An idea is a dict: which rows train the relevance head and how (bench-only keys below), and
+`params`, ComplaintModel parameters on top of classifier.train.DEFAULT_PARAMS. Only the relevance
+head is fitted (no label heads: they do not change it). Results: bench/README.md.
+
+  surabaya     Surabaya complaints as positives: True (all), False, or a number (a time-ordered
+               sample of that many, the latest)
+  seed         the profile's seed negatives (non_complaints.csv) and seed/relevance*.csv
+  smsa         that many SmSA train rows as negatives (0: none)
+  lapor        lapor_tweets Netral/Positif as negatives
+  respon       "keep" (label_3class respon = not a complaint, as labelled), "drop" (left out)
+  tweet_weight sample weight of the tweets (others weigh 1)
+  baseline     True: the TF-IDF word+char LinearSVC on the same rows instead of ours
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = (REPO / ".." / "shared" / "data").resolve()
+SEED = REPO / "profiles" / "kupang" / "seed"
+
+
+@cache
+def _surabaya() -> tuple[str, ...]:
+    with open(DATA / "surabaya" / "complaints.csv", encoding="utf-8", newline="") as fh:
+        rows = sorted(csv.DictReader(fh), key=lambda r: r["created_at"])
+    return tuple(r["text"] for r in rows if r["text"].strip())
+
+
+@cache
+def _seed() -> tuple[tuple[str, ...], tuple[tuple[str, bool], ...]]:
+    from classifier.data import read_negatives
+    from classifier.relevance_data import read_relevance_files
+
+    negatives = tuple(read_negatives(SEED / "non_complaints.csv"))
+    rows, _ = read_relevance_files(sorted(SEED.glob("relevance*.csv")))
+    return negatives, tuple((r.text, r.is_complaint) for r in rows)
+
+
+@cache
+def _smsa() -> tuple[str, ...]:
+    from classifier.data import read_negatives
+
+    return tuple(read_negatives(DATA / "smsa" / "train_preprocess.tsv"))
+
+
+@cache
+def _lapor() -> tuple[str, ...]:
+    from classifier.data import read_negatives
+
+    return tuple(read_negatives(DATA / "lapor_tweets" / "tweets_sentiment.csv"))
+
+
+def training_rows(idea: dict, tweets: list[dict]) -> tuple[list[str], list[bool], list[float]]:
+    """(texts, is_complaint, sample weights) for an idea."""
+    texts: list[str] = []
+    y: list[bool] = []
+    w: list[float] = []
+
+    def add(items, label: bool, weight: float = 1.0) -> None:
+        items = list(items)
+        texts.extend(items)
+        y.extend([label] * len(items))
+        w.extend([weight] * len(items))
+
+    surabaya = idea.get("surabaya", True)
+    if surabaya:
+        rows = _surabaya()
+        add(rows if surabaya is True else rows[-int(surabaya) :], True)
+    if idea.get("seed", True):
+        negatives, relevance = _seed()
+        add(negatives, False)
+        for text, flag in relevance:
+            add([text], flag, idea.get("seed_weight", 1.0))
+    if idea.get("smsa"):
+        add(_smsa()[: idea["smsa"]], False)
+    if idea.get("lapor"):
+        add(_lapor(), False)
+    tw = idea.get("tweet_weight", 1.0)
+    for r in tweets:
+        if idea.get("respon", "keep") == "drop" and r["label_3class"] == "respon":
+            continue
+        add([r["text"]], r["is_complaint"], tw)
+    return texts, y, w
+
+
+def fit_idea(idea: dict, tweets: list[dict]):
+    """Fit the relevance head of an idea on the training tweets; returns texts -> scores."""
+    texts, y, w = training_rows(idea, tweets)
+    if idea.get("baseline"):
+        from relevance_bench import SvcRelevance
+
+        return SvcRelevance().fit(texts, y).scores
+    from classifier.model import RELEVANCE, ComplaintModel
+    from classifier.train import DEFAULT_PARAMS
+
+    params = {**DEFAULT_PARAMS, **idea.get("params", {})}
+    model = ComplaintModel(**params).fit(texts, {}, y, sample_weight=w)
+    return lambda t: model.predict_proba(t)[RELEVANCE]
+
+
+IDEAS: dict[str, dict] = {
+    "baseline: SVC on the tweets only": {"baseline": True, "surabaya": False, "seed": False},
+    "baseline: SVC on the recipe's rows": {"baseline": True},
+    "ours: tweets only": {"surabaya": False, "seed": False},
+    "ours: recipe (a) as shipped (Surabaya + seed + tweets)": {},
+}
+
+REL = "relevance"
+
+
+def _rel(**settings) -> dict:
+    """params for a relevance-head change (per-head settings: classifier.model._head_settings)."""
+    from classifier.train import DEFAULT_PARAMS
+
+    return {"head_params": {**DEFAULT_PARAMS["head_params"], REL: settings}}
+
+
+IDEAS.update(
+    {
+        "relevance class_weight balanced": {"params": _rel(class_weight="balanced")},
+        "tweets weigh 5": {"tweet_weight": 5.0},
+        "tweets weigh 10": {"tweet_weight": 10.0},
+        "Surabaya: latest 2,000 only": {"surabaya": 2000},
+        "no Surabaya (seed + tweets)": {"surabaya": False},
+        "respon rows left out": {"respon": "drop"},
+        "+ SmSA 3,000 negatives": {"smsa": 3000},
+        "+ lapor_tweets Netral/Positif negatives": {"lapor": True},
+        "relevance C=0.1": {"params": {"relevance_C": 0.1}},
+        "relevance C=2": {"params": {"relevance_C": 2.0}},
+        "relevance isotonic": {"params": _rel(calibration="isotonic")},
+        "relevance NB-SVM": {"params": _rel(model="nbsvm")},
+        "+ words with stopwords (relevance only)": {"params": {"relevance_features": "words"}},
+        "+ cues (relevance only)": {"params": {"relevance_features": "cues"}},
+        "+ words + cues": {"params": {"relevance_features": "words+cues"}},
+    }
+)

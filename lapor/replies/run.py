@@ -1,0 +1,49 @@
+"""One reply run: plan the replies now due, then send them (the CLI and the Prefect step)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from lapor.replies.plan import plan_replies, reply_sources
+from lapor.replies.sender import ReplyRetry, ReplyStats, build_clients, send_replies
+from store.profile import Profile
+
+log = logging.getLogger(__name__)
+
+
+def run_replies(
+    *,
+    factory: sessionmaker[Session],
+    profile: Profile,
+    limit: int | None = None,
+    concurrency: int = 4,
+    timeout: float = 10.0,
+    retry: ReplyRetry | None = None,
+    send: bool = True,
+) -> ReplyStats:
+    """Plan and (unless ``send`` is False) send; with replies off everywhere, nothing happens."""
+    sources = reply_sources(profile)
+    planned = plan_replies(factory=factory, profile=profile, sources=sources)
+    if not send or not sources:
+        stats = ReplyStats()
+        stats.planned = planned
+        return stats
+    clients = build_clients(sources, timeout=timeout)
+    try:
+        stats = send_replies(
+            factory=factory, clients=clients, retry=retry, limit=limit, concurrency=concurrency
+        )
+    finally:
+        for client in clients.values():
+            client.close()
+    stats.planned = planned
+    return stats
+
+
+def counts(stats: ReplyStats) -> dict[str, Any]:
+    """The run's figures without the problem texts (safe to log and keep in Prefect)."""
+    return {k: v for k, v in asdict(stats).items() if k != "problems"}
