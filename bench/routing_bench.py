@@ -43,9 +43,10 @@ POOL_MONTHS = 6  # corrections come from the months just before the split
 CURVE = (0, 100, 300, 1000)
 MIN_CLASS = 30
 SEED_MIN_CLASS = 20  # flows.demo.SEED_MIN_CLASS_SIZE
-# Chosen with --tune on the validation months (bench/README.md): a seed row weighs
-# SEED_HALF / (SEED_HALF + n_real), so real labels win as soon as there are a few hundred.
-SEED_HALF = 100
+# Chosen with --tune on the validation months (bench/README.md): seed rows weigh
+# SEED_HALF / (SEED_HALF + n_real); None = every row weighs 1, which did best there.
+SEED_HALF = None
+HALVES = (None, 0, 30, 100, 300)  # --tune
 
 from _common import emit  # noqa: E402
 from classifier_bench import SvcBaseline, known_classes, one_core  # noqa: E402
@@ -83,7 +84,7 @@ def fit_ours(train: list[dict], rule, params: dict | None = None):
 
 def score_ours(model, test: list[dict], rule) -> dict:
     from classifier.evaluate import head_metrics
-    from classifier.routing import location_of_row, route_metrics
+    from classifier.routing import location_of_row, route_labels, route_metrics
 
     proba = model.predict_proba([r["text"] for r in test])
     best = model.best(proba)
@@ -93,6 +94,7 @@ def score_ours(model, test: list[dict], rule) -> dict:
     agency = route_metrics(
         rule, gold, predicted, list(confidence), locations, model.classes_["agency"]
     )
+    agency["routed"] = [rule.canonical(r.label) for r in route_labels(rule, predicted, locations)]
     classes = [rule.fold(g) for g in gold]
     agency["class_accuracy"] = head_metrics(
         classes, predicted, list(confidence), set(model.classes_["agency"])
@@ -102,6 +104,25 @@ def score_ours(model, test: list[dict], rule) -> dict:
         [r["topic"] for r in test], t_pred, list(t_conf), set(model.classes_["topic"])
     )
     return {"agency": agency, "topic": topic}
+
+
+def same_classes_macro_f1(rule, train, test, routed) -> float:
+    """Ours' agency macro-F1 over the baseline's classes (offices with >= 30 training rows),
+    on the rows whose gold office is one of them: the same label space for both."""
+    from sklearn.metrics import f1_score
+
+    known = {rule.canonical(c) for c in known_classes(train, "agency")}
+    gold = [rule.canonical(r["agency"]) for r in test]
+    rows = [i for i, g in enumerate(gold) if g in known]
+    return float(
+        f1_score(
+            [gold[i] for i in rows],
+            [routed[i] for i in rows],
+            labels=sorted(known),
+            average="macro",
+            zero_division=0,
+        )
+    )
 
 
 def score_baseline(train: list[dict], test: list[dict]) -> dict:
@@ -119,8 +140,11 @@ def score_baseline(train: list[dict], test: list[dict]) -> dict:
 
 
 # -- the Kupang default and its learning curve -------------------------------------------------
+SEED_FILE = KUPANG / "seed" / "complaints.csv"
+
+
 def seed_rows() -> list[dict]:
-    with open(KUPANG / "seed" / "complaints.csv", encoding="utf-8", newline="") as fh:
+    with open(SEED_FILE, encoding="utf-8", newline="") as fh:
         return [{"text": r["text"], "agency": r["agency"]} for r in csv.DictReader(fh)]
 
 
@@ -140,9 +164,9 @@ def fit_kupang(corrections: list[dict], seed_half: float | None):
     from classifier.model import ComplaintModel
     from classifier.train import DEFAULT_PARAMS, _apply_min_class_size, clean_labels
 
-    seeds = seed_rows()
     n = len(corrections)
     w_seed = 1.0 if seed_half is None or n == 0 else seed_half / (seed_half + n)
+    seeds = seed_rows() if w_seed > 0 else []  # seed_half 0: real labels only
     rows, _ = clean_labels([*corrections, *seeds], ("agency",), "text")
     real = {" ".join(r["text"].lower().split()) for r in corrections}
     weights = [1.0 if " ".join(r["text"].lower().split()) in real else w_seed for r in rows]
@@ -200,6 +224,9 @@ def compare() -> dict:
     ours = score_ours(fit_ours(train, rule), test, rule)
     ours["train_s"] = time.perf_counter() - start
     base = score_baseline(train, test)
+    ours["agency"]["macro_f1_baseline_classes"] = same_classes_macro_f1(
+        rule, train, test, ours["agency"].pop("routed")
+    )
     k_test = mapped(test, amap)
     pool_from = _months_before(SPLIT, POOL_MONTHS)
     pool = mapped([r for r in train if r["created_at"] >= pool_from], amap)
@@ -232,7 +259,7 @@ def tune() -> dict:
     pool_from = _months_before(VALID_FROM, POOL_MONTHS)
     pool = mapped([r for r in rows if pool_from <= r["created_at"] < VALID_FROM], amap)
     out = {}
-    for half in (None, 30, 100, 300):
+    for half in HALVES:
         res = {
             n: kupang_accuracy(fit_kupang(pool[len(pool) - n :] if n else [], half), valid)
             for n in CURVE
@@ -249,9 +276,15 @@ def print_table(res: dict) -> None:
     for label, x, y in (
         ("agency accuracy_all", b["agency"]["accuracy_all"], o["agency"]["accuracy_all"]),
         ("agency accuracy (known labels)", b["agency"]["accuracy"], o["agency"]["accuracy"]),
-        ("agency macro-F1", b["agency"]["macro_f1"], o["agency"]["macro_f1"]),
+        ("agency macro-F1 (its own classes)", b["agency"]["macro_f1"], o["agency"]["macro_f1"]),
+        (
+            "agency macro-F1 (baseline classes)",
+            b["agency"]["macro_f1"],
+            o["agency"]["macro_f1_baseline_classes"],
+        ),
         ("topic accuracy", b["topic"]["accuracy"], o["topic"]["accuracy"]),
         ("topic macro-F1", b["topic"]["macro_f1"], o["topic"]["macro_f1"]),
+        ("topic accuracy_all", b["topic"]["accuracy_all"], o["topic"]["accuracy_all"]),
     ):
         print(f"{label:<34}{x:>10.3f}{y:>10.3f}")
     print(
@@ -272,10 +305,13 @@ def summary(res: dict) -> dict:
         "ours_agency_accuracy_all": o["agency"]["accuracy_all"],
         "baseline_agency_accuracy_all": b["agency"]["accuracy_all"],
         "ours_agency_macro_f1": o["agency"]["macro_f1"],
+        "ours_agency_macro_f1_baseline_classes": o["agency"]["macro_f1_baseline_classes"],
         "baseline_agency_macro_f1": b["agency"]["macro_f1"],
         "ours_topic_accuracy": o["topic"]["accuracy"],
         "baseline_topic_accuracy": b["topic"]["accuracy"],
         "ours_topic_macro_f1": o["topic"]["macro_f1"],
+        "ours_topic_accuracy_all": o["topic"]["accuracy_all"],
+        "baseline_topic_accuracy_all": b["topic"]["accuracy_all"],
         "baseline_topic_macro_f1": b["topic"]["macro_f1"],
         "topic_accuracy_gain": o["topic"]["accuracy"] - b["topic"]["accuracy"],
         "kupang_default_mapped_accuracy": c["time"][0],
@@ -297,7 +333,11 @@ def summary(res: dict) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tune", action="store_true", help="seed weighting on validation months")
+    parser.add_argument("--seeds", type=Path, help="another seed complaints.csv (with --tune)")
     args = parser.parse_args()
+    if args.seeds:
+        global SEED_FILE
+        SEED_FILE = args.seeds
     if not (DATA / "surabaya" / "complaints.csv").exists():
         sys.exit(f"shared data not found at {DATA}")
     if args.tune:

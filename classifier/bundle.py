@@ -42,9 +42,9 @@ class HeadPrediction:
     """One head's answer: best label, its confidence, and the top 3 labels (best first).
 
     confidence = the chance that `label` is right (ComplaintModel.best); the alternatives carry the
-    head's class probabilities, except the first, which is (label, confidence). "Best" is the
-    model's ranking (ComplaintModel.rank): with rank offsets a label may rank above a more
-    probable one, so alternatives are not always in falling probability.
+    same unit (each label's probability through the head's top-label calibrator), the first being
+    (label, confidence). "Best" is the model's ranking (ComplaintModel.rank): with rank offsets a
+    label may rank above a more likely one; ``classifier.chances.by_chance`` orders them for show.
     """
 
     label: str
@@ -119,14 +119,28 @@ class Bundle:
         best = self.model.best(proba, ranked)
         order = {t: idx[:, :TOP_K] for t, idx in ranked.items()}
         out = []
+        chances = self._alternative_chances(proba, order)
         for i in range(len(texts)):
             heads = {}
             for t, names in classes.items():
                 label, confidence = names[order[t][i, 0]], float(best[t][1][i])
                 top = [(label, confidence)]
-                top += [(names[j], float(proba[t][i, j])) for j in order[t][i, 1:]]
+                top += [
+                    (names[j], float(p))
+                    for j, p in zip(order[t][i, 1:], chances[t][i], strict=True)
+                ]
                 heads[t] = HeadPrediction(label=label, confidence=confidence, alternatives=top)
             out.append(Prediction(relevance=float(relevance[i]), heads=heads))
+        return out
+
+    def _alternative_chances(self, proba, order) -> dict[str, np.ndarray]:
+        """The alternatives' probabilities in the chosen label's unit: through the head's
+        top-label calibrator when it has one (as ``ComplaintModel.best`` maps the first)."""
+        calibrators = getattr(self.model, "top_calibrators_", {})
+        out = {}
+        for t, idx in order.items():
+            rest = np.take_along_axis(np.asarray(proba[t]), idx[:, 1:], axis=1)
+            out[t] = calibrators[t].predict(rest) if t in calibrators and rest.size else rest
         return out
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from classifier.chances import LEGEND_EN, by_chance
+
 models_app = typer.Typer(
     help="Model registry: list, show, promote, rollback.", no_args_is_help=True
 )
@@ -255,12 +257,28 @@ def classify(
         for (record, _), pred in zip(chunk, bundle.predict([t for _, t in chunk]), strict=True):
             if as_json:
                 extra = {k: v for k, v in record.items() if k != text_column}
-                sys.stdout.write(json.dumps({**extra, **pred.as_dict()}) + "\n")
+                sys.stdout.write(json.dumps({**extra, **_by_chance(pred)}) + "\n")
                 continue
             typer.echo(f"relevance {pred.relevance:.3f}")
-            for name, h in pred.heads.items():
-                alts = ", ".join(f"{lab} {p:.2f}" for lab, p in h.alternatives[1:])
-                typer.echo(f"  {name}: {h.label} ({h.confidence:.3f}); also {alts}")
+            for name, head in _by_chance(pred).items():
+                if name == "relevance":
+                    continue
+                alts = ", ".join(f"{lab} {p:.3f}" for lab, p in head["alternatives"][1:])
+                typer.echo(f"  {name}: {head['label']} ({head['confidence']:.3f}); also {alts}")
+            typer.echo(f"  ({LEGEND_EN})")
+
+
+def _by_chance(pred) -> dict:
+    """The prediction with every head's labels highest chance first (one meaning per number)."""
+    out = pred.as_dict()
+    for name, head in pred.heads.items():
+        ranked = by_chance(head.label, head.confidence, head.alternatives)
+        out[name] = {
+            "label": ranked[0][0],
+            "confidence": round(ranked[0][1], 4),
+            "alternatives": [[lab, round(p, 4)] for lab, p in ranked],
+        }
+    return out
 
 
 @models_app.command("list")

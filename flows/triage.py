@@ -32,6 +32,8 @@ from datetime import datetime, timedelta
 import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
+from classifier.chances import by_chance
+from store.areas import get_gazetteer, locate
 from store.cases import SYSTEM, approve_case, attach_post, create_case
 from store.locks import hold_step
 from store.pipeline import (
@@ -190,6 +192,7 @@ class TriageStats:
     grouped_duplicates: int = 0
     auto_approved: int = 0
     queued: int = 0
+    unknown_location: int = 0  # local-office cases whose area is unknown (left for review)
     batches: int = field(default=0)
 
     def as_dict(self) -> dict[str, int]:
@@ -211,7 +214,7 @@ def triage_pending(
         stats.batches += 1
     log.info(
         "triage: %d posts, %d the publisher's own, %d archived, %d new cases (%d auto-approved, "
-        "%d queued), %d joined existing cases",
+        "%d queued), %d joined existing cases; %d local-office cases without a known area",
         stats.examined,
         stats.publisher,
         stats.archived,
@@ -219,6 +222,7 @@ def triage_pending(
         stats.auto_approved,
         stats.queued,
         stats.joined_existing,
+        stats.unknown_location,
     )
     return stats
 
@@ -263,25 +267,43 @@ def _triage_batch(
         _new_case(session, members, rows, profile, stats)
 
 
+def _likeliest(item: TriageItem, head: str) -> tuple[str | None, float | None]:
+    """The head's label most likely right and its chance (one meaning per number: the model's
+    ranking may put a less likely label first; the card offers the likeliest)."""
+    label, confidence = getattr(item, head), getattr(item, f"{head}_confidence")
+    ranked = by_chance(label, confidence, (item.alternatives or {}).get(head) or ())
+    return ranked[0] if ranked else (label, confidence)
+
+
 def _new_case(session: Session, members: list[TriageItem], rows: dict, profile: Profile, stats):
     first = members[0]
     # The tags come from the member the model is surest about; the first post represents it.
     tagged = max(members, key=lambda it: it.agency_confidence or 0.0)
-    topic = profile.topic(tagged.topic) if tagged.topic else None
+    agency, agency_confidence = _likeliest(tagged, "agency")
+    topic_key, topic_confidence = _likeliest(tagged, "topic")
+    topic = profile.topic(topic_key) if topic_key else None
+    post = rows[first.post_id]
+    gazetteer = get_gazetteer(profile.folder) if profile.folder else None
+    location = locate(gazetteer, post.text, post.raw)
     case = create_case(
         session=session,
-        post=rows[first.post_id],
-        agency=tagged.agency,
-        topic=tagged.topic,
-        agency_confidence=tagged.agency_confidence,
-        topic_confidence=tagged.topic_confidence,
+        post=post,
+        agency=agency,
+        topic=topic_key,
+        agency_confidence=agency_confidence,
+        topic_confidence=topic_confidence,
         urgency=topic.urgency if topic else 1,
+        location=location,
     )
     for item in members[1:]:
         attach_post(session=session, case=case, post=rows[item.post_id])
     stats.cases_created += 1
     stats.grouped_duplicates += len(members) - 1
-    if auto_forward_allowed(profile, case.agency, case.agency_confidence):
+    routed = profile.agency(case.agency) if case.agency else None
+    unknown_place = routed is not None and routed.local_level is not None and not location.key
+    if unknown_place:
+        stats.unknown_location += 1  # a local office without a place: a facilitator decides
+    if not unknown_place and auto_forward_allowed(profile, case.agency, case.agency_confidence):
         approve_case(session=session, case_id=case.id, actor=SYSTEM)
         stats.auto_approved += 1
     else:

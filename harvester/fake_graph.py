@@ -209,7 +209,7 @@ class FakeGraphAPI(FakeServer):
         )
         rest = parts[1:]
         if request.method == "POST" or rest == ["me", "permissions"]:
-            return self._replies(rest, request)
+            return self._replies(rest, request, headers)
         if rest == [self.page["id"]]:
             wanted = _fields(request.query.get("fields", "id,name"))
             return json_response({k: v for k, v in self.page.items() if k in wanted | {"id"}})
@@ -222,7 +222,7 @@ class FakeGraphAPI(FakeServer):
             f"Unsupported get request. Object with ID '{'/'.join(rest)}' does not exist (fake).",
         )
 
-    def _replies(self, rest: list[str], request: FakeRequest) -> FakeResponse:
+    def _replies(self, rest: list[str], request: FakeRequest, usage: dict) -> FakeResponse:
         """``GET /me/permissions`` and ``POST /{comment-id}/comments`` (a Page's reply)."""
         if rest == ["me", "permissions"]:
             data = [{"permission": p, "status": "granted"} for p in sorted(self.permissions)]
@@ -247,9 +247,8 @@ class FakeGraphAPI(FakeServer):
         early = self.reply_faults.before(fault, {"error": {"message": "fake", "code": 2}})
         if early is not None:
             return early
-        return self.reply_faults.after(
-            fault, json_response({"id": self._add_reply(target, message)})
-        )
+        answer = json_response({"id": self._add_reply(target, message)}, headers=usage)
+        return self.reply_faults.after(fault, answer)
 
     def _add_reply(self, target: str, message: str) -> str:
         """Store the Page's reply under ``target`` where the thread readers will see it."""

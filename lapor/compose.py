@@ -57,14 +57,39 @@ def find_place(text: str) -> str | None:
     return None
 
 
-def lapor_ids(case: CaseLike, profile: Profile) -> dict[str, Any]:
-    """The LAPOR! ids this case needs, or MappingMissing naming every one that is absent."""
+def area_ids(case: CaseLike, profile: Profile, gazetteer=None) -> tuple[Any, Any]:
+    """(location_id, disposition_id) from the case's area (``cases.location``) in the profile's
+    gazetteer: the area's LAPOR! location (a kelurahan without one: its kecamatan's), and for a
+    local-office agency the routed office's disposition id (a kelurahan office without one: its
+    kecamatan's); None where there is none."""
+    key = getattr(case, "location", None)
+    if gazetteer is None or not key or key not in gazetteer.areas:
+        return None, None
+    area = gazetteer.areas[key]
+    location_id = area.lapor_location_id
+    if location_id is None and area.parent in gazetteer.areas:
+        location_id = gazetteer.areas[area.parent].lapor_location_id
+    agency = profile.agency(case.agency) if case.agency else None
+    disposition = None
+    if agency is not None and agency.local_level:
+        office = gazetteer.routed_office(key, agency.local_level)
+        disposition = office.lapor_disposition_id if office else None
+        if office is not None and disposition is None and office.parent in gazetteer.areas:
+            disposition = gazetteer.areas[office.parent].lapor_disposition_id  # its kecamatan
+    return location_id, disposition
+
+
+def lapor_ids(case: CaseLike, profile: Profile, gazetteer=None) -> dict[str, Any]:
+    """The LAPOR! ids this case needs, or MappingMissing naming every one that is absent.
+    With a gazetteer the case's area gives location_id (else lapor.default_location_id) and,
+    for a local-office case, the office's disposition_id (else the agency's)."""
     missing: list[str] = []
     agency = profile.agency(case.agency) if case.agency else None
     topic = profile.topic(case.topic) if case.topic else None
+    location_id, office_disposition = area_ids(case, profile, gazetteer)
     if agency is None:
         missing.append(f"case has agency {case.agency!r}, which is not in the profile")
-    elif agency.lapor_disposition_id is None:
+    elif agency.lapor_disposition_id is None and office_disposition is None:
         missing.append(f"agency {agency.key} has no lapor_disposition_id")
     if topic is None:
         missing.append(f"case has topic {case.topic!r}, which is not in the profile")
@@ -72,7 +97,7 @@ def lapor_ids(case: CaseLike, profile: Profile) -> dict[str, Any]:
         missing.append(f"topic {topic.key} has no lapor_category_id")
     if profile.lapor.channel_id is None:
         missing.append("lapor.channel_id is not set")
-    if profile.lapor.default_location_id is None:
+    if profile.lapor.default_location_id is None and location_id is None:
         missing.append("lapor.default_location_id is not set")
     if profile.lapor.classification_id is None:
         missing.append("lapor.classification_id is not set")
@@ -84,8 +109,8 @@ def lapor_ids(case: CaseLike, profile: Profile) -> dict[str, Any]:
         "channel": profile.lapor.channel_id,
         "classification_id": profile.lapor.classification_id,
         "category_id": topic.lapor_category_id,
-        "disposition_id": agency.lapor_disposition_id,
-        "location_id": profile.lapor.default_location_id,
+        "disposition_id": office_disposition or agency.lapor_disposition_id,
+        "location_id": location_id or profile.lapor.default_location_id,
     }
 
 
@@ -152,11 +177,14 @@ def compose_content(case_id: int, posts: Sequence[PostLike]) -> str:
     return f"{body}\n\n{note}"
 
 
-def compose_complaint(case: CaseLike, posts: Sequence[PostLike], profile: Profile) -> dict:
-    """The JSON body of ``POST /complaints/complaint`` (first post = the representative one)."""
+def compose_complaint(
+    case: CaseLike, posts: Sequence[PostLike], profile: Profile, gazetteer=None
+) -> dict:
+    """The JSON body of ``POST /complaints/complaint`` (first post = the representative one);
+    `gazetteer` (``store.areas.Gazetteer``) places it (``lapor_ids``)."""
     if not posts:
         raise ValueError(f"case {case.id} has no posts to forward")
-    ids = lapor_ids(case, profile)
+    ids = lapor_ids(case, profile, gazetteer)
     topic = profile.topic(case.topic)  # lapor_ids checked it exists
     incident = posts[0].created_at.astimezone(ZoneInfo(profile.timezone))
     options = profile.lapor

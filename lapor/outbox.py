@@ -69,7 +69,10 @@ class LaporTarget:
         self.timeout = client.timeout
 
     def compose(self, context: ForwardContext, profile: Profile) -> dict[str, Any]:
-        payload = compose_complaint(context.case, context.posts, profile)
+        from store.areas import get_gazetteer
+
+        gazetteer = get_gazetteer(profile.folder) if profile.folder else None
+        payload = compose_complaint(context.case, context.posts, profile, gazetteer)
         photos = photo_urls(context.posts, profile.lapor.max_attachments)
         if photos:
             payload[PHOTOS] = photos  # uploaded by submit(); never sent as a field

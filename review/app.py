@@ -141,6 +141,8 @@ def _error_response(request: Request, status: int, detail: Any) -> Response:
 
 
 def _templates(profile: Any) -> Jinja2Templates:
+    from classifier import chances
+
     templates = Jinja2Templates(directory=HERE / "templates")
     zone = ZoneInfo(profile.timezone)
     agencies = {a.key: (a.short or a.name) for a in profile.agencies}
@@ -182,9 +184,30 @@ def _templates(profile: Any) -> Jinja2Templates:
     env.filters["agency_name"] = lambda key: agencies.get(key, key or "-")
     env.filters["topic_name"] = lambda key: topics.get(key, key or "-")
     env.globals["profile"] = profile
+    _location_filters(env, profile)
     env.globals["archive_count"] = _archive_count
+    env.globals["label_chances"] = chances.shown
+    env.globals["CHANCE_LEGEND"] = chances.LEGEND
     env.globals["take_flash"] = take_flash
     return templates
+
+
+def _location_filters(env, profile) -> None:
+    """``area_name`` (a gazetteer key as "Kel. X, Kec. Y") and ``local_office`` (the office a
+    local-office case goes to, or None) for the location partial."""
+    from store.areas import get_gazetteer
+
+    gazetteer = get_gazetteer(profile.folder) if profile.folder else None
+
+    def local_office(case) -> str | None:
+        agency = profile.agency(case.agency) if case.agency else None
+        if agency is None or agency.local_level is None or gazetteer is None:
+            return None
+        office = gazetteer.routed_office(case.location, agency.local_level)
+        return (office.office or office.name) if office else None
+
+    env.filters["area_name"] = lambda key: gazetteer.label(key) if gazetteer else (key or "-")
+    env.filters["local_office"] = local_office
 
 
 def _archive_count(request: Request, agencies: list[str] | None) -> int:

@@ -21,6 +21,10 @@ class Exporter:
         self.zone_name = datetime.now(self.zone).tzname() or profile.timezone
         self.agencies = {a.key: a.short or a.name for a in profile.agencies}
         self.topics = {t.key: t.name for t in profile.topics}
+        from store.areas import get_gazetteer
+
+        folder = getattr(profile, "folder", None)
+        self.gazetteer = get_gazetteer(folder) if folder else None
 
     def when(self, value: datetime | str | None) -> str:
         if not value:
@@ -45,6 +49,11 @@ class Exporter:
     def topic(self, key: str | None) -> str:
         return self.topics.get(key or "", key or "")
 
+    def area(self, key: str | None) -> str:
+        if not key:
+            return ""
+        return self.gazetteer.label(key) if self.gazetteer else key
+
     def queue(self, rows: Iterable[dict]) -> Iterator[dict]:
         t = f"waktu posting pertama ({self.zone_name})"
         for r in rows:
@@ -56,6 +65,12 @@ class Exporter:
                 "topik": self.topic(r["topic"]),
                 "keyakinan topik (%)": self.percent(r["topic_confidence"]),
                 "urgensi (1-3)": r["urgency"],
+                "lokasi": self.area(r.get("location")),
+                "kode lokasi": r.get("location") or "",
+                "kemungkinan lokasi": "; ".join(
+                    self.area(k) for k in (r.get("location_candidates") or "").split()
+                ),
+                "lokasi tak dikenal": r.get("location_unknown") or "",
                 t: self.when(r["first_post_at"]),
                 "sumber": r["source"],
                 "tautan": r["url"],

@@ -28,6 +28,7 @@ __all__ = [
     "fold_name",
     "get_gazetteer",
     "load_gazetteer",
+    "locate",
 ]
 
 AREAS_FILE = "areas.yaml"
@@ -127,6 +128,24 @@ class Gazetteer:
             return self.areas.get(area.parent)
         return None
 
+    def routed_office(self, key: str | None, level: str) -> Area | None:
+        """The office a local-office case goes to: its area's office at `level`; a kelurahan
+        case whose kelurahan is unknown but whose kecamatan is known goes to the kecamatan's."""
+        office = self.office_of(key, level)
+        if office is None and level == "kelurahan":
+            office = self.office_of(key, "kecamatan")
+        return office
+
+    def label(self, key: str | None) -> str:
+        """ "Kel. Oebufu, Kec. Oebobo" / "Kec. Oebobo" (the key itself when unknown)."""
+        area = self.areas.get(key or "")
+        if area is None:
+            return key or "-"
+        if area.level == "kecamatan":
+            return f"Kec. {area.name}"
+        parent = self.areas.get(area.parent or "")
+        return f"Kel. {area.name}, Kec. {parent.name}" if parent else f"Kel. {area.name}"
+
     def from_columns(self, kecamatan: str | None, kelurahan: str | None) -> Location:
         """A source's own location (e.g. a CSV's kecamatan/kelurahan columns)."""
         unknown = []
@@ -187,6 +206,32 @@ class Gazetteer:
             for area in keys:
                 (kelurahan if area.level == "kelurahan" else kecamatan).append(area.key)
         return kelurahan, kecamatan
+
+
+def locate(gazetteer: Gazetteer | None, text: str, raw: str | None = None) -> Location:
+    """A post's location: the source's own kecamatan/kelurahan (top-level keys of its raw JSON,
+    as a CSV row or a geotagged item carries them) when it gives one, else the text's."""
+    if gazetteer is None:
+        return Location()
+    given = _raw_place(raw)
+    if any(given):
+        found = gazetteer.from_columns(*given)
+        if found.key or found.unknown:
+            return found
+    return gazetteer.extract(text or "")
+
+
+def _raw_place(raw: str | None) -> tuple[str | None, str | None]:
+    import json
+
+    try:
+        data = json.loads(raw) if raw else None
+    except (TypeError, ValueError):
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    kec, kel = data.get("kecamatan"), data.get("kelurahan")
+    return (str(kec) if kec else None), (str(kel) if kel else None)
 
 
 def _spelling_regex(folded: str) -> str:

@@ -48,8 +48,10 @@ def create_case(
     agency_confidence: float | None,
     topic_confidence: float | None,
     urgency: int = 1,
+    location=None,
 ) -> Case:
-    """Open a new case for ``post`` (awaiting review) and attach the post to it."""
+    """Open a new case for ``post`` (awaiting review) and attach the post to it; ``location``
+    (``store.areas.Location``, optional) says where it is."""
     case = Case(
         state="open",
         agency=agency,
@@ -60,6 +62,11 @@ def create_case(
         representative_post_id=post.id,
         first_post_at=post.created_at,
     )
+    if location is not None:
+        case.location = location.key
+        case.location_origin = location.origin
+        case.location_candidates = list(location.candidates)
+        case.location_unknown = ", ".join(location.unknown) or None
     session.add(case)
     session.flush()
     attach_post(session=session, case=case, post=post)

@@ -98,6 +98,7 @@ class TriageItem:
     topic: str | None
     topic_confidence: float | None
     by_publisher: bool = False
+    alternatives: dict[str, Any] | None = None
 
 
 def posts_awaiting_triage(*, session: Session, limit: int = 1000) -> list[TriageItem]:
@@ -126,6 +127,7 @@ def posts_awaiting_triage(*, session: Session, limit: int = 1000) -> list[Triage
                 topic=c.topic,
                 topic_confidence=c.topic_confidence,
                 by_publisher=bool(by_publisher),
+                alternatives=c.alternatives,
             )
         )
     return out

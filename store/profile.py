@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -26,6 +27,8 @@ class Agency(_Strict):
     short: str | None = None
     lapor_disposition_id: int | str | None = None
     auto_forward_threshold: float | None = Field(None, ge=0, le=1)
+    # the local offices (kelurahan/kecamatan): routed to the office of the complaint's area
+    local_level: Literal["kelurahan", "kecamatan"] | None = None
 
 
 class Topic(_Strict):

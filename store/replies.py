@@ -111,7 +111,8 @@ def reply_candidates(
     limit: int = 1000,
 ) -> list[ReplyCandidate]:
     """Posts of cases sent to LAPOR! (tracking id known) from ``sources``, never the publisher's,
-    without a reply of the kind due: ``sent`` always, ``status:<name>`` for ``status_names``."""
+    without a reply of the kind due: ``sent`` always, ``status:<name>`` for ``status_names``.
+    ``sent_since``: only forwards sent (or, for a status, last checked) since then."""
     if not sources:
         return []
     parent = aliased(PostRow)
@@ -157,8 +158,9 @@ def reply_candidates(
         )
         if label == "status":
             query = query.where(Forward.status_name.in_(list(status_names)))
-        if sent_since is not None:
-            query = query.where(Forward.sent_at >= sent_since)
+        if sent_since is not None:  # a status reply: the status was seen recently
+            when = Forward.status_checked_at if label == "status" else Forward.sent_at
+            query = query.where(when >= sent_since)
         for row in session.execute(query):
             out.append(ReplyCandidate(**row._asdict()))
     return out

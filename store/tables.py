@@ -166,6 +166,13 @@ class Case(Base):
     decided_by: Mapped[str | None] = mapped_column(String(100))  # user name or "system"
     decided_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic concurrency
+    # Where the complaint is (store.areas): the gazetteer key of its kelurahan (else kecamatan),
+    # how it was found (source | text | none), every candidate when the text names several, and
+    # place names the source gave that the gazetteer does not know.
+    location: Mapped[str | None] = mapped_column(String(60))
+    location_origin: Mapped[str | None] = mapped_column(String(10))
+    location_candidates: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
+    location_unknown: Mapped[str | None] = mapped_column(Text)
 
     __mapper_args__ = {"version_id_col": version}
 

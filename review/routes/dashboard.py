@@ -10,6 +10,7 @@ from review.charts import bar_chart, funnel_chart, line_chart
 from review.deps import CurrentUser, SessionDep
 from review.routes.queue import csv_response
 from store.dashboard import build_dashboard
+from store.locations import open_cases_by_area
 
 router = APIRouter()
 RED_ZONE_BACKLOG = 25  # open cases
@@ -63,6 +64,7 @@ def dashboard(request: Request, user: CurrentUser, session: SessionDep) -> Respo
         "red_hours": RED_ZONE_HOURS,
         "names": names,
         "topics": topics,
+        "areas": open_cases_by_area(session=session, agencies=user.agencies),
     }
     return render(request, "dashboard.html", context)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -181,3 +182,43 @@ def test_relevance_threshold_from_the_profile(session_factory, threshold, archiv
         update={"triage": Triage(relevance_threshold=threshold, duplicate_similarity=0.6)}
     )
     assert triage_pending(factory=session_factory, profile=p).archived == archived
+
+
+KUPANG = Path(__file__).resolve().parents[2] / "profiles" / "kupang"
+OFFICE = "Kantor kelurahan Oebufu tutup terus jam kerja, surat pengantar son bisa diurus"
+OFFICE_NOWHERE = "Pak lurah son pernah ada di kantor, surat pengantar tertunda seminggu"
+TWO_PLACES = "Air mati di Airnona dan juga di Oesapa sudah tiga hari"
+
+
+def test_triage_stores_the_location_and_leaves_an_unknown_one_for_review(session_factory):
+    local = Agency(
+        key="kelurahan",
+        name="Kantor Kelurahan",
+        lapor_disposition_id=5,
+        auto_forward_threshold=0.5,
+        local_level="kelurahan",
+    )
+    base = profile()
+    p = base.model_copy(update={"folder": KUPANG, "agencies": [*base.agencies, local]})
+    ids = _store(
+        session_factory,
+        [
+            (1, OFFICE, 0, 0.9, "kelurahan", 0.99),
+            (2, OFFICE_NOWHERE, 10, 0.9, "kelurahan", 0.99),
+            (3, TWO_PLACES, 20, 0.9, "pupr", 0.9),
+        ],
+    )
+    stats = triage_pending(factory=session_factory, profile=p)
+    assert stats.unknown_location == 1
+    with session_factory() as session:
+        known = _case_of(session, ids, 1)
+        assert (known.location, known.location_origin, known.state) == (
+            "kel_oebufu",
+            "text",
+            "approved",
+        )
+        nowhere = _case_of(session, ids, 2)
+        assert nowhere.location is None and nowhere.state == "open"  # left for a facilitator
+        two = _case_of(session, ids, 3)
+        assert two.location is None
+        assert two.location_candidates == ["kel_airnona", "kel_oesapa"]

@@ -148,7 +148,7 @@ def test_a_reply_to_a_comment_goes_under_that_comments_thread(graph, session_fac
     [
         (lambda f: f.reply_faults.fail(1, 500), "unknown"),  # may be posted: thread read first
         (lambda f: f.reply_faults.lose(1), "unknown"),  # posted, answer lost
-        (lambda f: f.reply_faults.hang(1, 3.0), "unknown"),  # posted, answer after the timeout
+        (lambda f: f.reply_faults.hang(1, 6.0), "unknown"),  # posted, answer after the timeout
         (lambda f: f.reply_faults.fail(1, 429), "retried"),  # throttled: nothing posted
     ],
     ids=["500", "lost", "timeout", "429"],
@@ -160,10 +160,10 @@ def test_a_failed_or_lost_reply_is_posted_exactly_once(
     harvest_into(session_factory, entry)
     [(_, comment_id, _)] = sent_cases(session_factory, source="pemkot-fb", n=1)
     fault(graph)
-    first = run(session_factory, profile, timeout=1.0, retry=STEP)
+    first = run(session_factory, profile, timeout=2.0, retry=STEP)
     assert getattr(first, counted) == 1 and first.sent + first.reconciled == 0
     time.sleep(PAUSE_S)
-    second = run(session_factory, profile, timeout=1.0, retry=STEP)
+    second = run(session_factory, profile, timeout=2.0, retry=STEP)
     assert second.sent + second.reconciled == 1
     assert len(graph.replies_to(comment_id)) == 1
     [row] = replies(session_factory)
@@ -212,7 +212,8 @@ def test_status_selesai_gets_its_own_reply(graph, session_factory, tmp_path):
     [(case_id, comment_id, number)] = sent_cases(session_factory, source="pemkot-fb", n=1)
     assert run(session_factory, profile).sent == 1
     with session_factory.begin() as session:
-        session.scalars(select(Forward)).one().status_name = "Selesai"
+        forward = session.scalars(select(Forward)).one()
+        forward.status_name, forward.status_checked_at = "Selesai", datetime.now(UTC)
     assert run(session_factory, profile).sent == 1
     kinds = {r.kind: r for r in replies(session_factory)}
     assert set(kinds) == {"sent", "status:Selesai"}
@@ -276,11 +277,16 @@ def test_youtube_replies_need_an_oauth_token_and_reconcile(session_factory, tmp_
         profile = load_profile(reply_profile(tmp_path / "b", [entry], ok))
         harvest_into(session_factory, entry)
         cases = sent_cases(session_factory, source="pemkot-yt")
-        yt.reply_faults.hang(1, 3.0)
-        first = run(session_factory, profile, timeout=1.0, retry=STEP)
-        assert first.unknown == 1 and first.sent == len(cases) - 1
-        time.sleep(PAUSE_S)
-        assert run(session_factory, profile, timeout=1.0, retry=STEP).reconciled == 1
+        yt.reply_faults.hang(1, 6.0)
+        first = run(session_factory, profile, timeout=2.0, retry=STEP)
+        assert first.unknown >= 1  # (more than one only if the machine is very slow)
+        reconciled = 0
+        for _ in range(5):
+            time.sleep(PAUSE_S)
+            reconciled += run(session_factory, profile, timeout=2.0, retry=STEP).reconciled
+            if {r.state for r in replies(session_factory)} == {"sent"}:
+                break
+        assert reconciled >= 1
         for _, comment_id, _ in cases:
             assert len(yt.replies_to(comment_id)) == 1
         rows = replies(session_factory)
@@ -306,3 +312,14 @@ def test_sources_check_says_which_reply_permission_is_missing(graph, tmp_path, m
     assert missing.exit_code == 1
     assert "balasan tidak bisa dikirim: izin pages_manage_engagement" in missing.output
     assert "a Page token with pages_manage_engagement" in missing.output
+
+
+def test_usage_headers_at_90_percent_stop_the_source_for_this_run(graph, session_factory, tmp_path):
+    profile, entry = fb_profile(tmp_path, graph)
+    harvest_into(session_factory, entry)
+    sent_cases(session_factory, source="pemkot-fb", n=4)
+    graph.usage(95)  # the answer to the first reply says the app is at 95% of its quota
+    first = run(session_factory, profile, concurrency=1)
+    assert first.sent == 1 and len(graph.posted) == 1
+    assert {r.state for r in replies(session_factory)} == {"sent", "pending"}
+    assert run(session_factory, profile).sent == 3  # the next run carries on

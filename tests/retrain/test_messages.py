@@ -12,7 +12,7 @@ from classifier.registry import Registry
 from flows.exceptions import RetrainError
 from flows.label_import import import_file
 from flows.retrain import TRAINING_KEYS, retrain
-from tests.retrain.conftest import MAPPING, RETRAIN_ARGS, copy_registry, new_store
+from tests.retrain.conftest import MAPPING, RETRAIN_ARGS, SEED, copy_registry, new_store
 
 
 def _write(path: Path, rows: list[dict]) -> Path:
@@ -75,7 +75,9 @@ def test_retrain_announces_its_data_before_training(loop, tmp_path: Path) -> Non
     assert events[: said[0]] == ["step training set"]
     assert "labelled complaints" in line and "held-out texts" in line
     assert f"champion {loop.first.version}" in line
-    assert "complaints.csv 950" in line
+    with open(SEED / "complaints.csv", encoding="utf-8", newline="") as fh:
+        seeds = sum(1 for _ in csv.DictReader(fh))
+    assert f"complaints.csv {seeds}" in line
 
 
 def test_model_card_says_what_the_cli_says_about_an_optimistic_champion(loop, tmp_path) -> None:

@@ -126,5 +126,25 @@ def test_0005_creates_the_reply_outbox_and_its_downgrade_drops_it(engine):
     assert {"state", "target_id", "reply_id", "kind"} <= {
         c["name"] for c in inspect(engine).get_columns("replies")
     }
+
+
+def test_0006_adds_case_location_null_for_cases_stored_before_it(engine):
+    downgrade(engine, "0005")
+    assert "location" not in {c["name"] for c in inspect(engine).get_columns("cases")}
+    with engine.begin() as conn:  # a case made before 0006 ...
+        conn.execute(text("DELETE FROM cases"))
+        conn.execute(
+            text(
+                "INSERT INTO cases (state, urgency, created_at, updated_at, version)"
+                " VALUES ('open', 1, '2026-01-01', '2026-01-01', 1)"
+            )
+        )
+    upgrade(engine, "0006")
+    columns = {c["name"] for c in inspect(engine).get_columns("cases")}
+    assert {"location", "location_origin", "location_candidates", "location_unknown"} <= columns
+    with engine.connect() as conn:  # ... has no location
+        assert conn.execute(text("SELECT location FROM cases")).scalar_one() is None
+    downgrade(engine, "0005")
+    assert "location" not in {c["name"] for c in inspect(engine).get_columns("cases")}
     upgrade(engine)
     check(engine)

@@ -1,0 +1,94 @@
+"""In a real browser (Debian's Chromium driven by Playwright): where each case is, on the case page,
+on the queue card, in the CSV export and in the dashboard's per-kelurahan view (issue 16)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from store.tables import Case
+from tests.conftest import need
+from tests.review.conftest import PASSWORD, add_user, seed_case
+from tests.review.test_browser import CHROMIUM, CHROMIUM_ARGS, live_app
+
+__all__ = ["live_app"]
+
+
+def _place(factory, case_id: int, location: str | None, candidates=(), origin="text") -> None:
+    with factory.begin() as session:
+        case = session.get(Case, case_id)
+        case.location, case.location_origin = location, origin
+        case.location_candidates = list(candidates)
+
+
+def test_locations_on_the_case_the_card_the_csv_and_the_dashboard(live_app, tmp_path):
+    if not Path(CHROMIUM).exists():
+        need(f"{CHROMIUM} is missing: apt-get install -y chromium (make browser)")
+    from playwright.sync_api import expect, sync_playwright
+
+    base, factory = live_app
+    add_user(factory, "nona", "facilitator")
+    office = seed_case(
+        factory,
+        1,
+        agency="kelurahan",
+        topic="pelayanan_kelurahan",
+        text="Kantor lurah Oesapa tutup terus, surat pengantar son bisa diurus.",
+    )
+    road = seed_case(factory, 2, text="Jalan di Oesapa berlubang besar dekat SD.")
+    water = seed_case(factory, 3, text="Air mati di Oebufu sudah tiga hari.")
+    two = seed_case(factory, 4, text="Sampah di Airnona dan Oesapa belum diangkut.")
+    _place(factory, office, "kel_oesapa")
+    _place(factory, road, "kel_oesapa")
+    _place(factory, water, "kel_oebufu", origin="source")
+    _place(factory, two, None, candidates=["kel_airnona", "kel_oesapa"])
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 800},
+        )
+        page = browser.new_page()
+        page.goto(f"{base}/login?next=/cases/{office}")
+        page.fill("input[name=username]", "nona")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page).to_have_url(f"{base}/cases/{office}")
+        where = page.locator("dd.location")
+        expect(where).to_contain_text("Kel. Oesapa, Kec. Kelapa Lima")
+        expect(where).to_contain_text("Kantor Lurah Oesapa")  # the routed office
+
+        page.goto(f"{base}/cases/{two}")
+        expect(page.locator("dd.location .candidates")).to_contain_text(
+            "Kel. Airnona, Kec. Kota Raja; Kel. Oesapa, Kec. Kelapa Lima"
+        )
+
+        page.goto(f"{base}/")
+        card = page.locator(f"#case-{water} dd.location")
+        expect(card).to_contain_text("Kel. Oebufu, Kec. Oebobo")
+        expect(card).to_contain_text("dari sumber")
+
+        exported = page.request.get(f"{base}/queue.csv").text()
+        rows = {int(r["no. kasus"]): r for r in csv.DictReader(io.StringIO(exported))}
+        assert rows[road]["lokasi"] == "Kel. Oesapa, Kec. Kelapa Lima"
+        assert rows[road]["kode lokasi"] == "kel_oesapa"
+        assert rows[two]["lokasi"] == ""
+        assert rows[two]["kemungkinan lokasi"] == (
+            "Kel. Airnona, Kec. Kota Raja; Kel. Oesapa, Kec. Kelapa Lima"
+        )
+
+        page.goto(f"{base}/dashboard")
+        table = page.locator("#per-wilayah table")
+        expect(table).to_be_visible()
+        first = table.locator("tr[data-area]").first
+        expect(first).to_contain_text("Kel. Oesapa, Kec. Kelapa Lima")
+        expect(first.locator("td.num").first).to_have_text("2")
+        expect(table.locator("tr[data-area='kel_oebufu'] td.num").first).to_have_text("1")
+        last = table.locator("tr[data-area]").last
+        expect(last).to_contain_text("lokasi tidak diketahui")
+        page.screenshot(path=str(tmp_path / "dashboard-areas.png"), full_page=True)
+        browser.close()
