@@ -168,7 +168,7 @@ def default_model(profile_dir: Path, models_dir: Path) -> tuple[str, bool]:
     wanted = sorted(file_info(p, 0).sha256 for p in files + negatives + relevance)
     registry = Registry(models_dir)
     champion = registry.champion_version()
-    if champion:
+    if champion and registry.is_trusted(champion):  # (a champion from before trusted.json: retrain)
         manifest = registry.manifest(champion)
         used = [
             *manifest.get("data_files", []),

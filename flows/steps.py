@@ -96,9 +96,14 @@ def harvest_one(
         "new": result.new,
         "duplicates": result.duplicates,
         "skipped": result.skipped,
+        "refused": result.refused,
         "error": result.error,
     }
     log.info("harvest %s: %d new of %d seen", name, result.new, result.seen)
+    if result.refused:
+        log.warning(
+            "harvest %s: %d posts refused by the database (ids on its cursor)", name, result.refused
+        )
     return counts
 
 

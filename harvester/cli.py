@@ -159,6 +159,8 @@ def harvest(
     total_new = sum(r.new for r in results)
     failed = [r.source for r in results if r.error]
     typer.echo(f"{total_new} new posts from {len(results)} sources; errors: {len(failed)}")
+    for r in (r for r in results if getattr(r, "refused", 0)):
+        typer.echo(f"{r.source}: {r.refused} posts refused by the database (see `sources list`)")
     if failed:
         raise typer.Exit(1)
 

@@ -151,9 +151,23 @@ def photo_urls(posts: Sequence[Any], limit: int) -> list[str]:
     return urls[:limit]
 
 
+def safe_link(url: str | None) -> str | None:
+    """An http(s) link, redacted like the text (``wa.me/62812…`` loses its number); None for any
+    other scheme (``javascript:``, ``data:``, ``mailto:``) or a link with spaces or controls."""
+    if not url:
+        return None
+    url = url.strip()
+    if not url.lower().startswith(("https://", "http://")) or len(url) > 2000:
+        return None
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        return None
+    return redact(url)
+
+
 def compose_title(topic_name: str, posts: Sequence[PostLike], region: str) -> str:
-    """ "<topic> di <place>, <region>" (or "<topic> di <region>" when no place is named)."""
-    place = next((p for p in (find_place(post.text) for post in posts) if p), None)
+    """ "<topic> di <place>, <region>" (or "<topic> di <region>" when no place is named),
+    redacted: a place is read from the citizen's words."""
+    place = next((p for p in (find_place(redact(post.text)) for post in posts) if p), None)
     title = f"{topic_name} di {place}, {region}" if place else f"{topic_name} di {region}"
     return title[:TITLE_MAX]
 
@@ -164,7 +178,8 @@ def compose_content(case_id: int, posts: Sequence[PostLike]) -> str:
     parts = [redact(first.text).strip()]
     for post in more:
         parts.append("Unggahan serupa: " + redact(post.text).strip())
-    links = [p.url for p in posts if p.url]
+    links = [safe_link(p.url) for p in posts]
+    links = [link for link in links if link]
     if links:
         parts.append("Sumber: " + " ".join(links[: 1 + MORE_POSTS_SHOWN]))
     if len(posts) > 1 + MORE_POSTS_SHOWN:

@@ -10,11 +10,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from store.exceptions import ConfigError
 from store.reply_profile import ReplyConfig, load_reply_config
+from store.yaml_file import read_yaml
 
 
 class _Strict(BaseModel):
@@ -124,11 +124,9 @@ def load_profile(folder: Path) -> Profile:
     """Read and validate ``folder/taxonomy.yaml``; errors name the file and the field."""
     path = Path(folder) / "taxonomy.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path, ConfigError) or {}
     except FileNotFoundError:
         raise ConfigError(f"no taxonomy.yaml in profile folder {folder} (ADUAN_PROFILE)") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     try:
         return Profile(**data, replies=load_reply_config(Path(folder)), folder=Path(folder))
     except ValidationError as exc:
