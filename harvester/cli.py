@@ -90,6 +90,7 @@ def harvest(
     from harvester.config import load_sources
     from harvester.run import harvest_all
     from store.db import session_factory
+    from store.deployment_keys import author_key_for_store
     from store.settings import get_settings
 
     folder = _use_profile(profile)
@@ -103,7 +104,7 @@ def harvest(
         console.print("no enabled sources in sources.yaml; nothing to do")
         return
     factory = session_factory()
-    key = get_settings().author_key()
+    key = author_key_for_store(factory=factory, settings=get_settings())
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
