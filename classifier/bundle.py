@@ -177,8 +177,15 @@ def read_manifest(bundle_dir: Path) -> dict:
     return manifest
 
 
-def load_bundle(bundle_dir: Path, *, targets: Sequence[str] | None = None) -> Bundle:
-    """Verify model.joblib's sha256 against the manifest, then unpickle it."""
+def load_bundle(
+    bundle_dir: Path,
+    *,
+    targets: Sequence[str] | None = None,
+    trusted_sha256: str | None = None,
+) -> Bundle:
+    """Verify model.joblib's sha256, then unpickle it. The hash must equal ``trusted_sha256``
+    (the registry's own index, which the bundle folder cannot rewrite) when given, and the
+    manifest's in any case."""
     import joblib
 
     bundle_dir = Path(bundle_dir)
@@ -187,6 +194,11 @@ def load_bundle(bundle_dir: Path, *, targets: Sequence[str] | None = None) -> Bu
     if not model_path.is_file():
         raise BundleMissingFile(f"{model_path} is missing")
     actual = sha256_file(model_path)
+    if trusted_sha256 is not None and actual != trusted_sha256:
+        raise BundleTampered(
+            f"{model_path} has sha256 {actual[:12]}…, the registry's trusted index says "
+            f"{trusted_sha256[:12]}…; refusing to load a modified model"
+        )
     if actual != manifest["model_sha256"]:
         raise BundleTampered(
             f"{model_path} has sha256 {actual[:12]}…, manifest says "

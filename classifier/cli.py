@@ -46,8 +46,11 @@ def _load(model: str | None, targets: list[str] | None = None):
     """--model: a bundle folder, a registry version, or None for the champion."""
     from classifier.bundle import load_bundle
 
+    registry = _registry()
     is_folder = bool(model) and Path(model).is_dir()
-    bundle = load_bundle(Path(model)) if is_folder else _registry().load(model)
+    if is_folder and Path(model).resolve().parent == registry.models_dir.resolve():
+        model, is_folder = Path(model).name, False  # a registry version: the trusted index rules
+    bundle = load_bundle(Path(model)) if is_folder else registry.load(model)
     if targets:
         bundle.require_targets(targets)
     return bundle

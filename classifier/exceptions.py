@@ -10,7 +10,9 @@ Every error here is a user error: the CLI prints ``error: <message>`` and exits 
     │   └── TooFewClasses         a label column has fewer than two usable classes
     ├── BundleError               a model bundle folder cannot be used
     │   ├── BundleMissingFile     model.joblib or manifest.json is absent
-    │   ├── BundleTampered        model.joblib does not match the sha256 in the manifest
+    │   ├── BundleTampered        model.joblib does not match the sha256 in the manifest or
+    │   │                         the registry's trusted index
+    │   ├── BundleUntrusted       a registry version the trusted index does not know
     │   └── TargetMismatch        the model was trained on other targets than asked
     └── RegistryError             the model registry cannot do what was asked
         ├── NoChampion            no champion has been promoted yet
@@ -25,6 +27,7 @@ __all__ = [
     "BundleError",
     "BundleMissingFile",
     "BundleTampered",
+    "BundleUntrusted",
     "ClassifierError",
     "DataError",
     "MissingColumn",
@@ -97,3 +100,7 @@ class UnknownVersion(RegistryError):
 
 class NothingToRollBack(RegistryError):
     """There is no previous champion to go back to."""
+
+
+class BundleUntrusted(BundleError):
+    """A registry version whose hash is not in the registry's trusted index (trusted.json)."""

@@ -4,6 +4,9 @@ Layout of ``models_dir``::
 
     <version>/         model.joblib + manifest.json, one folder per version
     champion.json      {"version": ..., "history": [older, ..., current]}
+    trusted.json       {version: sha256 of its model.joblib}: written only by ``add`` (train,
+                       retrain) and ``promote``; a bundle folder's own manifest cannot vouch for
+                       itself, so a swapped pickle with a rewritten hash is refused unopened
 
 ``promote`` appends to the history; ``rollback`` drops the current champion from it and makes the
 previous one champion again, in one step.
@@ -11,6 +14,7 @@ previous one champion again, in one step.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -18,9 +22,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from classifier.bundle import Bundle, load_bundle, read_manifest
+from classifier.bundle import MODEL_FILE, Bundle, load_bundle, read_manifest, sha256_file
 from classifier.exceptions import (
     BundleError,
+    BundleUntrusted,
     NoChampion,
     NothingToRollBack,
     RegistryError,
@@ -30,6 +35,7 @@ from classifier.exceptions import (
 __all__ = ["ManifestSummary", "Registry"]
 
 CHAMPION_FILE = "champion.json"
+TRUSTED_FILE = "trusted.json"
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,40 @@ class Registry:
             return json.loads(path.read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
             raise RegistryError(f"{path} is not valid JSON: {exc}") from None
+
+    def _trusted(self) -> dict[str, str]:
+        path = self.models_dir / TRUSTED_FILE
+        if not path.is_file():
+            return {}
+        try:
+            index = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise RegistryError(f"{path} is not valid JSON: {exc}") from None
+        return {str(k): str(v) for k, v in index.items()} if isinstance(index, dict) else {}
+
+    def _trust(self, version: str, sha256: str) -> None:
+        # read-modify-write under a lock: two retrains adding at once must both be kept
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.models_dir / ".trusted.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            index = self._trusted() | {version: sha256}
+            self._write_json(TRUSTED_FILE, dict(sorted(index.items())))
+
+    def is_trusted(self, version: str) -> bool:
+        """True when the trusted index has ``version`` (its file may still have been swapped:
+        ``load`` checks that)."""
+        return version in self._trusted()
+
+    def trusted_sha256(self, version: str) -> str:
+        """The hash the registry trusts for ``version``; BundleUntrusted when it has none."""
+        sha = self._trusted().get(version)
+        if sha is None:
+            raise BundleUntrusted(
+                f"model {version} is not in {self.models_dir / TRUSTED_FILE} (written only by "
+                "`aduan train`, `aduan retrain` and `aduan models promote`); not loaded. If you "
+                f"trust it, run `aduan models promote {version}`"
+            )
+        return sha
 
     def champion_version(self) -> str | None:
         return self._state().get("version")
@@ -99,7 +139,8 @@ class Registry:
         return sorted(out, key=lambda s: (s.created_at, s.version))
 
     def load(self, version: str | None = None) -> Bundle:
-        """Load a version (None = the champion), verifying its sha256."""
+        """Load a version (None = the champion), its sha256 checked against the trusted index
+        before it is unpickled."""
         if version is None:
             version = self.champion_version()
             if version is None:
@@ -107,7 +148,8 @@ class Registry:
                     f"no champion model in {self.models_dir}; train one with "
                     "`aduan train --promote` or run `aduan models promote VERSION`"
                 )
-        return load_bundle(self.path_of(version))
+        path = self.path_of(version)
+        return load_bundle(path, trusted_sha256=self.trusted_sha256(version))
 
     # -- writing ---------------------------------------------------------------------------
     def add(self, bundle_dir: Path, *, move: bool = False) -> str:
@@ -115,26 +157,35 @@ class Registry:
         its version."""
         bundle_dir = Path(bundle_dir)
         version = load_bundle(bundle_dir).version
+        sha = sha256_file(bundle_dir / MODEL_FILE)
         target = self.models_dir / version
         if target.resolve() == bundle_dir.resolve():
+            self._trust(version, sha)
             return version
         if target.exists():
             raise RegistryError(f"version {version} already exists in {self.models_dir}")
         self.models_dir.mkdir(parents=True, exist_ok=True)
         if move and bundle_dir.parent.resolve() == self.models_dir.resolve():
             os.replace(bundle_dir, target)
-            return version
-        tmp = self.models_dir / f".{version}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(bundle_dir, tmp)
-        os.replace(tmp, target)
-        if move:
-            shutil.rmtree(bundle_dir, ignore_errors=True)
+        else:
+            tmp = self.models_dir / f".{version}.tmp"
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.copytree(bundle_dir, tmp)
+            os.replace(tmp, target)
+            if move:
+                shutil.rmtree(bundle_dir, ignore_errors=True)
+        self._trust(version, sha)
         return version
 
     def promote(self, version: str) -> None:
-        """Make `version` the champion (it must load and verify)."""
-        load_bundle(self.path_of(version))
+        """Make `version` the champion (it must load and verify). A version the trusted index
+        knows must match it; one it does not know (copied in by hand) is trusted from now on
+        if its manifest's hash matches: promoting is the admin saying so."""
+        path = self.path_of(version)
+        known = self._trusted().get(version)
+        load_bundle(path, trusted_sha256=known)
+        if known is None:
+            self._trust(version, sha256_file(path / MODEL_FILE))
         state = self._state()
         history = list(state.get("history", []))
         if state.get("version") == version:
@@ -155,10 +206,13 @@ class Registry:
         return previous
 
     def _write(self, state: dict) -> None:
+        self._write_json(CHAMPION_FILE, state)
+
+    def _write_json(self, name: str, data: dict) -> None:
         self.models_dir.mkdir(parents=True, exist_ok=True)
-        path = self.models_dir / CHAMPION_FILE
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+        path = self.models_dir / name
+        tmp = path.with_suffix(f".json.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
         os.replace(tmp, path)
 
 

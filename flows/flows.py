@@ -211,7 +211,13 @@ def pipeline_flow(max_pages: int | None = None, forward: bool = True) -> dict[st
         summary["forward"] = forward_flow()
     with steps.store_factory()() as session:
         summary["store"] = pipeline_counts(session=session)
-    get_run_logger().info("pipeline done: %s", summary["store"])
+    logger = get_run_logger()
+    # Each step's counts again in the pipeline's own log (`prefect flow-run logs` of this run);
+    # the subflow runs keep their detailed logs.
+    for step, counts in summary.items():
+        if step != "store":
+            logger.info("%s: %s", step, counts)
+    logger.info("pipeline done: %s", summary["store"])
     return summary
 
 

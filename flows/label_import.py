@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from classifier.exceptions import DataError, MissingColumn
@@ -22,6 +23,8 @@ from store.training import ImportReport, LabelRecord, import_labels
 __all__ = ["FORMATS", "import_file", "parse_mapping", "parse_time", "read_label_file"]
 
 FORMATS = ("csv", "jsonl", "xlsx")
+MAX_TEXT_CHARS = 100_000  # as a harvested Post.text
+MAX_LABEL_CHARS = 200  # the label columns of training_labels
 
 
 def parse_mapping(spec: str) -> dict[str, str]:
@@ -133,6 +136,9 @@ def read_label_file(
         for f in label_fields:
             value = row.get(mapping[f])
             labels[f] = str(value).strip() if value not in (None, "") else None
+            _check_length(labels[f], MAX_LABEL_CHARS, f"{path}:{where}: {f}")
+        text = str(row.get(mapping["text"]) or "")
+        _check_length(text, MAX_TEXT_CHARS, f"{path}:{where}: text")
         is_complaint = (
             _flag(row.get(mapping["is_complaint"]), f"{path}:{where}")
             if "is_complaint" in mapping
@@ -140,7 +146,7 @@ def read_label_file(
         )
         records.append(
             LabelRecord(
-                text=str(row.get(mapping["text"]) or ""),
+                text=text,
                 labels=labels if is_complaint else {f: None for f in label_fields},
                 is_complaint=is_complaint,
                 text_created_at=when,
@@ -153,6 +159,37 @@ def read_label_file(
     return records, {"sha256": sha, "columns": columns, "unparsed_times": unparsed}
 
 
+def _check_length(value: str | None, limit: int, where: str) -> None:
+    if value is not None and len(value) > limit:
+        raise DataError(f"{where} is {len(value)} characters long, longer than the {limit} allowed")
+
+
+def check_taxonomy(records: list[LabelRecord], profile: Any, path: Path) -> None:
+    """DataError naming every agency/topic label that is not a key of the profile's taxonomy,
+    with its rows (nothing is imported then: fix the file or the taxonomy first)."""
+    known = {
+        "agency": {a.key for a in profile.agencies},
+        "topic": {t.key for t in profile.topics},
+    }
+    unknown: dict[tuple[str, str], list[str]] = {}
+    for record in records:
+        for field_name, keys in known.items():
+            value = record.labels.get(field_name)
+            if value is not None and value not in keys:
+                unknown.setdefault((field_name, value), []).append(record.where)
+    if not unknown:
+        return
+    listed = []
+    for (field_name, value), rows in list(unknown.items())[:10]:
+        shown = ", ".join(rows[:5]) + (", …" if len(rows) > 5 else "")
+        listed.append(f"{field_name} {value!r} ({'rows' if len(rows) > 1 else 'row'} {shown})")
+    more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+    raise DataError(
+        f"{path}: labels not in the taxonomy ({profile.folder}/taxonomy.yaml): "
+        f"{'; '.join(listed)}{more}; nothing imported — use the taxonomy's keys"
+    )
+
+
 def import_file(
     path: Path,
     *,
@@ -160,11 +197,15 @@ def import_file(
     mapping: Mapping[str, str],
     factory=None,
     timezone: str = "UTC",
+    profile: Any = None,
 ) -> tuple[ImportReport, dict]:
-    """Read ``path`` and store its labels in one transaction; returns (report, file info)."""
+    """Read ``path`` and store its labels in one transaction; returns (report, file info).
+    With ``profile``, agency and topic labels must be keys of its taxonomy."""
     from store.db import session_factory, transaction
 
     records, info = read_label_file(path, fmt, mapping, timezone)
+    if profile is not None:
+        check_taxonomy(records, profile, Path(path))
     with transaction(factory or session_factory()) as session:
         report = import_labels(
             session=session, records=records, file=str(path), sha256=info["sha256"]

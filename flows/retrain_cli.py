@@ -40,11 +40,13 @@ def data_import(
     from store.profile import get_profile
     from store.training import RESOLUTION_RULE
 
+    profile = get_profile()
     report, info = import_file(
         file,
         fmt=fmt.value if fmt else None,
         mapping=parse_mapping(mapping),
-        timezone=get_profile().timezone,
+        timezone=profile.timezone,
+        profile=profile,
     )
     if report.already_imported:
         typer.echo(f"{file}: already imported (sha256 {report.sha256[:12]}…); nothing to do")

@@ -64,6 +64,7 @@ def harvest_one(
     from harvester.http import PoliteSession, user_agent
     from harvester.run import harvest_source
     from harvester.sources import build_source
+    from store.deployment_keys import author_key_for_store
     from store.profile import get_profile
     from store.settings import get_settings
 
@@ -74,9 +75,10 @@ def harvest_one(
     if config is None:
         raise LookupError(f"no valid source named {name!r} in {folder}/sources.yaml")
     factory = factory or store_factory()
+    key = author_key_for_store(factory=factory, settings=settings)  # one key per deployment
     with PoliteSession(user_agent=user_agent(get_profile(folder).contact)) as http:
         try:
-            source = build_source(config, http=http, author_key=settings.author_key())
+            source = build_source(config, http=http, author_key=key)
         except SourceConfigError as exc:  # e.g. its token is not set: retrying will not help
             log.error("source %s not harvested: %s", name, exc)
             return {
@@ -96,9 +98,14 @@ def harvest_one(
         "new": result.new,
         "duplicates": result.duplicates,
         "skipped": result.skipped,
+        "refused": result.refused,
         "error": result.error,
     }
     log.info("harvest %s: %d new of %d seen", name, result.new, result.seen)
+    if result.refused:
+        log.warning(
+            "harvest %s: %d posts refused by the database (ids on its cursor)", name, result.refused
+        )
     return counts
 
 

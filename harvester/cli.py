@@ -90,6 +90,7 @@ def harvest(
     from harvester.config import load_sources
     from harvester.run import harvest_all
     from store.db import session_factory
+    from store.deployment_keys import author_key_for_store
     from store.settings import get_settings
 
     folder = _use_profile(profile)
@@ -103,7 +104,7 @@ def harvest(
         console.print("no enabled sources in sources.yaml; nothing to do")
         return
     factory = session_factory()
-    key = get_settings().author_key()
+    key = author_key_for_store(factory=factory, settings=get_settings())
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -159,6 +160,8 @@ def harvest(
     total_new = sum(r.new for r in results)
     failed = [r.source for r in results if r.error]
     typer.echo(f"{total_new} new posts from {len(results)} sources; errors: {len(failed)}")
+    for r in (r for r in results if getattr(r, "refused", 0)):
+        typer.echo(f"{r.source}: {r.refused} posts refused by the database (see `sources list`)")
     if failed:
         raise typer.Exit(1)
 

@@ -275,8 +275,13 @@ def load_sources(profile_dir: Path) -> tuple[list[Any], list[ConfigProblem]]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
         raise SourceConfigError(f"no {SOURCES_FILE} in profile folder {profile_dir}") from None
+    except UnicodeDecodeError as exc:
+        raise SourceConfigError(
+            f"{path} is not UTF-8 (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from None
     except yaml.YAMLError as exc:
-        raise SourceConfigError(f"{path} is not valid YAML: {exc}") from None
+        raise SourceConfigError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from None
     entries = data.get("sources") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         raise SourceConfigError(f"{path}: expected a top-level 'sources:' list")

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import requests
-import yaml
 
 from lapor.client import (
     raise_for_answer,
@@ -38,6 +37,7 @@ from lapor.exceptions import (
 from store.forward_claims import ForwardContext
 from store.forward_status import StatusChange
 from store.profile import Profile
+from store.yaml_file import read_yaml
 
 CONFIG_FILE = "open311.yaml"
 
@@ -58,8 +58,8 @@ def load_open311_config(profile_folder: Path | None) -> Open311Config | None:
     if profile_folder is None or not (Path(profile_folder) / CONFIG_FILE).exists():
         return None
     path = Path(profile_folder) / CONFIG_FILE
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not data.get("base_url"):
+    data = read_yaml(path, LaporConfigError) or {}
+    if not isinstance(data, dict) or not data.get("base_url"):
         raise LaporConfigError(f"{path}: base_url is required")
     codes = {str(k): str(v) for k, v in (data.get("service_codes") or {}).items()}
     return Open311Config(

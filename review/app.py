@@ -108,6 +108,8 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def _bad_form(request: Request, exc: RequestValidationError) -> Response:
+        if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+            return _error_response(request, 404, "Halaman tidak ditemukan.")  # /cases/99999…
         return _error_response(request, 400, "Isian formulir tidak lengkap atau tidak valid.")
 
     app.add_middleware(SecurityHeaders)

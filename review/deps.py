@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Form, HTTPException, Path, Request
 from sqlalchemy.orm import Session
 
 from review.auth import FLASH_COOKIE, SESSION_COOKIE, csrf_ok, hash_fingerprint
@@ -16,6 +16,32 @@ from store.tables import User
 
 CSRF_DETAIL = "Token formulir tidak cocok atau kedaluwarsa; muat ulang halaman lalu coba lagi."
 READ_ONLY_DETAIL = "Akun ini hanya bisa membaca; keputusan dibuat oleh fasilitator atau admin."
+
+
+# Ids are BIGINT on PostgreSQL and INTEGER on SQLite: both end at 2**63 - 1. A bigger number from
+# a URL or a form is refused before it reaches the database (which would answer with a 500).
+MAX_ID = 2**63 - 1
+MAX_PAGE = 1_000_000
+DbId = Annotated[int, Path(ge=1, le=MAX_ID)]
+FormId = Annotated[int, Form(ge=1, le=MAX_ID)]
+FormVersion = Annotated[int | None, Form(ge=0, le=MAX_ID)]
+
+
+def parse_id(text: str | None) -> int | None:
+    """``text`` as a database id, or None when it is not a number from 1 to MAX_ID."""
+    try:
+        value = int(str(text).strip())
+    except (TypeError, ValueError):
+        return None
+    return value if 1 <= value <= MAX_ID else None
+
+
+def query_int(request: Request, key: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter clamped to low..high (``default`` when absent or not one)."""
+    raw = request.query_params.get(key, "")
+    if not raw.strip().lstrip("-").isdigit() or len(raw) > 30:
+        return default
+    return min(high, max(low, int(raw)))
 
 
 class LoginRequired(Exception):

@@ -14,10 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from store.exceptions import ConfigError
+from store.yaml_file import read_yaml
 
 __all__ = [
     "AREAS_FILE",
@@ -282,11 +282,9 @@ def load_gazetteer(path: Path) -> Gazetteer:
     """Read and validate an areas.yaml; a bad entry raises one ConfigError naming it."""
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path, ConfigError) or {}
     except FileNotFoundError:
         raise ConfigError(f"no gazetteer at {path}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     raw_areas = data.get("areas") if isinstance(data, dict) else None
     if not isinstance(raw_areas, list):
         raise ConfigError(f"{path}: needs a list `areas:`")

@@ -101,6 +101,7 @@ def export_posts(
 ) -> None:
     """Stream stored posts as JSON lines or CSV (rows are read in chunks, never all at once)."""
     from store.db import session_factory
+    from store.export import spreadsheet_safe
     from store.repository import stream_posts
 
     count = 0
@@ -113,7 +114,7 @@ def export_posts(
             for name in ("created_at", "fetched_at"):
                 record[name] = record[name].isoformat()
             if writer:
-                writer.writerow(record)
+                writer.writerow({k: spreadsheet_safe(v) for k, v in record.items()})
             else:
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
             count += 1

@@ -10,11 +10,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from store.exceptions import ConfigError
 from store.reply_profile import ReplyConfig, load_reply_config
+from store.yaml_file import read_yaml
 
 
 class _Strict(BaseModel):
@@ -40,11 +40,31 @@ class Topic(_Strict):
     keywords: list[str] = []
 
 
+class LaporNewUser(_Strict):
+    """The reporter LAPOR! creates when the integration has no fixed ``user_id``
+    (``is_new_user_slider``): the office that runs Aduan, never a citizen."""
+
+    email: str
+    name: str
+    phone: str | None = None
+
+
 class LaporOptions(_Strict):
     channel_id: int | str | None = None
     is_anonymous: bool = True
     is_secret: bool = False
     default_location_id: int | str | None = None
+    # The integration's reporter account and the report class (pengaduan/aspirasi/...), issued
+    # with the integration; null until filled (`aduan lapor check` lists them).
+    user_id: int | str | None = None
+    new_user: LaporNewUser | None = None
+    classification_id: int | str | None = None
+    is_approval: bool = False
+    info_disposition: str = "Diteruskan oleh Aduan dari unggahan publik di media sosial."
+    copy_externals: int | str | None = None
+    community_id: int | str | None = None
+    priority_program_id: int | str | None = None
+    max_attachments: int = Field(3, ge=0, le=10)
 
 
 class Triage(_Strict):
@@ -104,11 +124,9 @@ def load_profile(folder: Path) -> Profile:
     """Read and validate ``folder/taxonomy.yaml``; errors name the file and the field."""
     path = Path(folder) / "taxonomy.yaml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = read_yaml(path, ConfigError) or {}
     except FileNotFoundError:
         raise ConfigError(f"no taxonomy.yaml in profile folder {folder} (ADUAN_PROFILE)") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
     try:
         return Profile(**data, replies=load_reply_config(Path(folder)), folder=Path(folder))
     except ValidationError as exc:

@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     lapor_base_url: str = "https://api-splp.layanan.go.id/lapor/3.0.0"
     lapor_api_key: SecretStr | None = None
     lapor_token: SecretStr | None = None
-    lapor_auth_header: str = "Authorization"
+    # `auth` (what the public v3 clients send), `Authorization`, or `both`; see lapor/README.md
+    lapor_auth_header: str = "auth"
     lapor_timeout_s: float = 20.0
 
     dask_address: str | None = None
@@ -74,9 +75,17 @@ class Settings(BaseSettings):
 
     def home_secret(self, name: str) -> str:
         """A random secret kept in ``<home>/secrets/<name>``, created on first use (mode 0600)."""
+        from store.exceptions import ConfigError
+
         path = self.home / "secrets" / name
         if path.exists():
-            return path.read_text().strip()
+            value = path.read_text(encoding="utf-8", errors="replace").strip()
+            if not value:
+                raise ConfigError(
+                    f"{path} is empty: not a usable key; delete the file (a new key is made) "
+                    "or write the old key back"
+                )
+            return value
         path.parent.mkdir(parents=True, exist_ok=True)
         value = secrets.token_hex(32)
         path.touch(mode=0o600)
@@ -86,14 +95,23 @@ class Settings(BaseSettings):
     def author_key(self) -> bytes:
         """The HMAC key for ``Post.author_ref``."""
         if self.author_secret is not None:
-            return self.author_secret.get_secret_value().encode()
+            return _not_empty(self.author_secret, "ADUAN_AUTHOR_SECRET").encode()
         return self.home_secret("author_key").encode()
 
     def cookie_key(self) -> str:
         """The key that signs the review app's session cookies."""
         if self.session_secret is not None:
-            return self.session_secret.get_secret_value()
+            return _not_empty(self.session_secret, "ADUAN_SESSION_SECRET")
         return self.home_secret("session_key")
+
+
+def _not_empty(secret: SecretStr, variable: str) -> str:
+    from store.exceptions import ConfigError
+
+    value = secret.get_secret_value()
+    if not value.strip():
+        raise ConfigError(f"{variable} is empty: not a usable key; unset it or give a real key")
+    return value
 
 
 @lru_cache(maxsize=1)

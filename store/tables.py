@@ -342,3 +342,13 @@ class Reply(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None]
+
+
+class DeploymentKey(Base):
+    """The fingerprint of a key every machine on this store must share (store.deployment_keys):
+    workers with another key are refused, so an author has one pseudonym in the whole store."""
+
+    __tablename__ = "deployment_keys"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)  # author_key
+    fingerprint: Mapped[str] = mapped_column(String(64))  # HMAC of a fixed text, not the key
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

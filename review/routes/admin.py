@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from review.app import render
 from review.auth import MIN_PASSWORD, hash_password
-from review.deps import Admin, AdminReader, SessionDep, atomic
+from review.deps import MAX_PAGE, Admin, AdminReader, DbId, SessionDep, atomic, query_int
 from review.exports import Exporter
 from review.routes import redirect
 from review.routes.queue import csv_response
@@ -62,7 +62,7 @@ def add_user(
 
 @router.post("/users/{user_id}")
 def change_user(
-    user_id: int,
+    user_id: DbId,
     request: Request,
     user: Admin,
     session: SessionDep,
@@ -87,10 +87,7 @@ def change_user(
 
 @router.get("/audit")
 def audit(request: Request, user: AdminReader, session: SessionDep) -> Response:
-    try:
-        page = max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = query_int(request, "page", 1, 1, MAX_PAGE)
     actor = request.query_params.get("actor") or None
     entries, total = list_audit(session=session, limit=100, offset=(page - 1) * 100, actor=actor)
     context = {

@@ -16,7 +16,18 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from review.app import render
-from review.deps import Actor, CurrentUser, Principal, SessionDep, atomic, safe_next
+from review.deps import (
+    Actor,
+    CurrentUser,
+    DbId,
+    FormId,
+    FormVersion,
+    Principal,
+    SessionDep,
+    atomic,
+    parse_id,
+    safe_next,
+)
 from review.labels import case_state
 from review.routes import redirect
 from review.routes.undo import UNDO_SECONDS, offer_undo
@@ -30,17 +41,17 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/cases")
 
 UNDO_WINDOW = timedelta(seconds=UNDO_SECONDS - 0.5)  # the offer ends just before the forward is due
-Version = Annotated[int | None, Form()]
+Version = FormVersion
 Next = Annotated[str, Form()]
 
 
 def parse_case_version(item: str) -> tuple[int, int | None] | None:
     """``"12:3"`` (case 12 seen at version 3) or ``"12"`` -> (12, 3) / (12, None)."""
     head, _, tail = item.partition(":")
-    try:
-        return int(head), (int(tail) if tail else None)
-    except ValueError:
+    case_id, version = parse_id(head), (parse_id(tail) if tail else None)
+    if case_id is None or (tail and version is None):
         return None
+    return case_id, version
 
 
 def load_case_for_action(session: Session, case_id: int, user: Principal) -> Case:
@@ -52,7 +63,7 @@ def load_case_for_action(session: Session, case_id: int, user: Principal) -> Cas
 
 
 @router.get("/{case_id}")
-def case_page(case_id: int, request: Request, user: CurrentUser, session: SessionDep) -> Response:
+def case_page(case_id: DbId, request: Request, user: CurrentUser, session: SessionDep) -> Response:
     view = get_case_view(session=session, case_id=case_id, agencies=user.agencies)
     if view is None:
         raise HTTPException(status_code=404, detail="Kasus tidak ditemukan")
@@ -74,7 +85,7 @@ def decide(
     request: Request,
     session: SessionDep,
     user: Principal,
-    case_id: int,
+    case_id: DbId,
     next_url: str,
     action: Callable[[], object],
     done: str,
@@ -142,7 +153,7 @@ def _choice(request: Request, agency: str, topic: str) -> tuple[str | None, str 
 
 @router.post("/{case_id}/accept")
 def accept(
-    case_id: int,
+    case_id: DbId,
     request: Request,
     user: Actor,
     session: SessionDep,
@@ -170,7 +181,7 @@ def accept(
 
 @router.post("/{case_id}/correct")
 def correct(
-    case_id: int,
+    case_id: DbId,
     request: Request,
     user: Actor,
     session: SessionDep,
@@ -206,7 +217,7 @@ def correct(
 
 @router.post("/{case_id}/reject")
 def reject(
-    case_id: int,
+    case_id: DbId,
     request: Request,
     user: Actor,
     session: SessionDep,
@@ -228,7 +239,7 @@ def reject(
 
 @router.post("/{case_id}/skip")
 def skip(
-    case_id: int,
+    case_id: DbId,
     request: Request,
     user: Actor,
     session: SessionDep,
@@ -250,7 +261,7 @@ def skip(
 
 @router.post("/{case_id}/reopen")
 def reopen(
-    case_id: int,
+    case_id: DbId,
     request: Request,
     user: Actor,
     session: SessionDep,
@@ -272,7 +283,7 @@ def reopen(
 
 @router.post("/{case_id}/merge")
 def merge(
-    case_id: int,
+    case_id: DbId,
     request: Request,
     user: Actor,
     session: SessionDep,
@@ -280,9 +291,8 @@ def merge(
     version: Version = None,
     next: Next = "/",
 ) -> Response:
-    try:
-        into_id = int(into.strip().lstrip("#"))
-    except ValueError:
+    into_id = parse_id(into.strip().lstrip("#"))
+    if into_id is None:
         return redirect(request, safe_next(next), "Isi nomor kasus tujuan.", "error")
 
     def action() -> None:
@@ -308,11 +318,11 @@ def merge(
 
 @router.post("/{case_id}/split")
 def split(
-    case_id: int,
+    case_id: DbId,
     request: Request,
     user: Actor,
     session: SessionDep,
-    post_id: Annotated[int, Form()],
+    post_id: FormId,
     version: Version = None,
     next: Next = "/",
 ) -> Response:

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from review.app import render
 from review.charts import bar_chart, funnel_chart, line_chart
-from review.deps import CurrentUser, SessionDep
+from review.deps import CurrentUser, SessionDep, query_int
 from review.routes.queue import csv_response
 from store.dashboard import build_dashboard
 from store.locations import open_cases_by_area
@@ -25,10 +25,7 @@ FUNNEL_LABELS = {
 
 
 def _weeks(request: Request) -> int:
-    try:
-        return min(52, max(2, int(request.query_params.get("weeks", "8"))))
-    except ValueError:
-        return 8
+    return query_int(request, "weeks", 8, 2, 52)
 
 
 @router.get("/dashboard")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from review.app import render
-from review.deps import Actor, CurrentUser, SessionDep, atomic
+from review.deps import MAX_PAGE, Actor, CurrentUser, DbId, SessionDep, atomic, query_int
 from review.exports import Exporter
 from review.routes import redirect
 from review.routes.queue import csv_response
@@ -29,10 +29,7 @@ def _states(request: Request) -> tuple[str, ...] | None:
 
 @router.get("/forwards")
 def forwards(request: Request, user: CurrentUser, session: SessionDep) -> Response:
-    try:
-        page = max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        page = 1
+    page = query_int(request, "page", 1, 1, MAX_PAGE)
     views, total = list_forwards(
         session=session,
         agencies=user.agencies,
@@ -66,7 +63,7 @@ def forwards_csv(request: Request, user: CurrentUser, session: SessionDep) -> Re
 
 @router.post("/forwards/{forward_id}/reconcile")
 def reconcile(
-    forward_id: int,
+    forward_id: DbId,
     request: Request,
     user: Actor,
     session: SessionDep,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -17,11 +17,12 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
 from review.app import render
-from review.deps import Actor, CurrentUser, SessionDep, atomic, safe_next
+from review.deps import MAX_PAGE, Actor, CurrentUser, SessionDep, atomic, query_int, safe_next
 from review.exports import Exporter
 from review.routes import redirect
 from store.cases import approve_case
 from store.exceptions import StoreError
+from store.export import spreadsheet_safe
 from store.queue import (
     BANDS,
     QueueFilter,
@@ -65,10 +66,7 @@ def parse_filters(request: Request) -> tuple[QueueFilter, dict[str, str]]:
 
 
 def _page(request: Request) -> int:
-    try:
-        return max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        return 1
+    return query_int(request, "page", 1, 1, MAX_PAGE)
 
 
 SOURCES_TTL_S = 300.0
@@ -117,11 +115,13 @@ def queue(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     return render(request, "queue.html", context)
 
 
-def _cell(value: object) -> object:
-    # A cell starting with = + - @ would run as a formula in a spreadsheet (CSV injection).
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+CSV_STATES = ("open", "approved", "rejected", "merged")
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII ``filename`` and the exact one as RFC 6266 ``filename*``."""
+    fallback = "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def csv_response(
@@ -139,23 +139,24 @@ def csv_response(
             if writer is None:
                 writer = csv.DictWriter(buffer, fieldnames=list(row))
                 writer.writeheader()
-            writer.writerow({k: _cell(v) for k, v in row.items()})
+            writer.writerow({k: spreadsheet_safe(v) for k, v in row.items()})
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
         if buffer.getvalue():
             yield buffer.getvalue()
 
-    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    headers = {"Content-Disposition": content_disposition(filename)}
     return StreamingResponse(lines(), media_type="text/csv; charset=utf-8", headers=headers)
 
 
 @router.get("/queue.csv")
 def queue_csv(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     filters, _ = parse_filters(request)
-    state = request.query_params.get("state", "open")
-    if state in ("open", "approved", "rejected", "merged"):
-        filters = QueueFilter(**{**filters.__dict__, "state": state})
+    state = request.query_params.get("state") or "open"
+    if state not in CSV_STATES:
+        raise HTTPException(status_code=400, detail=f"state: one of {', '.join(CSV_STATES)}")
+    filters = QueueFilter(**{**filters.__dict__, "state": state})
     rows = iter_queue_rows(session=session, filters=filters, agencies=user.agencies)
     return csv_response(Exporter(request.app.state.profile).queue(rows), f"aduan-{state}.csv")
 

@@ -98,6 +98,8 @@ sources:
         )
         monkeypatch.setenv("CLI_FB_TOKEN", "t")
         monkeypatch.setenv("CLI_X_TOKEN", x.token)
+        # --profile sets ADUAN_PROFILE for the process: restored after the test (not leaked)
+        monkeypatch.setenv("ADUAN_PROFILE", str(tmp_path))
         result = CliRunner().invoke(
             app, ["harvest", "--profile", str(tmp_path)], env={"COLUMNS": "250"}
         )
