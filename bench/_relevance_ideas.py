@@ -6,7 +6,9 @@ head is fitted (no label heads: they do not change it). Results: bench/README.md
 
   surabaya     Surabaya complaints as positives: True (all), False, or a number (a time-ordered
                sample of that many, the latest)
-  seed         the profile's seed negatives (non_complaints.csv) and seed/relevance*.csv
+  seed         the profile's seed negatives (non_complaints.csv)
+  seed_relevance  also seed/relevance*.csv (relevance data)
+  complaint_share the complaints' total weight, as a share of the tweets' count
   smsa         that many SmSA train rows as negatives (0: none)
   lapor        lapor_tweets Netral/Positif as negatives
   respon       "keep" (label_3class respon = not a complaint, as labelled), "drop" (left out)
@@ -56,27 +58,32 @@ def _lapor() -> tuple[str, ...]:
     return tuple(read_negatives(DATA / "lapor_tweets" / "tweets_sentiment.csv"))
 
 
-def training_rows(idea: dict, tweets: list[dict]) -> tuple[list[str], list[bool], list[float]]:
-    """(texts, is_complaint, sample weights) for an idea."""
+def training_rows(idea: dict, tweets: list[dict]):
+    """(texts, is_complaint, sample weights, in-domain mask) for an idea; in domain: the rows of
+    relevance data (tweets, seed/relevance*.csv), as train_bundle marks them."""
     texts: list[str] = []
     y: list[bool] = []
     w: list[float] = []
+    domain: list[bool] = []
 
-    def add(items, label: bool, weight: float = 1.0) -> None:
+    def add(items, label: bool, weight: float = 1.0, in_domain: bool = False) -> None:
         items = list(items)
         texts.extend(items)
         y.extend([label] * len(items))
         w.extend([weight] * len(items))
+        domain.extend([in_domain] * len(items))
 
     surabaya = idea.get("surabaya", True)
     if surabaya:
         rows = _surabaya()
-        add(rows if surabaya is True else rows[-int(surabaya) :], True)
+        rows = rows if surabaya is True else rows[-int(surabaya) :]
+        share = idea.get("complaint_share")  # total weight of the complaints / tweets
+        add(rows, True, share * len(tweets) / len(rows) if share else 1.0)
     if idea.get("seed", True):
         negatives, relevance = _seed()
         add(negatives, False)
-        for text, flag in relevance:
-            add([text], flag, idea.get("seed_weight", 1.0))
+        for text, flag in relevance if idea.get("seed_relevance") else ():
+            add([text], flag, idea.get("seed_weight", 1.0), True)
     if idea.get("smsa"):
         add(_smsa()[: idea["smsa"]], False)
     if idea.get("lapor"):
@@ -85,13 +92,13 @@ def training_rows(idea: dict, tweets: list[dict]) -> tuple[list[str], list[bool]
     for r in tweets:
         if idea.get("respon", "keep") == "drop" and r["label_3class"] == "respon":
             continue
-        add([r["text"]], r["is_complaint"], tw)
-    return texts, y, w
+        add([r["text"]], r["is_complaint"], tw, True)
+    return texts, y, w, domain
 
 
 def fit_idea(idea: dict, tweets: list[dict]):
     """Fit the relevance head of an idea on the training tweets; returns texts -> scores."""
-    texts, y, w = training_rows(idea, tweets)
+    texts, y, w, domain = training_rows(idea, tweets)
     if idea.get("baseline"):
         from relevance_bench import SvcRelevance
 
@@ -100,7 +107,7 @@ def fit_idea(idea: dict, tweets: list[dict]):
     from classifier.train import DEFAULT_PARAMS
 
     params = {**DEFAULT_PARAMS, **idea.get("params", {})}
-    model = ComplaintModel(**params).fit(texts, {}, y, sample_weight=w)
+    model = ComplaintModel(**params).fit(texts, {}, y, sample_weight=w, in_domain=domain)
     return lambda t: model.predict_proba(t)[RELEVANCE]
 
 
@@ -138,5 +145,55 @@ IDEAS.update(
         "+ words with stopwords (relevance only)": {"params": {"relevance_features": "words"}},
         "+ cues (relevance only)": {"params": {"relevance_features": "cues"}},
         "+ words + cues": {"params": {"relevance_features": "words+cues"}},
+    }
+)
+
+RECAL = {"relevance_recalibrate": True}
+IDEAS.update(
+    {
+        "recalibrated on the relevance data": {"params": RECAL},
+        "Surabaya weighs as much as the tweets in all": {"complaint_share": 1.0},
+        "Surabaya weighs 1/4 of the tweets": {"complaint_share": 0.25},
+        "Surabaya 1/4 + recalibrated": {"complaint_share": 0.25, "params": RECAL},
+        "Surabaya 1/4 + lapor + recalibrated": {
+            "complaint_share": 0.25,
+            "lapor": True,
+            "params": RECAL,
+        },
+        "Surabaya 1/4 + lapor + words+cues + recalibrated": {
+            "complaint_share": 0.25,
+            "lapor": True,
+            "params": {**RECAL, "relevance_features": "words+cues"},
+        },
+        "Surabaya 1/4 + lapor + C=2 + recalibrated": {
+            "complaint_share": 0.25,
+            "lapor": True,
+            "params": {**RECAL, "relevance_C": 2.0},
+        },
+        "ours: recipe (a) + seed relevance comments": {"seed_relevance": True},
+    }
+)
+
+LAPOR_Q = {"complaint_share": 0.25, "lapor": True}
+IDEAS.update(
+    {
+        "Surabaya 1/4 + lapor": LAPOR_Q,
+        "Surabaya 1/4 + lapor + balanced": {**LAPOR_Q, "params": _rel(class_weight="balanced")},
+        "Surabaya 1/4 + lapor + seed comments": {**LAPOR_Q, "seed_relevance": True},
+        "Surabaya 1/4 + lapor + seed comments + balanced": {
+            **LAPOR_Q,
+            "seed_relevance": True,
+            "params": _rel(class_weight="balanced"),
+        },
+        "Surabaya 1/4 + lapor + seed comments + balanced + words+cues": {
+            **LAPOR_Q,
+            "seed_relevance": True,
+            "params": {**_rel(class_weight="balanced"), "relevance_features": "words+cues"},
+        },
+        "Surabaya 1/4 + lapor + seed comments + balanced, C=1": {
+            **LAPOR_Q,
+            "seed_relevance": True,
+            "params": {**_rel(class_weight="balanced"), "relevance_C": 1.0},
+        },
     }
 )

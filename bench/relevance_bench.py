@@ -3,7 +3,8 @@
 Split: every `near_dup_group` (retweets and near-copies) goes to the side of its first tweet's day;
 the latest days (2015-12-30, 31) are the test; the rest train. Measured on one tweet per group.
   (a) the data team's recipe: `aduan train --data surabaya/complaints.csv --targets agency,topic
-      --relevance-data <the tweets' training part>` (default negatives: the profile's seed)
+      --relevance-data <the tweets' training part>` (with the defaults: the profile's seed
+      non_complaints.csv as negatives and seed/relevance*.csv as more relevance data)
   (b) the shipped Kupang default model (flows.demo.default_model: profiles/kupang/seed/ only)
 Each against a TF-IDF word 1-2 + char_wb 2-5 LinearSVC trained on the same rows in the same run,
 and (a) also against the same baseline trained on the tweets' training part alone.
@@ -14,6 +15,8 @@ baseline: decision value 0), ROC AUC; relevance cost per post on one core.
     python bench/relevance_bench.py --tune           # the ideas (bench/_relevance_ideas.py) on a
                                                      # validation split of the training days only
     python bench/relevance_bench.py --tune --fold 26-27
+    python bench/relevance_bench.py --choose-threshold   # the profile's relevance threshold for
+                                                     # recall >= 0.90 on the training days
 The last line printed is one JSON object with the figures.
 """
 
@@ -127,16 +130,17 @@ def recipe_a(train: list[dict], test: list[dict], work: Path, params: dict | Non
     from classifier.bundle import load_bundle
     from classifier.data import read_negatives, read_rows
     from classifier.train import train_bundle
+    from flows.demo import seed_files
 
     surabaya = DATA / "surabaya" / "complaints.csv"
-    negatives = [PROFILE / "seed" / "non_complaints.csv"]
+    _, negatives, seed_relevance = seed_files(PROFILE)  # what `aduan train` adds by default
     tweets_csv = write_relevance_csv(train, work / "tweets_train.csv")
     start = time.process_time()
     path = train_bundle(
         data_files=[surabaya],
         targets=["agency", "topic"],
         negatives=negatives,
-        relevance_data=[tweets_csv],
+        relevance_data=[tweets_csv, *seed_relevance],
         out_dir=work / "recipe_a",
         validation_fraction=0,
         params=params,
@@ -148,12 +152,15 @@ def recipe_a(train: list[dict], test: list[dict], work: Path, params: dict | Non
     ours = figures(gold, bundle.predict_proba(texts)["relevance"], threshold)
     ours["train_cpu_s"] = train_cpu
     ours["cost_us_per_post"] = cost_us(lambda t: bundle.predict_proba(t)["relevance"], texts)
-    # the baseline on the same rows: complaints + seed negatives + the tweets' training part
+    # the baseline on the same rows: complaints + seed negatives and comments + the tweets
+    from classifier.relevance_data import read_relevance_files
+
     complaint_texts = [r["text"] for r in read_rows(surabaya)[0] if r["text"].strip()]
     neg_texts = [t for p in negatives for t in read_negatives(p)]
-    same_x = complaint_texts + neg_texts + [r["text"] for r in train]
+    seed_rows, _ = read_relevance_files(seed_relevance)
+    same_x = complaint_texts + neg_texts + [r.text for r in seed_rows] + [r["text"] for r in train]
     same_y = [True] * len(complaint_texts) + [False] * len(neg_texts)
-    same_y += [r["is_complaint"] for r in train]
+    same_y += [r.is_complaint for r in seed_rows] + [r["is_complaint"] for r in train]
     svc_same = SvcRelevance().fit(same_x, same_y)
     svc_tweets = SvcRelevance().fit([r["text"] for r in train], [r["is_complaint"] for r in train])
     out = {"ours": ours}
@@ -201,6 +208,33 @@ def recipe_b(test: list[dict], work: Path) -> dict:
     base = figures(gold, svc.scores(texts), 0.0)
     base["cost_us_per_post"] = cost_us(svc.scores, texts)
     return {"ours": ours, "svc_same_rows": base}
+
+
+def threshold_for_recall(gold, scores, recall: float = 0.90) -> float:
+    """The highest threshold at which recall is at least `recall` (rounded down to 0.01)."""
+    import numpy as np
+
+    g = np.asarray(gold, dtype=bool)
+    pos = np.sort(np.asarray(scores, dtype=float)[g])[::-1]
+    k = int(np.ceil(recall * len(pos)))  # the k best-scored complaints must pass
+    return float(np.floor(pos[k - 1] * 100) / 100) if len(pos) else 0.5
+
+
+def choose_threshold(recall: float = 0.90) -> dict:
+    """The shipped default's relevance threshold, chosen on the tweets of the training days
+    (one per group, before TEST_FROM): recall >= `recall`; precision there is reported."""
+    from classifier.registry import Registry
+    from flows.demo import default_model
+
+    one_core()
+    rows = one_per_group([r for r in load_tweets() if r["day"] < TEST_FROM])
+    gold = [r["is_complaint"] for r in rows]
+    with tempfile.TemporaryDirectory(prefix="relevance-threshold-") as tmp:
+        version, _ = default_model(PROFILE, Path(tmp))
+        scores = Registry(Path(tmp)).load(version).predict_proba([r["text"] for r in rows])
+    threshold = threshold_for_recall(gold, scores["relevance"], recall)
+    out = figures(gold, scores["relevance"], threshold)
+    return {"n": len(rows), "chosen_threshold": threshold, **out}
 
 
 def compare() -> dict:
@@ -285,9 +319,17 @@ def main() -> None:
     parser.add_argument("--tune", action="store_true", help="score the ideas on validation")
     parser.add_argument("--idea", action="append", help="only this idea (with --tune)")
     parser.add_argument("--fold", choices=sorted(FOLDS), default="28-29", help="with --tune")
+    parser.add_argument(
+        "--choose-threshold",
+        action="store_true",
+        help="the shipped default's threshold for recall >= 0.90 on the training days",
+    )
     args = parser.parse_args()
     if not TWEETS.exists():
         sys.exit(f"shared data not found at {DATA}")
+    if args.choose_threshold:
+        emit(choose_threshold())
+        return
     if args.tune:
         print(json.dumps(tune(args.idea, args.fold)))
         return

@@ -61,6 +61,10 @@ def _default_negatives() -> list[Path]:
     return [seed] if seed.is_file() else []
 
 
+def _default_relevance() -> list[Path]:
+    return sorted((Path(_settings().profile) / "seed").glob("relevance*.csv"))
+
+
 def train(
     data: list[Path] = typer.Option(..., "--data", help="Labelled CSV (repeatable)."),
     targets: str = typer.Option(..., "--targets", help="Label columns, e.g. agency,topic."),
@@ -77,7 +81,8 @@ def train(
         "--relevance-data",
         help="CSV of texts labelled complaint or not (repeatable): a text column and is_complaint "
         "or label (aduan/bukan_aduan, keluhan/bukan, 1/0, true/false, ya/tidak). Trains the "
-        "relevance head only, beside --data and --negatives.",
+        "relevance head only, beside --data and --negatives. Without --negatives, the profile's "
+        "seed/relevance*.csv are used too.",
     ),
     out: Path = typer.Option(None, "--out", help="Bundle folder (default: new registry version)."),
     seed: int = typer.Option(0, "--seed"),
@@ -102,6 +107,7 @@ def train(
     rule = parse_local_offices(local_offices)
     target_list = _split_targets(targets)
     negs = list(negatives) if negatives else _default_negatives()
+    relevance = list(relevance_data or []) + ([] if negatives else _default_relevance())
     registry = _registry()
     into_registry = out is None
     out_dir = out or registry.models_dir / f".training-{uuid.uuid4().hex[:8]}"
@@ -121,7 +127,7 @@ def train(
                 text_column=text_column,
                 min_class_size=min_class_size,
                 negatives=negs,
-                relevance_data=list(relevance_data or []),
+                relevance_data=relevance,
                 out_dir=out_dir,
                 seed=seed,
                 progress=step,

@@ -31,6 +31,7 @@ from classifier.normalise import MARKERS
 from classifier.out_of_fold import (
     TopLabelCalibrator,
     out_of_fold_proba,
+    platt_on,
     search_offsets,
     top_label_calibrator,
 )
@@ -73,6 +74,8 @@ class ComplaintModel(BaseEstimator):
         head_params: dict | None = None,
         relevance_features: str | None = None,
         cue_weight: float = 0.5,
+        relevance_recalibrate: bool = False,
+        complaint_share: float | None = None,
         random_state: int = 0,
     ) -> None:
         self.word_ngrams = word_ngrams
@@ -96,6 +99,8 @@ class ComplaintModel(BaseEstimator):
         self.head_params = head_params
         self.relevance_features = relevance_features
         self.cue_weight = cue_weight
+        self.relevance_recalibrate = relevance_recalibrate
+        self.complaint_share = complaint_share
         self.random_state = random_state
 
     def _head_settings(self, C: float, head: str) -> dict:
@@ -136,14 +141,54 @@ class ComplaintModel(BaseEstimator):
         relevant: Sequence[bool | None] | None = None,
         progress=None,
         sample_weight: Sequence[float] | None = None,
+        in_domain: Sequence[bool] | None = None,
     ) -> ComplaintModel:
         """Fit features on all texts, then each head on its rows; progress(step) is optional;
-        sample_weight (one per text, optional) weighs rows in every head's fit."""
+        sample_weight (one per text, optional) weighs rows in every head's fit; in_domain (one per
+        text, optional) marks the rows like those the model will score (relevance data: posts
+        labelled complaint or not), on which the relevance head's probability is recalibrated
+        (``classifier.out_of_fold.platt_on``) when ``relevance_recalibrate``."""
         # BLAS threads only slow down the many tiny calibration fits (oversubscription).
         with threadpool_limits(limits=1):
-            return self._fit(texts, labels, relevant, progress, sample_weight)
+            self._fit(texts, labels, relevant, progress, sample_weight, in_domain)
+            self._recalibrate_relevance(texts, relevant, in_domain)
+            return self
 
-    def _fit(self, texts, labels, relevant, progress, sample_weight) -> ComplaintModel:
+    def _relevance_weights(self, relevant, in_domain, weights) -> np.ndarray | None:
+        """Per-text weights for the relevance head: with ``complaint_share`` and in-domain rows,
+        the labelled complaints that are not in domain (another source's complaint letters)
+        weigh ``complaint_share`` x (number of in-domain rows) in all, so thousands of long
+        complaints do not drown a few hundred labelled posts."""
+        if not self.complaint_share or in_domain is None:
+            return weights
+        domain = np.array([bool(d) for d in in_domain])
+        is_complaint = np.array([r is True for r in relevant])
+        other = is_complaint & ~domain
+        if not domain.any() or not other.any():
+            return weights
+        out = np.ones(len(relevant)) if weights is None else weights.copy()
+        out[other] *= self.complaint_share * domain.sum() / other.sum()
+        return out
+
+    def _recalibrate_relevance(self, texts, relevant, in_domain) -> None:
+        """Platt scaling of the relevance head on its out-of-fold scores of the in-domain rows:
+        complaint rows from another source (long letters to a complaint desk) push the scores of
+        short posts down; this maps them back so the threshold means the same on posts."""
+        self.relevance_calibrator_ = None
+        if not self.relevance_recalibrate or self.relevance_ is None or in_domain is None:
+            return
+        rows = np.array([i for i, r in enumerate(relevant) if r is not None], dtype=int)
+        mask = np.array([bool(in_domain[i]) for i in rows])
+        y = np.array([bool(relevant[i]) for i in rows])
+        if mask.sum() < 20 or len(set(y[mask].tolist())) < 2 or not self.ensemble:
+            return
+        X = self.features_.transform([texts[i] for i in rows]).tocsr()
+        X_rel = self._relevance_X(X, [texts[i] for i in rows])
+        pos = list(self.relevance_.classes_).index(True)
+        oof = out_of_fold_proba(self.relevance_, X_rel, y)[:, pos]
+        self.relevance_calibrator_ = platt_on(oof[mask], y[mask])
+
+    def _fit(self, texts, labels, relevant, progress, sample_weight, in_domain) -> ComplaintModel:
         texts = list(texts)
         step = progress or (lambda _s: None)
         self.features_ = make_features(
@@ -178,7 +223,10 @@ class ComplaintModel(BaseEstimator):
             self._check_classes(RELEVANCE, y)
             X_rel = self._relevance_X(X, [texts[i] for i in rows], rows, fit=True)
             head = self._head(self.relevance_C, RELEVANCE)
-            self.relevance_ = head.fit(X_rel, y, **_weights(rows))
+            w = self._relevance_weights(relevant, in_domain, weights)
+            self.relevance_ = head.fit(
+                X_rel, y, **({} if w is None else {"sample_weight": w[rows]})
+            )
             step(RELEVANCE)
         self.parent_map_ = self._fit_hierarchy(labels)
         for head in [*self.heads_.values(), self.relevance_]:
@@ -208,7 +256,7 @@ class ComplaintModel(BaseEstimator):
             normalised = self.features_.named_steps["normalise"].transform(raw)
         blocks = [X]
         for kind, block in self.relevance_extra_:
-            docs = normalised if kind == "words" else raw
+            docs = normalised if kind == "words" else list(zip(raw, normalised, strict=True))
             blocks.append(block.fit_transform(docs) if fit else block.transform(docs))
         return hstack(blocks, format="csr", dtype=np.float32)
 
@@ -326,6 +374,9 @@ class ComplaintModel(BaseEstimator):
             pos = list(self.relevance_.classes_).index(True)
             X_rel = self._relevance_X(X, texts, normalised=normalised)
             rel = self.relevance_.predict_proba(X_rel)[:, pos]
+            calibrator = getattr(self, "relevance_calibrator_", None)  # absent in older bundles
+            if calibrator is not None:
+                rel = calibrator.predict(rel)
             has_word = np.array([_has_real_word(t) for t in normalised])
             out[RELEVANCE] = np.where(has_word, rel, 0.0)
         return out

@@ -25,6 +25,7 @@ __all__ = [
     "TopLabelCalibrator",
     "macro_f1",
     "out_of_fold_proba",
+    "platt_on",
     "search_offsets",
     "top_label_calibrator",
 ]
@@ -118,3 +119,26 @@ def top_label_calibrator(proba: np.ndarray, y: np.ndarray, top: np.ndarray) -> T
     starts = np.flatnonzero(np.r_[True, np.diff(fitted) != 0])
     centres = np.add.reduceat(x * counts, starts) / np.add.reduceat(counts, starts)
     return TopLabelCalibrator(centres, fitted[starts])
+
+
+class PlattMap:
+    """p -> sigmoid(a * logit(p) + b), for the relevance head's recalibration."""
+
+    def __init__(self, a: float, b: float) -> None:
+        self.a, self.b = a, b
+
+    def predict(self, p) -> np.ndarray:
+        p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
+        return 1.0 / (1.0 + np.exp(-(self.a * np.log(p / (1 - p)) + self.b)))
+
+
+def platt_on(proba: np.ndarray, y: np.ndarray) -> PlattMap:
+    """A PlattMap fitted (logistic regression on the logit, slope kept positive) to out-of-fold
+    probabilities `proba` of rows with outcomes `y`."""
+    from sklearn.linear_model import LogisticRegression
+
+    p = np.clip(np.asarray(proba, dtype=float), 1e-6, 1 - 1e-6)
+    z = np.log(p / (1 - p)).reshape(-1, 1)
+    fit = LogisticRegression(C=1.0).fit(z, np.asarray(y, dtype=bool))
+    a = max(float(fit.coef_[0, 0]), 1e-3)
+    return PlattMap(a, float(fit.intercept_[0]))

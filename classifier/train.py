@@ -129,18 +129,25 @@ def _library_versions() -> dict[str, str]:
     return out
 
 
-def _fit(rows, labels, negatives, params, seed, progress, positives=()) -> ComplaintModel:
-    """Label heads on `rows`; relevance: rows and `positives` (texts with no label) against
-    `negatives`."""
-    positives = list(positives)
+def _fit(
+    rows, labels, negatives, params, seed, progress, positives=(), domain_negatives=()
+) -> ComplaintModel:
+    """Label heads on `rows`; relevance: rows and `positives` (relevance data: texts with no
+    label) against `negatives` and `domain_negatives` (relevance data labelled not a
+    complaint). The relevance data is the model's in-domain rows (ComplaintModel.fit)."""
+    positives, domain_negatives = list(positives), list(domain_negatives)
+    negatives = list(negatives) + domain_negatives
     texts = [r["text_"] for r in rows] + positives + negatives
     extra = len(positives) + len(negatives)
     head_labels = {t: list(col) + [None] * extra for t, col in labels.items()}
     relevant = None
     if negatives:
         relevant = [True] * (len(rows) + len(positives)) + [False] * len(negatives)
+    n_other = len(negatives) - len(domain_negatives)
+    in_domain = [False] * len(rows) + [True] * len(positives) + [False] * n_other
+    in_domain += [True] * len(domain_negatives)
     model = ComplaintModel(**{**params, "random_state": seed})
-    return model.fit(texts, head_labels, relevant, progress=progress)
+    return model.fit(texts, head_labels, relevant, progress=progress, in_domain=in_domain)
 
 
 def relevance_examples(relevance: Sequence[RelevanceRow], exclude: set[str]) -> list[RelevanceRow]:
@@ -198,11 +205,12 @@ def _validate(
     model = _fit(
         [rows[i] for i in train_idx],
         sub_labels,
-        negatives + [r.text for r in extra_train if not r.is_complaint],
+        negatives,
         params,
         seed,
         progress,
         [r.text for r in extra_train if r.is_complaint],
+        [r.text for r in extra_train if not r.is_complaint],
     )
     proba = model.predict_proba([rows[i]["text_"] for i in hold_idx])
     metrics: dict = {
@@ -306,8 +314,8 @@ def train_bundle(
         )
         step("validation")
     positives = [r.text for r in extra if r.is_complaint]
-    all_negatives = neg_texts + [r.text for r in extra if not r.is_complaint]
-    model = _fit(cleaned, labels, all_negatives, params, seed, step, positives)
+    domain_negatives = [r.text for r in extra if not r.is_complaint]
+    model = _fit(cleaned, labels, neg_texts, params, seed, step, positives, domain_negatives)
     created = datetime.now(UTC)
     manifest = {
         "version": f"{created:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}",

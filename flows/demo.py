@@ -194,6 +194,7 @@ def demo_profile(base: Path, out: Path, graph_url: str) -> Path:
     """A copy of ``base`` with LAPOR! ids mapped from the simulator and the fake page enabled."""
     from lapor.client import LaporClient
     from lapor.mapping import auto_map, fold, write_profile_copy
+    from lapor.simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
     from store.profile import load_profile
     from store.settings import get_settings
 
@@ -209,6 +210,7 @@ def demo_profile(base: Path, out: Path, graph_url: str) -> Path:
             by_name.setdefault(kind, {}).setdefault(fold(item.name), []).append(str(item.ref_id))
     mapping = auto_map(profile, by_name)
     mapping.channel_id = DEMO_CHANNEL_ID
+    mapping.user_id, mapping.classification_id = str(SIM_USER_ID), str(SIM_CLASSIFICATION_ID)
     write_profile_copy(profile, mapping, out)
     page_id = json.loads((base / "demo" / "facebook_page.json").read_text())["page"]["id"]
     sources = {

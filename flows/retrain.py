@@ -20,6 +20,7 @@ from flows.training_set import (
     TrainingSets,
     assemble_sets,
     default_negatives,
+    default_relevance_data,
     describe_sets,
     summarise_sets,
 )
@@ -159,15 +160,19 @@ def _retrain(
     kept_heads = _fill_heads_without_labels(sets, targets, min_class_size, champion)
     step("training set")
     negative_files = list(negatives) if negatives is not None else default_negatives()
+    relevance_files = default_relevance_data() if negatives is None else []
+    labelled, relevance_rows = _relevance_rows(sets, targets)
     if announce is not None:
         announce(describe_sets(sets, targets, negative_files, champion_version))
     work = Path(tempfile.mkdtemp(prefix="aduan-retrain-"))
     try:
         bundle_dir = train_bundle(
-            rows=sets.train_rows,
+            rows=labelled,
             targets=targets,
             min_class_size=min_class_size,
-            negatives=[*negative_files, *sets.review_negatives],
+            negatives=negative_files,
+            relevance_data=relevance_files,
+            relevance_rows=relevance_rows,
             out_dir=work / "bundle",
             seed=seed,
             params=params,
@@ -269,6 +274,22 @@ def _fill_heads_without_labels(sets: TrainingSets, targets, min_class_size, cham
                 f"champion {champion.version}'s own {target} predictions"
             )
     return notes
+
+
+def _relevance_rows(sets: TrainingSets, targets) -> tuple[list[dict], list]:
+    """(complaint rows with a label for a target, relevance rows): stored non-complaints and
+    complaints without any target label train the relevance head as relevance data (posts
+    labelled complaint or not), exactly as ``aduan train --relevance-data`` rows do."""
+    from classifier.relevance_data import RelevanceRow
+
+    labelled = [r for r in sets.train_rows if any(r.get(t) for t in targets)]
+    rows = [RelevanceRow(t, False) for t in sets.review_negatives]
+    rows += [
+        RelevanceRow(r["text"], True, r["created_at"])
+        for r in sets.train_rows
+        if not any(r.get(t) for t in targets)
+    ]
+    return labelled, rows
 
 
 def _document(bundle_dir: Path, sets: TrainingSets, fraction, data_files, rules, new, old) -> dict:

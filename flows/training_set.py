@@ -25,7 +25,14 @@ from store.training import (
     split_by_time,
 )
 
-__all__ = ["TrainingSets", "assemble_sets", "default_negatives", "describe_sets", "summarise_sets"]
+__all__ = [
+    "TrainingSets",
+    "assemble_sets",
+    "default_negatives",
+    "default_relevance_data",
+    "describe_sets",
+    "summarise_sets",
+]
 
 MIN_HELD_OUT_COMPLAINTS = 10  # below twice this in all, the answer is "import more"
 
@@ -150,6 +157,14 @@ def default_negatives() -> list[Path]:
 
     seed = Path(get_settings().profile) / "seed" / "non_complaints.csv"
     return [seed] if seed.is_file() else []
+
+
+def default_relevance_data() -> list[Path]:
+    """The profile's seed relevance files (``seed/relevance*.csv``: comments labelled complaint
+    or not), used with the default negatives."""
+    from store.settings import get_settings
+
+    return sorted((Path(get_settings().profile) / "seed").glob("relevance*.csv"))
 
 
 def _keys_sha(labels: Sequence[ResolvedLabel]) -> str:

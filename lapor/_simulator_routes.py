@@ -14,6 +14,7 @@ from lapor.simulator import (
     SimulatorState,
     pause,
     validate,
+    validate_pass_on,
     wib,
 )
 from store.profile import Profile
@@ -33,10 +34,16 @@ def build_app(state: SimulatorState, profile: Profile) -> FastAPI:
     app = FastAPI(title="LAPOR! SIMULATOR (not SP4N-LAPOR!)", description=BANNER)
 
     def auth_error(request: Request) -> JSONResponse | None:
-        bearer = request.headers.get("authorization") or request.headers.get("auth") or ""
+        # What the public v3 clients send: `auth: Bearer <key>` and `token`. `Authorization`
+        # may come too (ADUAN_LAPOR_AUTH_HEADER=both) but never replaces `auth`.
+        bearer = request.headers.get("auth") or ""
         if bearer != f"Bearer {config.api_key}" or request.headers.get("token") != config.token:
             state.count("auth_rejected")
-            return answer({"success": False, "message": "Unauthenticated (SIMULATOR)"}, 401)
+            missing = [h for h in ("auth", "token") if not request.headers.get(h)]
+            detail = f": missing header {', '.join(missing)}" if missing else ""
+            return answer(
+                {"success": False, "message": f"Unauthenticated{detail} (SIMULATOR)"}, 401
+            )
         return None
 
     def fault() -> JSONResponse | None:
@@ -88,6 +95,8 @@ def build_app(state: SimulatorState, profile: Profile) -> FastAPI:
         docs = [
             {"id": base + i + 1, "name": getattr(f, "filename", "")} for i, f in enumerate(files)
         ]
+        with state.lock:
+            state.uploads.update(d["id"] for d in docs)
         return answer({"success": True, "results": {"docs": docs, "images": []}})
 
     def find(complaint_id: int) -> dict[str, Any] | None:
@@ -135,15 +144,59 @@ def build_app(state: SimulatorState, profile: Profile) -> FastAPI:
             {"id": i, "content": f"Tindak lanjut simulasi: {name}", "created_at": wib(at)}
             for i, (name, at) in enumerate(state.statuses(complaint)[2:], start=1)
         ]
-        return answer({"success": True, "results": {"data": data}})
+        with state.lock:
+            data += state.followups.get(complaint_id, [])
+        return paged(data, request)
+
+    @app.post("/complaints/process/{complaint_id}/reject")
+    async def pass_on(complaint_id: int, request: Request) -> JSONResponse:
+        if (refused := auth_error(request) or fault()) is not None:
+            return refused
+        if find(complaint_id) is None:
+            return answer({"success": False, "message": "Not found (SIMULATOR)"}, 404)
+        try:
+            payload = await request.json()
+        except ValueError:
+            payload = None
+        errors = validate_pass_on(payload, state)
+        if errors:
+            message = {"success": False, "message": "The given data was invalid.", "errors": errors}
+            return answer(message, 422)
+        with state.lock:
+            complaint = state.complaints[complaint_id]
+            complaint["disposition_id"] = int(payload["reason"])
+            complaint.setdefault("passed_on", []).append(payload)
+        state.count("passed_on")
+        return answer({"success": True, "message": "Laporan dialihkan (SIMULATOR)"})
 
     def paged(rows: list[dict[str, Any]], request: Request) -> JSONResponse:
-        size = max(1, int(request.query_params.get("page_size", 10)))
+        """A Laravel LengthAwarePaginator: ``results`` = data + page links and counts."""
+        wanted = request.query_params.get("page_size") or request.query_params.get("per_page")
+        size = max(1, min(int(wanted or 10), config.max_page_size))
         page = max(1, int(request.query_params.get("page", 1)))
         last = max(1, -(-len(rows) // size))
-        meta = {"page": page, "page_size": size, "total": len(rows), "last_page": last}
         data = rows[(page - 1) * size : page * size]
-        return answer({"success": True, "results": {"data": data, "meta": meta}})
+        path = str(request.url.remove_query_params(["page"]))
+        sep = "&" if "?" in path else "?"
+
+        def link(number: int) -> str | None:
+            return f"{path}{sep}page={number}" if 1 <= number <= last else None
+
+        results = {
+            "current_page": page,
+            "data": data,
+            "first_page_url": link(1),
+            "from": (page - 1) * size + 1 if data else None,
+            "last_page": last,
+            "last_page_url": link(last),
+            "next_page_url": link(page + 1),
+            "path": str(request.url.remove_query_params(["page", "page_size", "per_page"])),
+            "per_page": size,
+            "prev_page_url": link(page - 1),
+            "to": (page - 1) * size + len(data) if data else None,
+            "total": len(rows),
+        }
+        return answer({"success": True, "results": results})
 
     @app.get("/masters/institutions/external")
     async def institutions(request: Request) -> JSONResponse:

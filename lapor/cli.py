@@ -163,6 +163,12 @@ def map_ids(
     auto: bool = typer.Option(False, "--auto", help="Match names exactly (case-insensitive)."),
     out: Path | None = typer.Option(None, "--out", help="Write a profile copy to this folder."),
     channel_id: str | None = typer.Option(None, "--channel-id", help="Also set lapor.channel_id."),
+    user_id: str | None = typer.Option(
+        None, "--user-id", help="Also set lapor.user_id (the integration's reporter account)."
+    ),
+    classification_id: str | None = typer.Option(
+        None, "--classification-id", help="Also set lapor.classification_id (report class)."
+    ),
 ) -> None:
     """Fill the profile's LAPOR! ids from the synced reference data by exact name match.
 
@@ -188,6 +194,7 @@ def map_ids(
         raise LaporError("no reference data synced yet: run `aduan lapor sync-reference` first")
     mapping = auto_map(profile, by_name)
     mapping.channel_id = channel_id
+    mapping.user_id, mapping.classification_id = user_id, classification_id
     for line in mapping.unmatched:
         typer.echo(f"unmatched: {line}", err=True)
     if out is not None:
@@ -197,7 +204,12 @@ def map_ids(
     typer.echo(
         yaml.safe_dump(
             {
-                "lapor": {"channel_id": channel_id, "default_location_id": mapping.location_id},
+                "lapor": {
+                    "channel_id": channel_id,
+                    "user_id": user_id,
+                    "classification_id": classification_id,
+                    "default_location_id": mapping.location_id,
+                },
                 "agencies": mapping.agencies,
                 "topics": mapping.topics,
             },
@@ -274,6 +286,42 @@ def reconcile_command(
     except StoreError as exc:
         raise ReconcileError(str(exc)) from None
     typer.echo(f"forward {forward_id} is now {state}")
+
+
+@lapor_app.command("reroute")
+def reroute_command(
+    case_id: int = typer.Argument(..., help="The case (already sent to LAPOR!)."),
+    agency: str = typer.Option(..., "--agency", help="Key of the agency that should handle it."),
+    actor: str = typer.Option(..., "--actor", help="Your name, for the audit log."),
+    reason: str = typer.Option(..., "--reason", help="Why (sent to LAPOR! as reason_description)."),
+) -> None:
+    """Pass a case LAPOR! already has to another agency ("bukan wewenang").
+
+    Calls POST /complaints/process/{id}/reject with not_authority, reason (the agency's LAPOR!
+    institution id) and reason_description, then records the new agency (audited). A case not
+    sent yet is corrected in the review queue instead.
+    """
+    from lapor.exceptions import LaporError
+    from lapor.reroute import reroute_sent_case
+    from store.db import session_factory
+    from store.exceptions import StoreError
+    from store.profile import get_profile
+
+    if not reason.strip():
+        raise typer.BadParameter("--reason must say why", param_hint="--reason")
+    try:
+        complaint_id = reroute_sent_case(
+            factory=session_factory(),
+            client=_client(),
+            profile=get_profile(),
+            case_id=case_id,
+            agency=agency,
+            actor=actor,
+            reason=reason,
+        )
+    except StoreError as exc:
+        raise LaporError(str(exc)) from None
+    typer.echo(f"case {case_id} (LAPOR! {complaint_id}) passed to {agency}")
 
 
 @lapor_app.command("simulator")

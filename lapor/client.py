@@ -14,6 +14,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,7 @@ log = logging.getLogger(__name__)
 
 FINAL_STATUSES = {"selesai", "ditolak", "diarsipkan"}
 PAGE_SIZE = 1000
+MAX_PAGES = 1000  # a listing that never ends is a broken server, not 10^6 institutions
 # 503/429 mean "not processed, come back later"; other 5xx after a POST may follow a commit.
 DEFINITE_RETRY = {429, 503}
 
@@ -198,7 +200,7 @@ class LaporClient:
         base_url: str,
         api_key: str | None,
         token: str | None,
-        auth_header: str = "Authorization",
+        auth_header: str = "auth",
         timeout: float = 20.0,
     ) -> None:
         if not base_url:
@@ -210,11 +212,13 @@ class LaporClient:
             )
         self.base_url = base_url.rstrip("/")
         self.timeout = float(timeout)
-        self._headers = {
-            auth_header: f"Bearer {api_key}",
-            "token": token,
-            "Accept": "application/json",
-        }
+        # The public v3 clients send the gateway key as `auth: Bearer <key>` beside `token`;
+        # `both` also sends `Authorization` for a gateway that wants the standard header.
+        names = (
+            ("auth", "Authorization") if auth_header.strip().lower() == "both" else (auth_header,)
+        )
+        self._headers = {name: f"Bearer {api_key}" for name in names}
+        self._headers.update({"token": token, "Accept": "application/json"})
         self._local = threading.local()
 
     @classmethod
@@ -316,12 +320,25 @@ class LaporClient:
         )
 
     def get_followups(self, complaint_id: str) -> list[dict[str, Any]]:
-        """The agency's followups; ``created_at`` parsed into ``created_at_utc``."""
-        body = self._request("GET", f"/complaints/{complaint_id}/followups")
-        items = (body.get("results") or {}).get("data") or []
+        """The agency's followups, every page; ``created_at`` parsed into ``created_at_utc``."""
         return [
-            {**item, "created_at_utc": parse_lapor_time(item.get("created_at"))} for item in items
+            {**item, "created_at_utc": parse_lapor_time(item.get("created_at"))}
+            for item in self._pages(f"/complaints/{complaint_id}/followups")
+            if isinstance(item, dict)
         ]
+
+    def pass_on(self, complaint_id: str, *, institution_id: int | str, reason: str) -> None:
+        """Pass a complaint to another institution ("bukan wewenang"), as the public v3 clients
+        do right after creating one: ``POST /complaints/process/{id}/reject``."""
+        payload = {
+            "is_request": 1,
+            "reason": _as_int(institution_id),
+            "reason_description": reason,
+            "not_authority": 1,
+        }
+        self._request(
+            "POST", f"/complaints/process/{complaint_id}/reject", json=payload, side_effect=True
+        )
 
     # --- reference lists --------------------------------------------------------------------
 
@@ -335,24 +352,52 @@ class LaporClient:
         return self._reference("/masters/locations")
 
     def _reference(self, path: str) -> list[ReferenceItem]:
-        items: list[ReferenceItem] = []
+        return [
+            ReferenceItem(
+                ref_id=str(row["id"]),
+                name=str(row.get("name") or row.get("nama") or ""),
+                parent_id=_str_or_none(row.get("parent_id")),
+            )
+            for row in self._pages(path, page_size=PAGE_SIZE)
+            if isinstance(row, dict)
+        ]
+
+    def _pages(self, path: str, *, page_size: int | None = None) -> Iterator[Any]:
+        """Every row of a listing, page by page to the end. LAPOR! answers with Laravel
+        paginators (``results`` = ``data``, ``current_page``, ``last_page``, ``next_page_url``):
+        the public clients ask ``?page=N`` while ``next_page_url`` is set. A bare list (or a
+        ``meta`` block) is read too; a page that repeats or returns nothing ends the listing."""
         page = 1
-        while True:
-            body = self._request("GET", path, params={"page_size": PAGE_SIZE, "page": page})
-            results = body.get("results") or {}
+        while page <= MAX_PAGES:
+            params: dict[str, Any] = {"page": page}
+            if page_size:
+                params["page_size"] = page_size
+            body = self._request("GET", path, params=params)
+            results = body.get("results") if isinstance(body, dict) else None
             rows = results.get("data") if isinstance(results, dict) else results
-            for row in rows or []:
-                items.append(
-                    ReferenceItem(
-                        ref_id=str(row["id"]),
-                        name=str(row.get("name") or row.get("nama") or ""),
-                        parent_id=_str_or_none(row.get("parent_id")),
-                    )
-                )
-            last = (results.get("meta") or {}).get("last_page") if isinstance(results, dict) else 1
-            if not rows or len(rows) < PAGE_SIZE or last is None or page >= int(last):
-                return items
+            if not isinstance(rows, list) or not rows:
+                return
+            yield from rows
+            if not _has_next(results, page):
+                return
             page += 1
+        raise ServerError(f"GET {path}: more than {MAX_PAGES} pages; stopped")
+
+
+def _has_next(results: Any, page: int) -> bool:
+    if not isinstance(results, dict):
+        return False
+    if "next_page_url" in results:
+        return bool(results["next_page_url"])
+    last = results.get("last_page") or (results.get("meta") or {}).get("last_page")
+    try:
+        return last is not None and page < int(last)
+    except (TypeError, ValueError):
+        return False
+
+
+def _as_int(value: int | str) -> int | str:
+    return int(value) if isinstance(value, str) and value.isdigit() else value
 
 
 def _str_or_none(value: Any) -> str | None:

@@ -7,6 +7,7 @@ profile; a missing id raises ``MappingMissing`` so nothing half-mapped is ever s
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -98,14 +99,56 @@ def lapor_ids(case: CaseLike, profile: Profile, gazetteer=None) -> dict[str, Any
         missing.append("lapor.channel_id is not set")
     if profile.lapor.default_location_id is None and location_id is None:
         missing.append("lapor.default_location_id is not set")
+    if profile.lapor.classification_id is None:
+        missing.append("lapor.classification_id is not set")
+    if profile.lapor.user_id is None and profile.lapor.new_user is None:
+        missing.append("lapor.user_id is not set (nor lapor.new_user)")
     if missing:
         raise MappingMissing(missing)
     return {
         "channel": profile.lapor.channel_id,
+        "classification_id": profile.lapor.classification_id,
         "category_id": topic.lapor_category_id,
         "disposition_id": office_disposition or agency.lapor_disposition_id,
         "location_id": location_id or profile.lapor.default_location_id,
     }
+
+
+def reporter_fields(profile: Profile) -> dict[str, Any]:
+    """Who reports, as the public v3 clients say it: the integration's fixed ``user_id``, or
+    ``is_new_user_slider`` with the office's e-mail, name and phone (never a citizen's)."""
+    options = profile.lapor
+    if options.user_id is not None:
+        return {"is_new_user_slider": False, "user_id": options.user_id}
+    user = options.new_user
+    return {
+        "is_new_user_slider": True,
+        "emailUser": user.email,
+        "nameUser": user.name,
+        "phoneUser": user.phone,
+    }
+
+
+def attachments_field(ids: Sequence[str | int]) -> str:
+    """``attachments`` as the public v3 clients send it: a string, ``"[4199656,4199657]"``."""
+    return "[" + ",".join(str(i) for i in ids) + "]"
+
+
+def photo_urls(posts: Sequence[Any], limit: int) -> list[str]:
+    """Photo links the sources stored with the posts (Graph ``full_picture``), at most ``limit``."""
+    urls: list[str] = []
+    for post in posts:
+        raw = getattr(post, "raw", None)
+        if not raw or "full_picture" not in raw:
+            continue
+        try:
+            picture = json.loads(raw).get("full_picture")
+        except (ValueError, AttributeError):
+            continue
+        fresh = isinstance(picture, str) and picture not in urls
+        if fresh and picture.startswith(("https://", "http://")):
+            urls.append(picture)
+    return urls[:limit]
 
 
 def safe_link(url: str | None) -> str | None:
@@ -159,13 +202,22 @@ def compose_complaint(
     ids = lapor_ids(case, profile, gazetteer)
     topic = profile.topic(case.topic)  # lapor_ids checked it exists
     incident = posts[0].created_at.astimezone(ZoneInfo(profile.timezone))
+    options = profile.lapor
     return {
         "title": compose_title(topic.name, posts, profile.region),
         "content": compose_content(case.id, posts),
         **ids,
+        **reporter_fields(profile),
+        "is_disposisi_slider": True,
+        "info_disposition": options.info_disposition,
+        "is_approval": options.is_approval,
+        "copy_externals": options.copy_externals,
+        "community_id": options.community_id,
+        "priority_program_id": options.priority_program_id,
         "date_of_incident": incident.date().isoformat(),
-        "is_anonymous": profile.lapor.is_anonymous,
-        "is_secret": profile.lapor.is_secret,
+        "is_anonymous": options.is_anonymous,
+        "is_secret": options.is_secret,
         "is_priority": False,
         "tags_raw": "aduan",
+        "attachments": attachments_field(()),
     }

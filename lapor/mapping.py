@@ -26,6 +26,10 @@ def missing_mappings(profile: Profile) -> list[str]:
         lines.append("lapor.channel_id: not set")
     if profile.lapor.default_location_id is None:
         lines.append("lapor.default_location_id: not set")
+    if profile.lapor.classification_id is None:
+        lines.append("lapor.classification_id: not set (the report class, e.g. pengaduan)")
+    if profile.lapor.user_id is None and profile.lapor.new_user is None:
+        lines.append("lapor.user_id: not set (the integration's reporter account)")
     for agency in profile.agencies:
         if agency.lapor_disposition_id is None:
             lines.append(f"agency {agency.key} ({agency.name}): no lapor_disposition_id")
@@ -72,6 +76,8 @@ class Mapping:
     topics: dict[str, str] = field(default_factory=dict)
     location_id: str | None = None
     channel_id: str | None = None
+    user_id: str | None = None
+    classification_id: str | None = None
     unmatched: list[str] = field(default_factory=list)
 
 
@@ -119,8 +125,10 @@ def apply_mapping(taxonomy: str, mapping: Mapping) -> str:
             replacement = ("lapor_category_id", mapping.topics[key])
         elif section == "lapor" and mapping.location_id is not None:
             replacement = ("default_location_id", mapping.location_id)
-        if section == "lapor" and mapping.channel_id is not None and "channel_id:" in line:
-            replacement = ("channel_id", mapping.channel_id)
+        for name in ("channel_id", "user_id", "classification_id"):
+            value = getattr(mapping, name)
+            if section == "lapor" and value is not None and re.match(rf"^\s*{name}:", line):
+                replacement = (name, value)
         if replacement and re.match(rf"^\s*{replacement[0]}:", line):
             line = re.sub(
                 rf"^(\s*{replacement[0]}:\s*)[^#\n]*?(\s*(#.*)?)$",

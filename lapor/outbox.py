@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from lapor.client import MAX_RETRY_AFTER_S, LaporClient
-from lapor.compose import compose_complaint
+from lapor.compose import attachments_field, compose_complaint, photo_urls
 from lapor.exceptions import (
     AmbiguousOutcome,
     AuthRejected,
@@ -35,6 +35,7 @@ from lapor.exceptions import (
     Throttled,
     ValidationFailed,
 )
+from lapor.photos import upload_photos
 from store.forward_claims import Blocked, Claimed, ForwardContext, claim_due
 from store.forward_outcomes import Outcome, record_outcomes, recover_stale, retry_outcome
 from store.profile import Profile
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 LEASE_GRACE_S = 5.0
 MAX_THROTTLE_PAUSE_S = 5.0
 STOPPING = (AuthRejected, NotFound, LaporConfigError)
+PHOTOS = "_photo_urls"
 
 
 class Target(Protocol):
@@ -70,9 +72,19 @@ class LaporTarget:
         from store.areas import get_gazetteer
 
         gazetteer = get_gazetteer(profile.folder) if profile.folder else None
-        return compose_complaint(context.case, context.posts, profile, gazetteer)
+        payload = compose_complaint(context.case, context.posts, profile, gazetteer)
+        photos = photo_urls(context.posts, profile.lapor.max_attachments)
+        if photos:
+            payload[PHOTOS] = photos  # uploaded by submit(); never sent as a field
+        return payload
 
     def submit(self, payload: dict[str, Any]) -> str:
+        payload = dict(payload)
+        photos = payload.pop(PHOTOS, None)
+        if photos:
+            ids = upload_photos(self.client, photos)
+            if ids:
+                payload["attachments"] = attachments_field(ids)
         return self.client.create_complaint(payload)
 
 

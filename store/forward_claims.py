@@ -32,7 +32,7 @@ F, C, P = Forward.__table__, Case.__table__, PostRow.__table__
 @dataclass(frozen=True)
 class ForwardContext:
     """What a sender needs to compose one forward: the row's ids, its case and the case's posts
-    (rows with the columns of ``cases`` and id/case_id/text/url/created_at/source of ``posts``,
+    (rows with the columns of ``cases`` and id/case_id/text/url/created_at/source/raw of ``posts``,
     the representative post first)."""
 
     forward_id: int
@@ -124,7 +124,7 @@ def claim_due(
         cases = {c.id: c for c in conn.execute(select(C).where(C.c.id.in_(case_ids)))}
         posts: dict[int, list[Any]] = {case_id: [] for case_id in case_ids}
         for post in conn.execute(
-            select(P.c.id, P.c.case_id, P.c.text, P.c.url, P.c.created_at, P.c.source)
+            select(P.c.id, P.c.case_id, P.c.text, P.c.url, P.c.created_at, P.c.source, P.c.raw)
             .where(P.c.case_id.in_(case_ids))
             .order_by(P.c.created_at, P.c.id)
         ):

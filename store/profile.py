@@ -40,11 +40,31 @@ class Topic(_Strict):
     keywords: list[str] = []
 
 
+class LaporNewUser(_Strict):
+    """The reporter LAPOR! creates when the integration has no fixed ``user_id``
+    (``is_new_user_slider``): the office that runs Aduan, never a citizen."""
+
+    email: str
+    name: str
+    phone: str | None = None
+
+
 class LaporOptions(_Strict):
     channel_id: int | str | None = None
     is_anonymous: bool = True
     is_secret: bool = False
     default_location_id: int | str | None = None
+    # The integration's reporter account and the report class (pengaduan/aspirasi/...), issued
+    # with the integration; null until filled (`aduan lapor check` lists them).
+    user_id: int | str | None = None
+    new_user: LaporNewUser | None = None
+    classification_id: int | str | None = None
+    is_approval: bool = False
+    info_disposition: str = "Diteruskan oleh Aduan dari unggahan publik di media sosial."
+    copy_externals: int | str | None = None
+    community_id: int | str | None = None
+    priority_program_id: int | str | None = None
+    max_attachments: int = Field(3, ge=0, le=10)
 
 
 class Triage(_Strict):

@@ -34,7 +34,8 @@ class Settings(BaseSettings):
     lapor_base_url: str = "https://api-splp.layanan.go.id/lapor/3.0.0"
     lapor_api_key: SecretStr | None = None
     lapor_token: SecretStr | None = None
-    lapor_auth_header: str = "Authorization"
+    # `auth` (what the public v3 clients send), `Authorization`, or `both`; see lapor/README.md
+    lapor_auth_header: str = "auth"
     lapor_timeout_s: float = 20.0
 
     dask_address: str | None = None

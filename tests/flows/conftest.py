@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from flows.env import prefect_defaults
+from lapor.simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "profiles" / "kupang" / "seed"
@@ -73,7 +74,12 @@ def write_profile(
     (``broken_source``) one enabled source whose token is missing."""
     folder.mkdir(parents=True, exist_ok=True)
     taxonomy = yaml.safe_load((REPO / "profiles/kupang/taxonomy.yaml").read_text())
-    taxonomy["lapor"].update(channel_id=1, default_location_id=301)
+    taxonomy["lapor"].update(
+        channel_id=1,
+        default_location_id=301,
+        user_id=SIM_USER_ID,
+        classification_id=SIM_CLASSIFICATION_ID,
+    )
     taxonomy["triage"]["auto_forward_threshold"] = auto_forward
     for i, agency in enumerate(taxonomy["agencies"]):
         agency["lapor_disposition_id"] = None if agency["key"] in UNMAPPED else 101 + i

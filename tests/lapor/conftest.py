@@ -17,7 +17,13 @@ from sqlalchemy import select
 
 from lapor.client import LaporClient
 from lapor.mapping import auto_map, fold, write_profile_copy
-from lapor.simulator import RunningSimulator, SimulatorConfig, reference_lists
+from lapor.simulator import (
+    SIM_CLASSIFICATION_ID,
+    SIM_USER_ID,
+    RunningSimulator,
+    SimulatorConfig,
+    reference_lists,
+)
 from store.cases import approve_case, create_case
 from store.profile import Profile, load_profile
 from store.repository import upsert_posts
@@ -45,6 +51,7 @@ def mapped_folder(tmp_path_factory: pytest.TempPathFactory, kupang: Profile) -> 
     mapping = auto_map(kupang, by_name)
     assert not mapping.unmatched
     mapping.channel_id = "1"
+    mapping.user_id, mapping.classification_id = str(SIM_USER_ID), str(SIM_CLASSIFICATION_ID)
     out = tmp_path_factory.mktemp("profile") / "kupang-mapped"
     write_profile_copy(kupang, mapping, out)
     return out

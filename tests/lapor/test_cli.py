@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 
 from lapor.cli import register
 from lapor.exceptions import AuthRejected, ReconcileError
+from lapor.simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from store.settings import reset_settings
 from tests.lapor.conftest import KUPANG, approved_cases
 
@@ -40,6 +41,8 @@ def test_reference_check_map_forward_status_reconcile(run, session_factory, tmp_
     assert result.exit_code == 1
     assert "agency dlhk (Dinas Lingkungan Hidup dan Kebersihan Kota Kupang)" in result.output
     assert "lapor.channel_id: not set" in result.output
+    assert "lapor.user_id: not set" in result.output
+    assert "lapor.classification_id: not set" in result.output
     assert "area kel_oebobo (kelurahan Oebobo): no lapor_location_id" in result.output
 
     result = run("lapor", "map", "--auto", "--channel-id", "1")
@@ -47,9 +50,11 @@ def test_reference_check_map_forward_status_reconcile(run, session_factory, tmp_
     assert mapping["agencies"]["dlhk"] == "101" and mapping["lapor"]["default_location_id"] == "301"
 
     out = tmp_path / "mapped"
-    result = run("lapor", "map", "--auto", "--channel-id", "1", "--out", str(out))
+    ids = ["--user-id", str(SIM_USER_ID), "--classification-id", str(SIM_CLASSIFICATION_ID)]
+    result = run("lapor", "map", "--auto", "--channel-id", "1", *ids, "--out", str(out))
     assert result.exit_code == 0, result.output
-    assert "# LAPOR! channel id" in (out / "taxonomy.yaml").read_text()
+    written = (out / "taxonomy.yaml").read_text()
+    assert "# LAPOR! channel id" in written and f"user_id: {SIM_USER_ID}" in written
     result = run("lapor", "check", ADUAN_PROFILE=str(out))
     assert result.exit_code == 0, result.output
 
@@ -79,3 +84,16 @@ def test_forward_with_a_wrong_key_is_one_auth_error(run, session_factory, mapped
     result = run("forward", ADUAN_LAPOR_API_KEY="wrong", ADUAN_PROFILE=str(mapped_folder))
     assert isinstance(result.exception, AuthRejected)
     assert "sent 0" in result.output
+
+
+def test_reroute_a_sent_case(run, session_factory, mapped_folder, sim):
+    [case_id] = approved_cases(session_factory, 1)
+    profile = {"ADUAN_PROFILE": str(mapped_folder)}
+    assert "sent 1" in run("forward", **profile).output
+    args = ["lapor", "reroute", str(case_id), "--agency", "dinkes", "--actor", "nona"]
+    result = run(*args, "--reason", "Bukan wewenang PUPR", **profile)
+    assert result.exit_code == 0, result.output
+    assert f"case {case_id} (LAPOR! " in result.output and "passed to dinkes" in result.output
+    assert sim.state.counters["passed_on"] == 1
+    again = run(*args, "--reason", "lagi", **profile)
+    assert again.exit_code != 0 and "already with dinkes" in str(again.exception)

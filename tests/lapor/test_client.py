@@ -18,17 +18,32 @@ from lapor.exceptions import (
     Throttled,
     ValidationFailed,
 )
+from lapor.simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from tests.lapor.conftest import client_for
 
+# The body as the public v3 clients build it (see tests/lapor/test_real_clients.py).
 PAYLOAD = {
     "title": "Jalan Rusak di Kota Kupang",
     "content": "Jalan berlubang besar sejak dua bulan, mohon diperbaiki.",
     "channel": 1,
-    "category_id": 204,
+    "is_new_user_slider": False,
+    "user_id": SIM_USER_ID,
+    "is_disposisi_slider": True,
+    "classification_id": SIM_CLASSIFICATION_ID,
     "disposition_id": 106,
+    "info_disposition": "Diteruskan oleh Aduan dari unggahan publik di media sosial.",
+    "category_id": 204,
+    "priority_program_id": None,
     "location_id": 301,
+    "community_id": None,
+    "copy_externals": None,
+    "date_of_incident": "2026-11-27",
+    "tags_raw": "aduan",
+    "is_approval": False,
     "is_anonymous": True,
     "is_secret": False,
+    "is_priority": False,
+    "attachments": "[]",
 }
 
 
@@ -67,8 +82,8 @@ def test_wrong_credentials_are_an_auth_error(sim, kw):
         client_for(sim, **kw).create_complaint(PAYLOAD)
 
 
-def test_older_auth_header_name_is_accepted(sim):
-    assert client_for(sim, auth_header="auth").create_complaint(PAYLOAD)
+def test_both_auth_headers_are_accepted(sim):
+    assert client_for(sim, auth_header="both").create_complaint(PAYLOAD)
 
 
 def test_secrets_are_required_and_never_shown():
