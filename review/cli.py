@@ -125,12 +125,15 @@ def _account(session, name: str):
 def users_unlock(name: str = typer.Argument(..., help="Login name.")) -> None:
     """Unlock an account locked after failed logins (its open sessions end too)."""
     from store.db import session_factory, transaction
+    from store.settings import get_settings
+    from store.throttle import forget_name
     from store.users import lockout_state, unlock_user
 
     with transaction(session_factory()) as session:
         user = _account(session, name)
         was = lockout_state(user)
         unlock_user(session=session, user_id=user.id, actor="cli")
+        forget_name(session=session, secret=get_settings().cookie_key(), name=user.name)
     if was.locked:
         typer.echo(f"user {name} unlocked (was locked until {was.locked_until:%d/%m/%Y %H:%M} UTC)")
     else:

@@ -9,6 +9,8 @@ before any of them is let through. A successful login gives back only its own at
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, delete, literal, update
@@ -52,6 +54,18 @@ def forgive_attempt(*, session: Session, key: str) -> None:
         .values(attempts=LoginAttempt.attempts - 1)
         .execution_options(synchronize_session=False)
     )
+
+
+def name_key(*, secret: str, name: str) -> str:
+    """The counter key of a typed user name: an HMAC, since the name may be a mistyped password."""
+    typed = name.strip()[:100].casefold().encode()
+    return "name:" + hmac.new(secret.encode(), typed, hashlib.sha256).hexdigest()
+
+
+def forget_name(*, session: Session, secret: str, name: str) -> None:
+    """Drop the failed-login count of a user name (after a good login or an admin's unlock)."""
+    key = name_key(secret=secret, name=name)
+    session.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
 
 
 def forget_stale(*, session: Session, window_s: float, now: datetime | None = None) -> int:

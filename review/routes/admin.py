@@ -15,6 +15,7 @@ from review.routes import redirect
 from review.routes.queue import csv_response
 from store.exceptions import StoreError
 from store.queue import list_audit
+from store.throttle import forget_name
 from store.users import ROLES, create_user, list_users, update_user
 
 router = APIRouter()
@@ -79,7 +80,12 @@ def change_user(
         return redirect(request, "/users", "Akun sendiri tidak bisa dinonaktifkan.", "error")
     try:
         with atomic(session):
-            update_user(session=session, user_id=user_id, actor=user.name, **changes[change])
+            changed = update_user(
+                session=session, user_id=user_id, actor=user.name, **changes[change]
+            )
+            if change == "unlock":  # the login page's warnings start anew too
+                secret = request.app.state.settings.cookie_key()
+                forget_name(session=session, secret=secret, name=changed.name)
     except StoreError as exc:
         return redirect(request, "/users", str(exc), "error")
     return redirect(request, "/users", "Akun diperbarui.", "success")

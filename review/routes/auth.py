@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 from typing import Annotated
 
@@ -20,7 +18,7 @@ from review.auth import (
 )
 from review.deps import CSRF_DETAIL, Principal, SessionDep, atomic, csrf_checked, safe_next
 from review.proxy import client_address, is_https
-from store.throttle import count_attempt, forgive_attempt
+from store.throttle import count_attempt, forget_name, forgive_attempt, name_key
 from store.users import claim_login_attempt, record_login, record_logout
 
 log = logging.getLogger(__name__)
@@ -88,13 +86,6 @@ def failed_login_message(failures: int, limits) -> str:
     return BAD_LOGIN
 
 
-def _name_key(request: Request, username: str) -> str:
-    """The counter key of a typed user name (an HMAC: the name may be a mistyped password)."""
-    secret = request.app.state.settings.cookie_key().encode()
-    name = username.strip()[:100].casefold().encode()
-    return "name:" + hmac.new(secret, name, hashlib.sha256).hexdigest()
-
-
 def _check_password(session, username: str, password: str, limits) -> tuple[int, str, int] | None:
     """(user id, fingerprint, generation) when ``password`` is right; None otherwise.
 
@@ -141,16 +132,20 @@ def login(
         log.warning("login throttled for address %s", client)
         return _login_page(request, "Terlalu banyak percobaan. Coba lagi nanti.", status=429)
     found = _check_password(session, username.strip()[:100], password, limits)
+    secret = request.app.state.settings.cookie_key()
     if found is None:
         log.warning("failed login from %s", client)  # never the name typed: it may be a password
         with atomic(session):
             failures = count_attempt(
-                session=session, key=_name_key(request, username), window_s=limits.lock_minutes * 60
+                session=session,
+                key=name_key(secret=secret, name=username),
+                window_s=limits.lock_minutes * 60,
             )
         return _login_page(request, failed_login_message(failures, limits), status=401)
     user_id, fingerprint, generation = found
     with atomic(session):
         forgive_attempt(session=session, key=key)  # only this attempt: failures stay counted
+        forget_name(session=session, secret=secret, name=username)  # the warnings start anew
     response = RedirectResponse(safe_next(next), status_code=303)
     # A new session (new CSRF token) on login: a token seen before login is worth nothing after.
     new = sessions.new(user_id, fingerprint, generation)

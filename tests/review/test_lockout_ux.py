@@ -54,3 +54,19 @@ def test_cli_unlock_and_passwd(session_factory, client, make_client):
     assert missing.exit_code != 0
     short = runner.invoke(app, ["users", "passwd", "budi", "--password-stdin"], input="x\n")
     assert short.exit_code != 0
+
+
+def test_an_unlock_or_a_good_login_starts_the_warnings_anew(session_factory, client, make_client):
+    from flows.cli import _register_all, app
+
+    add_user(session_factory, "ana", "facilitator")
+    for _ in range(5):
+        login(client, "ana", "salah-salah")
+    _register_all()
+    assert CliRunner().invoke(app, ["users", "unlock", "ana"]).exit_code == 0
+    after_unlock = login(make_client(), "ana", "salah-salah")
+    assert "dikunci 15 menit" not in after_unlock.text and "Sisa" not in after_unlock.text
+    login(make_client(), "ana", "salah-salah")
+    assert login(make_client(), "ana").status_code == 303  # a good login forgets the two failures
+    again = [login(make_client(), "ana", "salah-salah") for _ in range(2)]
+    assert all("Sisa" not in page.text for page in again)
