@@ -49,8 +49,15 @@ def aduan_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     monkeypatch.setenv("ADUAN_HOME", str(home))
     monkeypatch.delenv("ADUAN_DATABASE_URL", raising=False)
     monkeypatch.setenv("ADUAN_AUTHOR_SECRET", "test-author-secret")
+    # `--profile` sets ADUAN_PROFILE for the whole process (harvester/cli.py, flows/commands.py):
+    # put back what was there, so no later test (or the subprocess it starts) inherits it.
+    profile_before = os.environ.get("ADUAN_PROFILE")
     reset_settings()
     yield home
+    if profile_before is None:
+        os.environ.pop("ADUAN_PROFILE", None)
+    else:
+        os.environ["ADUAN_PROFILE"] = profile_before
     reset_settings()
 
 
