@@ -413,31 +413,58 @@ class FacebookPageSource:
             url = next_url
 
     def _get(self, url: str, params: dict[str, Any] | None) -> dict[str, Any]:
-        response = self.http.get(
-            url, params=params, headers=self._headers, throttled=throttle_wait, expect_json=True
+        data = graph_json(
+            http=self.http,
+            url=url,
+            params=params,
+            headers=self._headers,
+            source=self.name,
+            token_env=self.config.token_env,
         )
-        error = graph_error(response)
-        if error is not None:
-            code = error.get("code")
-            text = str(error.get("message", "")).rstrip(".")
-            message = f"{self.name}: Graph API error {code}: {text}"
-            if code in TOKEN_CODES:
-                raise TokenInvalid(
-                    f"{message}. The token in ${self.config.token_env} is expired or invalid: "
-                    "renew it and run again",
-                    source=self.name,
-                    url=url,
-                )
-            raise FetchFailed(message, source=self.name, url=url)
-        response.raise_for_status()
-        percent = usage_percent(response.headers)
-        if percent >= USAGE_LIMIT:
-            log.warning("%s: API usage at %d%%, pausing %.0f s", self.name, percent, USAGE_PAUSE_S)
-            self.http.pause(url, USAGE_PAUSE_S)
-        data = response.json()
         if not isinstance(data, dict):
             raise BadResponse(f"{self.name}: Graph answered {type(data).__name__}, not an object")
         return data
+
+
+def graph_json(
+    *,
+    http: PoliteSession,
+    url: str,
+    params: dict[str, Any] | None,
+    headers: dict[str, str],
+    source: str,
+    token_env: str,
+    api: str = "Graph API",
+    shown_url: str | None = None,
+    permission_codes: frozenset[int] = frozenset(),
+    permission_help: str = "",
+) -> Any:
+    """One Graph API GET (Facebook or Instagram): errors raised with what to do, usage paused."""
+    shown = url if shown_url is None else shown_url
+    response = http.get(
+        url, params=params, headers=headers, throttled=throttle_wait, expect_json=True
+    )
+    error = graph_error(response)
+    if error is not None:
+        code = error.get("code")
+        text = str(error.get("message", "")).rstrip(".")
+        message = f"{source}: {api} error {code}: {text}"
+        if code in TOKEN_CODES:
+            raise TokenInvalid(
+                f"{message}. The token in ${token_env} is expired or invalid: "
+                "renew it and run again",
+                source=source,
+                url=shown,
+            )
+        if code in permission_codes:
+            message = f"{message}. Missing permission: {permission_help}"
+        raise FetchFailed(message, source=source, url=shown)
+    response.raise_for_status()
+    percent = usage_percent(response.headers)
+    if percent >= USAGE_LIMIT:
+        log.warning("%s: API usage at %d%%, pausing %.0f s", source, percent, USAGE_PAUSE_S)
+        http.pause(url, USAGE_PAUSE_S)
+    return response.json()
 
 
 def _missing(url: str, params: dict[str, Any]) -> dict[str, Any] | None:

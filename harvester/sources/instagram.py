@@ -26,17 +26,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from harvester.config import InstagramAccountConfig
-from harvester.exceptions import FetchFailed, TokenInvalid
 from harvester.http import PoliteSession
 from harvester.models import Post, author_ref
 from harvester.sources.base import Page, build_post, parse_time, unique, utcnow
 from harvester.sources.facebook import (
-    TOKEN_CODES,
-    USAGE_LIMIT,
-    USAGE_PAUSE_S,
-    graph_error,
-    throttle_wait,
-    usage_percent,
+    graph_json,
 )
 
 log = logging.getLogger(__name__)
@@ -251,27 +245,15 @@ class InstagramAccountSource:
         return f"{self.config.api_url}/{self.config.ig_user_id}"
 
     def _get(self, url: str, params: dict[str, Any] | None) -> dict[str, Any]:
-        response = self.http.get(
-            url, params=params, headers=self._headers, throttled=throttle_wait, expect_json=True
+        return graph_json(
+            http=self.http,
+            url=url,
+            params=params,
+            headers=self._headers,
+            source=self.name,
+            token_env=self.config.token_env,
+            api="Instagram Graph API",
+            shown_url=without_token(url),
+            permission_codes=PERMISSION_CODES,
+            permission_help=PERMISSIONS_HELP,
         )
-        error = graph_error(response)
-        if error is not None:
-            code = error.get("code")
-            text = str(error.get("message", "")).rstrip(".")
-            message = f"{self.name}: Instagram Graph API error {code}: {text}"
-            if code in TOKEN_CODES:
-                raise TokenInvalid(
-                    f"{message}. The token in ${self.config.token_env} is expired or invalid: "
-                    "renew it and run again",
-                    source=self.name,
-                    url=without_token(url),
-                )
-            if code in PERMISSION_CODES:
-                message = f"{message}. Missing permission: {PERMISSIONS_HELP}"
-            raise FetchFailed(message, source=self.name, url=without_token(url))
-        response.raise_for_status()
-        percent = usage_percent(response.headers)
-        if percent >= USAGE_LIMIT:
-            log.warning("%s: API usage at %d%%, pausing %.0f s", self.name, percent, USAGE_PAUSE_S)
-            self.http.pause(url, USAGE_PAUSE_S)
-        return response.json()
