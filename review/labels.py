@@ -32,6 +32,7 @@ ACTIONS = {
     "merge": "digabung",
     "split": "dipisah",
     "promote": "dijadikan aduan",
+    "locate": "lokasi diubah",
 }
 ROLES = {"admin": "admin", "facilitator": "fasilitator", "viewer": "pembaca"}
 AUDIT_ACTIONS = {
@@ -45,6 +46,7 @@ AUDIT_ACTIONS = {
     "case.merge": "kasus digabung",
     "case.split": "posting dipisah",
     "case.promote": "posting arsip dijadikan kasus",
+    "case.locate": "lokasi kasus diubah",
     "user.create": "akun dibuat",
     "user.update": "akun diubah",
     "user.login": "masuk",
@@ -69,6 +71,9 @@ FIELDS = {
     "into_before": "kasus tujuan sebelumnya",
     "complaint_id": "no. LAPOR!",
     "resolution": "penyelesaian",
+    "location": "lokasi",
+    "location_origin": "asal lokasi",
+    "location_candidates": "kemungkinan lokasi",
 }
 URGENCY = {1: "rendah", 2: "sedang", 3: "tinggi"}
 URGENCY_HELP = (
