@@ -92,10 +92,12 @@ def create_app(
         forwards,
         queue,
         replies,
+        reroutes,
         undo,
     )
 
-    for module in (auth, queue, archive, cases, forwards, dashboard, admin, undo, replies):
+    modules = (auth, queue, archive, cases, forwards, dashboard, admin, undo, replies, reroutes)
+    for module in modules:
         app.include_router(module.router)
 
     @app.exception_handler(LoginRequired)

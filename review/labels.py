@@ -32,6 +32,7 @@ ACTIONS = {
     "merge": "digabung",
     "split": "dipisah",
     "promote": "dijadikan aduan",
+    "reroute": "diteruskan ke instansi lain di LAPOR!",
 }
 ROLES = {"admin": "admin", "facilitator": "fasilitator", "viewer": "pembaca"}
 AUDIT_ACTIONS = {
@@ -50,6 +51,9 @@ AUDIT_ACTIONS = {
     "user.login": "masuk",
     "user.locked": "akun dikunci",
     "forward.reconcile": "kiriman diselesaikan manual",
+    "case.reroute_requested": "minta diteruskan ke instansi lain",
+    "case.reroute": "diteruskan ke instansi lain di LAPOR!",
+    "reroute.failed": "penerusan tidak diterima LAPOR!",
 }
 FIELDS = {
     "state": "status",
@@ -69,6 +73,8 @@ FIELDS = {
     "into_before": "kasus tujuan sebelumnya",
     "complaint_id": "no. LAPOR!",
     "resolution": "penyelesaian",
+    "reroute": "permintaan penerusan",
+    "last_error": "pesan",
 }
 URGENCY = {1: "rendah", 2: "sedang", 3: "tinggi"}
 URGENCY_HELP = (
