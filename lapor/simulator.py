@@ -14,8 +14,8 @@ complaints in memory, moves them Belum Terverifikasi -> Terverifikasi -> Dalam P
 (every ``step_s`` seconds; one in ten is Ditolak after verification), serves reference lists built
 from the profile (institutions = agency names, categories = topic names, locations = the region),
 and injects faults: ``fault_rate`` (503 or 429 before anything is stored), ``drop_after_commit``
-(the complaint is stored, then the connection drops before the answer), ``latency_ms`` (after
-storing, before answering).
+(the complaint is stored, or passed on, then the connection drops before the answer),
+``latency_ms`` (after storing, before answering).
 
 Control endpoints for tests: ``GET /_simulator/complaints``, ``POST /_simulator/advance?seconds=``.
 """
