@@ -79,7 +79,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _institution_names(profile: Profile, row: ClaimedReroute, factory) -> set[str]:
+def _institution_names(
+    profile: Profile, row: ClaimedReroute, factory: sessionmaker[Session]
+) -> set[str]:
     """Names LAPOR! may give the new institution: the profile's, and the synced reference's."""
     from store.lapor_reference import list_reference
 

@@ -19,6 +19,10 @@ from tests.lapor.conftest import kupang, mapped, mapped_folder  # noqa: F401 (fi
 from tests.review.conftest import PASSWORD, add_user, seed_case
 from tests.review.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port
 
+REFUSAL = (
+    "POST https://api-splp.layanan.go.id/lapor/3.0.0/complaints/process/700001/reject: HTTP 422: "
+    "rejected (The given data was invalid.): reason: The selected reason (institution) is invalid."
+)
 NO_OVERFLOW = "document.documentElement.scrollWidth <= window.innerWidth"
 TEXT = (
     "Air got di Jl. Frans Seda meluap tiap hujan, nyamuk banyak sekali, anak tetangga kena DBD. "
@@ -103,7 +107,15 @@ def test_a_facilitator_passes_a_sent_case_on_from_a_phone(live_app, tmp_path):
         assert page.evaluate(NO_OVERFLOW)
         page.locator("#teruskan").scroll_into_view_if_needed()
         page.screenshot(path=shots / "2-waiting.png", full_page=True)
+        with factory.begin() as session:
+            [row] = session.scalars(select(Reroute)).all()
+            assert (row.state, row.agency, row.requested_by) == ("pending", "dinkes", "nona")
+            row.state, row.last_error = "failed", REFUSAL
+        page.reload()
+        expect(page.locator("li.reroute-failed")).to_contain_text("Tidak diterima LAPOR!")
+        expect(page.locator(".reroute-error")).to_contain_text("reason (institution) is invalid")
+        expect(page.locator("form.f-reroute")).to_be_visible()  # it can be asked again
+        assert page.evaluate(NO_OVERFLOW)
+        page.locator("#teruskan").scroll_into_view_if_needed()
+        page.screenshot(path=shots / "3-refused.png", full_page=True)
         browser.close()
-    with factory() as session:
-        [row] = session.scalars(select(Reroute)).all()
-        assert (row.state, row.agency, row.requested_by) == ("pending", "dinkes", "nona")
