@@ -197,3 +197,58 @@ IDEAS.update(
         },
     }
 )
+
+# Fourth round: the relevance head without the shared stemmed, stopword-free words
+OWN = {"seed_relevance": True}
+CW = "chars+words"
+IDEAS.update(
+    {
+        "seed comments (= shipped before the fourth round)": OWN,
+        "chars only": {**OWN, "params": {"relevance_features": "chars"}},
+        "chars + words": {**OWN, "params": {"relevance_features": CW}},
+        "chars + words, complaint_share 0.25": {
+            **OWN,
+            "params": {"relevance_features": CW, "complaint_share": 0.25},
+        },
+        "chars + words + cues, complaint_share 0.25": {
+            **OWN,
+            "params": {"relevance_features": CW + "+cues", "complaint_share": 0.25},
+        },
+        "chars + words, complaint_share 0.25, C=1": {
+            **OWN,
+            "params": {"relevance_features": CW, "complaint_share": 0.25, "relevance_C": 1.0},
+        },
+        "chars + words, complaint_share 0.1": {
+            **OWN,
+            "params": {"relevance_features": CW, "complaint_share": 0.1},
+        },
+    }
+)
+
+NOENS = {"ensemble": False}
+IDEAS.update(
+    {
+        "chars + words, one SVC (ensemble=False)": {
+            **OWN,
+            "params": {"relevance_features": CW, "head_params": {**_rel(**NOENS)["head_params"]}},
+        },
+        "chars + words, one SVC, complaint_share 0.25": {
+            **OWN,
+            "params": {"relevance_features": CW, "complaint_share": 0.25, **_rel(**NOENS)},
+        },
+        "chars + words, one SVC, complaint_share 0.25, C=1": {
+            **OWN,
+            "params": {
+                "relevance_features": CW,
+                "complaint_share": 0.25,
+                "relevance_C": 1.0,
+                **_rel(**NOENS),
+            },
+        },
+        "shared features, one SVC": {**OWN, "params": _rel(**NOENS)},
+    }
+)
+IDEAS["chars + words + cues, one SVC, complaint_share 0.25"] = {
+    **OWN,
+    "params": {"relevance_features": CW + "+cues", "complaint_share": 0.25, **_rel(**NOENS)},
+}

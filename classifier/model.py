@@ -105,8 +105,8 @@ class ComplaintModel(BaseEstimator):
 
     def _head_settings(self, C: float, head: str) -> dict:
         """This head's settings: the model-wide ones, overridden by `head_params[head]` (keys C,
-        calibration, class_weight, fit_offsets, model ("svc" | "nbsvm"), power, prior_power,
-        tol)."""
+        calibration, class_weight, ensemble, fit_offsets, model ("svc" | "nbsvm"), power,
+        prior_power, tol)."""
         p = {
             "C": C,
             "calibration": self.calibration,
@@ -116,6 +116,7 @@ class ComplaintModel(BaseEstimator):
             "prior_power": self.prior_power,
             "fit_offsets": self.fit_offsets,
             "tol": self.tol,
+            "ensemble": self.ensemble,
         }
         p.update((self.head_params or {}).get(head, {}))
         return p
@@ -131,7 +132,7 @@ class ComplaintModel(BaseEstimator):
         else:
             raise ValueError(f"head {head!r}: unknown model {p['model']!r} (svc or nbsvm)")
         return CalibratedClassifierCV(
-            base, method=p["calibration"], cv=self.cv, ensemble=self.ensemble
+            base, method=p["calibration"], cv=self.cv, ensemble=p["ensemble"]
         )
 
     def fit(
@@ -180,7 +181,8 @@ class ComplaintModel(BaseEstimator):
         rows = np.array([i for i, r in enumerate(relevant) if r is not None], dtype=int)
         mask = np.array([bool(in_domain[i]) for i in rows])
         y = np.array([bool(relevant[i]) for i in rows])
-        if mask.sum() < 20 or len(set(y[mask].tolist())) < 2 or not self.ensemble:
+        settings = self._head_settings(self.relevance_C, RELEVANCE)
+        if mask.sum() < 20 or len(set(y[mask].tolist())) < 2 or not settings["ensemble"]:
             return
         X = self.features_.transform([texts[i] for i in rows]).tocsr()
         X_rel = self._relevance_X(X, [texts[i] for i in rows])
@@ -234,9 +236,9 @@ class ComplaintModel(BaseEstimator):
         return self
 
     def _relevance_X(self, X, raw: list[str], rows=None, fit: bool = False, normalised=None):
-        """The relevance head's features: the shared ones (rows `rows` of X), plus the blocks
-        named by `relevance_features` ("words", "cues", "words+cues"; classifier.
-        relevance_features) computed from the raw texts of those rows."""
+        """The relevance head's features: the shared ones (rows `rows` of X; with "chars" in
+        `relevance_features`, only their character n-grams), plus the blocks it names ("words",
+        "cues"; classifier.relevance_features) computed from the raw texts of those rows."""
         from scipy.sparse import hstack
 
         from classifier.relevance_features import RelevanceCues, relevance_words
@@ -244,12 +246,19 @@ class ComplaintModel(BaseEstimator):
         X = X if rows is None else X[rows]
         if fit:
             kinds = set((self.relevance_features or "").split("+")) - {""}
-            unknown = kinds - {"words", "cues"}
+            unknown = kinds - {"words", "cues", "chars"}
             if unknown:
-                raise ValueError(f"unknown relevance_features {sorted(unknown)}: words, cues")
+                known = "chars, words, cues"
+                raise ValueError(f"unknown relevance_features {sorted(unknown)}: {known}")
             makers = {"words": lambda: relevance_words(self.min_df)}
             makers["cues"] = lambda: RelevanceCues(self.cue_weight)
             self.relevance_extra_ = [(k, makers[k]()) for k in ("words", "cues") if k in kinds]
+            # "chars": the shared features' character n-grams only, not their stemmed,
+            # stopword-free words (which drop how a post addresses an office)
+            self.relevance_shared_from_ = self._char_offset() if "chars" in kinds else 0
+        start = getattr(self, "relevance_shared_from_", 0)
+        if start:
+            X = X[:, start:]
         if not getattr(self, "relevance_extra_", None):
             return X
         if normalised is None:
@@ -259,6 +268,15 @@ class ComplaintModel(BaseEstimator):
             docs = normalised if kind == "words" else list(zip(raw, normalised, strict=True))
             blocks.append(block.fit_transform(docs) if fit else block.transform(docs))
         return hstack(blocks, format="csr", dtype=np.float32)
+
+    def _char_offset(self) -> int:
+        """The first column of the shared character n-grams in the shared features."""
+        union = self.features_.named_steps["union"]
+        names = [name for name, _ in union.transformer_list]
+        if "chars" not in names:
+            raise ValueError("relevance_features 'chars' needs char_ngrams")
+        words = dict(union.transformer_list)["words"].named_steps["tfidf"]
+        return len(words.vocabulary_)
 
     def _fit_ranking(self, head: str, X, y: np.ndarray) -> None:
         """The head's rank offsets (in classes_ order) and top-label calibrator.
@@ -281,7 +299,8 @@ class ComplaintModel(BaseEstimator):
         )
         calibrate = self.top_label_calibration and not blended
         uses_oof = settings["fit_offsets"] or calibrate
-        oof = out_of_fold_proba(self.heads_[head], X, y) if uses_oof and self.ensemble else None
+        uses_oof = uses_oof and settings["ensemble"]
+        oof = out_of_fold_proba(self.heads_[head], X, y) if uses_oof else None
         if settings["fit_offsets"]:
             if oof is None:
                 raise ValueError(f"head {head!r}: fit_offsets needs ensemble=True")

@@ -4,7 +4,8 @@ The shared features (``classifier.features``) are made for telling agencies and 
 their word n-grams drop stopwords, and among those are the words that say how a post addresses
 an office and whether it reports a problem or asks, thanks, greets ("mohon", "tolong", "bapak",
 "admin", "kapan", "kenapa", "sudah", "belum", "masih", "lagi", "terima kasih", "selamat").
-``words``: word 1-2-grams of the normalised text, stopwords kept, not stemmed. ``cues``: the shape
+``words``: the words of the normalised text, stopwords kept, not stemmed (unigrams: bigrams
+cost throughput and scored no better on validation, bench/README.md). ``cues``: the shape
 of the post (question mark, question word first, how many @mentions, a link, a retweet, an
 exclamation, a number, length band), as binary columns, from the raw and normalised text by
 plain string tests (a regex pass per post cost half the classifier's throughput).
@@ -100,9 +101,9 @@ class RelevanceCues(TransformerMixin, BaseEstimator):
 
 
 def relevance_words(min_df: int = 2) -> WordNgramTfidf:
-    """Word 1-2-gram TF-IDF of normalised texts, stopwords kept, not stemmed."""
+    """Word TF-IDF of normalised texts, stopwords kept, not stemmed."""
     return WordNgramTfidf(
-        ngram_range=(1, 2),
+        ngram_range=(1, 1),
         min_df=min_df,
         sublinear_tf=True,
         token_pattern=r"\S+",

@@ -238,21 +238,31 @@ def forward_due(
     concurrency: int | None = None,
 ) -> dict[str, Any]:
     """Send the outbox rows that are due to LAPOR! and to the profile's Open311 target, if any
-    (lapor.outbox.send_due, ``concurrency`` requests in flight)."""
+    (lapor.outbox.send_due, ``concurrency`` requests in flight), then the facilitators' requests
+    to pass sent cases to another agency (lapor.reroute.send_pending_reroutes)."""
     from lapor import DEFAULT_CONCURRENCY
     from lapor.outbox import configured_targets, send_due
+    from lapor.reroute import send_pending_reroutes
     from store.profile import get_profile
 
     client, extra = configured_targets()
+    factory = factory or store_factory()
+    profile = get_profile()
     stats = send_due(
-        factory=factory or store_factory(),
+        factory=factory,
         client=client,
         extra_targets=extra,
-        profile=get_profile(),
+        profile=profile,
         limit=limit,
         concurrency=concurrency or DEFAULT_CONCURRENCY,
     )
-    return _counts(stats)
+    result = _counts(stats)
+    if client is not None:
+        rerouted = send_pending_reroutes(factory=factory, client=client, profile=profile)
+        for problem in rerouted.problems[:5]:
+            log.warning("reroute: %s", problem)
+        result.update({f"reroutes_{k}": v for k, v in _counts(rerouted).items()})
+    return result
 
 
 def sync_status(

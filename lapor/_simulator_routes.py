@@ -167,6 +167,10 @@ def build_app(state: SimulatorState, profile: Profile) -> FastAPI:
             complaint["disposition_id"] = int(payload["reason"])
             complaint.setdefault("passed_on", []).append(payload)
         state.count("passed_on")
+        if state.roll(config.drop_after_commit):
+            state.count("dropped_after_commit")
+            request.state.drop_connection = True
+        await pause(config)
         return answer({"success": True, "message": "Laporan dialihkan (SIMULATOR)"})
 
     def paged(rows: list[dict[str, Any]], request: Request) -> JSONResponse:

@@ -82,6 +82,21 @@ def forward(
                 _print_send_stats(exc.stats)
             raise
     _print_send_stats(stats)
+    if client is not None:
+        from lapor.reroute import send_pending_reroutes
+
+        rerouted = send_pending_reroutes(factory=factory, client=client, profile=get_profile())
+        if rerouted.attempts or rerouted.recovered_unknown:
+            _print_reroute_stats(rerouted)
+
+
+def _print_reroute_stats(stats) -> None:
+    typer.echo(
+        f"reroutes: passed on {stats.sent + stats.confirmed}, retry later {stats.retried}, "
+        f"unknown {stats.unknown}, refused or given up {stats.failed}"
+    )
+    for problem in stats.problems[:20]:
+        typer.echo(f"  {problem}")
 
 
 def _print_send_stats(stats) -> None:
@@ -331,10 +346,12 @@ def reroute_command(
     actor: str = typer.Option(..., "--actor", help="Your name, for the audit log."),
     reason: str = typer.Option(..., "--reason", help="Why (sent to LAPOR! as reason_description)."),
 ) -> None:
-    """Pass a case LAPOR! already has to another agency ("bukan wewenang").
+    """Pass a case LAPOR! already has to another agency ("bukan wewenang"), now.
 
-    Calls POST /complaints/process/{id}/reject with not_authority, reason (the agency's LAPOR!
-    institution id) and reason_description, then records the new agency (audited). A case not
+    Queues the request (as the review app's "Teruskan ke instansi lain" does) and sends it:
+    POST /complaints/process/{id}/reject with not_authority, reason (the agency's LAPOR!
+    institution id) and reason_description; the new agency is recorded once LAPOR! accepts
+    (audited). If LAPOR! cannot be reached, the next `aduan forward` run retries it. A case not
     sent yet is corrected in the review queue instead.
     """
     from lapor.exceptions import LaporError

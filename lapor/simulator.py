@@ -15,8 +15,8 @@ complaints in memory, moves them Belum Terverifikasi -> Terverifikasi -> Dalam P
 from the profile (institutions = agency names, categories = topic names, locations = the region,
 plus the rows of a ``locations_file`` fixture such as tests/fixtures/lapor/locations_kupang.json),
 and injects faults: ``fault_rate`` (503 or 429 before anything is stored), ``drop_after_commit``
-(the complaint is stored, then the connection drops before the answer), ``latency_ms`` (after
-storing, before answering).
+(the complaint is stored, or passed on, then the connection drops before the answer),
+``latency_ms`` (after storing, before answering).
 
 Control endpoints for tests: ``GET /_simulator/complaints``, ``POST /_simulator/advance?seconds=``.
 """

@@ -94,10 +94,23 @@ def create_app(
         locations,
         queue,
         replies,
+        reroutes,
         undo,
     )
 
-    modules = (auth, queue, archive, cases, locations, forwards, dashboard, admin, undo, replies)
+    modules = (
+        auth,
+        queue,
+        archive,
+        cases,
+        locations,
+        forwards,
+        dashboard,
+        admin,
+        undo,
+        replies,
+        reroutes,
+    )
     for module in modules:
         app.include_router(module.router)
 

@@ -33,6 +33,7 @@ ACTIONS = {
     "split": "dipisah",
     "promote": "dijadikan aduan",
     "locate": "lokasi diubah",
+    "reroute": "diteruskan ke instansi lain di LAPOR!",
 }
 ROLES = {"admin": "admin", "facilitator": "fasilitator", "viewer": "pembaca"}
 AUDIT_ACTIONS = {
@@ -52,6 +53,9 @@ AUDIT_ACTIONS = {
     "user.login": "masuk",
     "user.locked": "akun dikunci",
     "forward.reconcile": "kiriman diselesaikan manual",
+    "case.reroute_requested": "minta diteruskan ke instansi lain",
+    "case.reroute": "diteruskan ke instansi lain di LAPOR!",
+    "reroute.failed": "penerusan tidak diterima LAPOR!",
 }
 FIELDS = {
     "state": "status",
@@ -74,6 +78,8 @@ FIELDS = {
     "location": "lokasi",
     "location_origin": "asal lokasi",
     "location_candidates": "kemungkinan lokasi",
+    "reroute": "permintaan penerusan",
+    "last_error": "pesan",
 }
 URGENCY = {1: "rendah", 2: "sedang", 3: "tinggi"}
 URGENCY_HELP = (

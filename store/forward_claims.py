@@ -5,9 +5,8 @@ crash after the request may have reached the target leaves ``sending`` (store.fo
 turns it into ``unknown`` once the lease has passed). A row whose payload cannot be composed is
 left ``pending`` and reported as ``Blocked``.
 
-Claims are safe with several senders: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite one
-``UPDATE ... WHERE id IN (first due rows) AND state = 'pending' RETURNING`` statement (SQLite has
-one writer at a time, and the state guard makes a second claim of the same row match nothing).
+Claims are safe with several senders (store.outbox_claims: ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, a state-guarded ``UPDATE ... RETURNING`` on SQLite).
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.outbox_claims import claim_rows
 from store.tables import Case, Forward, PostRow
 
 __all__ = ["Blocked", "Claimed", "ForwardContext", "claim_due", "claim_next"]
@@ -104,20 +104,15 @@ def claim_due(
     claim = {"state": "sending", "attempts": F.c.attempts + 1, "next_attempt_at": lease_until}
     with factory.begin() as session:
         conn = session.connection()
-        first = select(F.c.id).where(due).order_by(F.c.next_attempt_at, F.c.id).limit(limit)
-        if conn.dialect.name == "postgresql":
-            ids = conn.execute(first.with_for_update(skip_locked=True)).scalars().all()
-            if not ids:
-                return []
-            guard = F.c.id.in_(ids)
-        else:  # one statement: SQLite takes the write lock first, the state guard does the rest
-            guard = F.c.id.in_(first.scalar_subquery())
-        rows = conn.execute(
-            update(F)
-            .where(guard, F.c.state == "pending")
-            .values(**claim)
-            .returning(F.c.id, F.c.case_id, F.c.target, F.c.attempts)
-        ).all()
+        rows = claim_rows(
+            conn,
+            F,
+            due=due,
+            states=("pending",),
+            values=claim,
+            returning=(F.c.id, F.c.case_id, F.c.target, F.c.attempts),
+            limit=limit,
+        )
         if not rows:
             return []
         case_ids = {row.case_id for row in rows}

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.outbox_claims import record_guarded
 from store.tables import AuditEntry, Forward
 
 __all__ = [
@@ -89,16 +90,16 @@ def record_outcomes(
         audits = []
         for outcome in outcomes:
             values, from_states = _outcome_values(outcome, now)
-            result = conn.execute(
-                update(F)
-                .where(
-                    F.c.id == outcome.forward_id,
-                    F.c.attempts == outcome.attempt,
-                    F.c.state.in_(from_states),
+            done.append(
+                record_guarded(
+                    conn,
+                    F,
+                    row_id=outcome.forward_id,
+                    attempt=outcome.attempt,
+                    states=from_states,
+                    values=values,
                 )
-                .values(**values)
             )
-            done.append(result.rowcount == 1)
             if done[-1] and outcome.state in ("sent", "failed", "unknown"):
                 after = (
                     {"complaint_id": outcome.complaint_id}

@@ -11,8 +11,8 @@ A row's way (lapor.replies.sender sends them):
             --> blocked    permission missing / token invalid: due again later, shown on the case
             --> failed     refused (4xx) or attempts used up
 
-Claims are safe with several senders, as in store.forward_claims: ``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL; on SQLite the ``UPDATE ... WHERE state IN (due states)`` guard claims a row once.
+Claims are safe with several senders (store.outbox_claims: ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL; on SQLite the ``UPDATE ... WHERE state IN (due states)`` guard claims a row once).
 Outcomes land only if the row is still in the attempt that produced them.
 """
 
@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from store.audit import record_audit
 from store.exceptions import StaleAction, StoreError
+from store.outbox_claims import claim_rows, record_guarded
 from store.tables import AuditEntry, Case, Forward, PostRow, Reply
 
 __all__ = [
@@ -206,22 +207,27 @@ def claim_due_replies(
     due = R.c.state.in_(DUE_STATES) & (R.c.next_attempt_at <= now) & R.c.source.in_(list(sources))
     with factory.begin() as session:
         conn = session.connection()
-        first = select(R.c.id).where(due).order_by(R.c.next_attempt_at, R.c.id).limit(limit)
-        if conn.dialect.name == "postgresql":
-            ids = conn.execute(first.with_for_update(skip_locked=True)).scalars().all()
-            if not ids:
-                return []
-            guard = R.c.id.in_(ids)
-        else:
-            guard = R.c.id.in_(first.scalar_subquery())
-        rows = conn.execute(
-            update(R)
-            .where(guard, R.c.state.in_(DUE_STATES))
-            .values(state="sending", attempts=R.c.attempts + 1, next_attempt_at=lease_until)
-            .returning(
-                R.c.id, R.c.attempts, R.c.source, R.c.platform, R.c.target_id, R.c.text, R.c.post_id
-            )
-        ).all()
+        rows = claim_rows(
+            conn,
+            R,
+            due=due,
+            states=DUE_STATES,
+            values={
+                "state": "sending",
+                "attempts": R.c.attempts + 1,
+                "next_attempt_at": lease_until,
+            },
+            returning=(
+                R.c.id,
+                R.c.attempts,
+                R.c.source,
+                R.c.platform,
+                R.c.target_id,
+                R.c.text,
+                R.c.post_id,
+            ),
+            limit=limit,
+        )
         if not rows:
             return []
         wanted = select(P.c.id, P.c.url).where(P.c.id.in_([r.post_id for r in rows]))
@@ -275,16 +281,16 @@ def record_reply_outcomes(
         audits = []
         for outcome in outcomes:
             values, states = _values(outcome, now)
-            result = conn.execute(
-                update(R)
-                .where(
-                    R.c.id == outcome.reply_row,
-                    R.c.attempts == outcome.attempt,
-                    R.c.state.in_(states),
+            done.append(
+                record_guarded(
+                    conn,
+                    R,
+                    row_id=outcome.reply_row,
+                    attempt=outcome.attempt,
+                    states=states,
+                    values={"updated_at": now, **values},
                 )
-                .values(updated_at=now, **values)
             )
-            done.append(result.rowcount == 1)
             if done[-1] and outcome.state in ("sent", "failed", "gone"):
                 after = {"reply_id": outcome.reply_id} if outcome.reply_id else {}
                 if outcome.error:

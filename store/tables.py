@@ -4,6 +4,7 @@ post ──< classification            (one per post and model version)
 post >── case ──< review           (near-duplicate posts grouped into one case)
 case ──< forward ──< lapor_status_history   (the outbox and what LAPOR! said afterwards)
 case ──< reply >── post                      (replies to citizens under their own comments)
+case ──< reroute                             (passing a case LAPOR! has to another agency)
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -339,6 +341,44 @@ class Reply(Base):
     reply_id: Mapped[str | None] = mapped_column(String(255))
     reply_url: Mapped[str | None] = mapped_column(Text)
     approved_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+REROUTE_OPEN_STATES = "state IN ('pending', 'sending', 'unknown')"
+
+
+class Reroute(Base):
+    """The reroute outbox: a facilitator's request to pass a case LAPOR! already has to another
+    agency ("bukan wewenang"), recorded before lapor.reroute sends it; one open request per case.
+    """
+
+    __tablename__ = "reroutes"
+    __table_args__ = (
+        Index("ix_reroutes_state_due", "state", "next_attempt_at"),
+        Index(
+            "uq_reroutes_open_case",
+            "case_id",
+            unique=True,
+            sqlite_where=text(REROUTE_OPEN_STATES),
+            postgresql_where=text(REROUTE_OPEN_STATES),
+        ),
+    )
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    complaint_id: Mapped[str] = mapped_column(String(100))
+    agency_before: Mapped[str | None] = mapped_column(String(200))
+    agency: Mapped[str] = mapped_column(String(200))
+    institution_id: Mapped[str] = mapped_column(String(100))  # LAPOR!'s id of the new agency
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    # pending -> sending -> sent | pending (retry) | unknown (LAPOR! is read before any resend)
+    #   | failed (refused, or attempts used up)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     sent_at: Mapped[datetime | None]

@@ -35,6 +35,7 @@ from store import cases as decisions
 from store.exceptions import StaleAction, StoreError
 from store.queue import author_post_counts, get_case_view, in_scope
 from store.replies import replies_for_case
+from store.reroutes import reroutes_for_case
 from store.tables import Case
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,12 @@ def case_page(case_id: DbId, request: Request, user: CurrentUser, session: Sessi
         "next": safe_next(request.query_params.get("next"), "/"),
         "authors": author_post_counts(session=session, views=[view]),
         "replies": replies_for_case(session=session, case_id=case_id),
+        "reroutes": reroutes_for_case(session=session, case_id=case_id),
+        "reroute_agencies": [  # where a case LAPOR! has can be passed on (review.routes.reroutes)
+            a
+            for a in profile.agencies
+            if a.lapor_disposition_id is not None and a.key != view.case.agency
+        ],
     }
     return render(request, "case.html", context)
 
@@ -141,6 +148,12 @@ def store_message(exc: StoreError) -> str:
         return "kasus tidak bisa digabung ke dirinya sendiri."
     if "does not exist" in text:
         return "tidak ditemukan."
+    if "is not in LAPOR! yet" in text:
+        return "belum ada di LAPOR!; koreksi instansinya di antrean tinjauan."
+    if "is already with" in text:
+        return "sudah di instansi itu."
+    if "already has a reroute request waiting" in text:
+        return "sudah ada permintaan penerusan yang menunggu dikirim ke LAPOR!."
     return text
 
 

@@ -1,4 +1,5 @@
-"""The relevance head's own options: cue features, extra word n-grams, weights, recalibration."""
+"""The relevance head's own options: character n-grams only, cue features, extra words, one
+classifier or an ensemble, weights, recalibration."""
 
 from __future__ import annotations
 
@@ -52,6 +53,46 @@ def test_relevance_features_change_only_the_relevance_head() -> None:
     p_extra = extra.predict_proba(CHATTER)[RELEVANCE]
     assert p_plain.shape == p_extra.shape and not np.allclose(p_plain, p_extra)
     assert (p_extra < 0.5).all()
+
+
+def test_chars_keeps_only_the_shared_character_ngrams() -> None:
+    texts, relevant = _texts()
+    model = ComplaintModel(min_df=1, relevance_features="chars").fit(texts, {}, relevant)
+    union = model.features_.named_steps["union"]
+    n_words = len(dict(union.transformer_list)["words"].named_steps["tfidf"].vocabulary_)
+    X = model.features_.transform(CHATTER).tocsr()
+    X_rel = model._relevance_X(X, CHATTER)
+    assert model.relevance_shared_from_ == n_words
+    assert X_rel.shape[1] == X.shape[1] - n_words
+    assert (X_rel != X[:, n_words:]).nnz == 0
+    with_words = ComplaintModel(min_df=1, relevance_features="chars+words+cues")
+    with_words.fit(texts, {}, relevant)
+    width = with_words._relevance_X(with_words.features_.transform(CHATTER).tocsr(), CHATTER).shape[
+        1
+    ]
+    assert width == X.shape[1] - n_words + len(with_words.relevance_extra_[0][1].vocabulary_) + len(
+        CUES
+    )
+    assert (with_words.predict_proba(CHATTER)[RELEVANCE] < 0.5).all()
+
+
+def test_chars_without_char_ngrams_is_a_clear_error() -> None:
+    import pytest
+
+    texts, relevant = _texts()
+    model = ComplaintModel(min_df=1, char_ngrams=None, relevance_features="chars")
+    with pytest.raises(ValueError, match="needs char_ngrams"):
+        model.fit(texts, {}, relevant)
+
+
+def test_relevance_head_can_be_one_classifier_on_all_rows() -> None:
+    texts, relevant = _texts()
+    one = {RELEVANCE: {"ensemble": False}}
+    single = ComplaintModel(min_df=1, head_params=one).fit(texts, {}, relevant)
+    ensemble = ComplaintModel(min_df=1).fit(texts, {}, relevant)
+    assert len(single.relevance_.calibrated_classifiers_) == 1
+    assert len(ensemble.relevance_.calibrated_classifiers_) == 3
+    assert (single.predict_proba(SHORT_COMPLAINTS)[RELEVANCE] > 0.5).mean() > 0.8
 
 
 def test_complaint_share_weighs_other_complaints_down() -> None:
