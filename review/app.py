@@ -160,6 +160,7 @@ def _error_response(request: Request, status: int, detail: Any) -> Response:
 
 def _templates(profile: Any) -> Jinja2Templates:
     from classifier import chances
+    from review.label_origin import label_origin, model_suggestion
 
     templates = Jinja2Templates(directory=HERE / "templates")
     zone = ZoneInfo(profile.timezone)
@@ -205,6 +206,8 @@ def _templates(profile: Any) -> Jinja2Templates:
     _location_filters(env, profile)
     env.globals["archive_count"] = _archive_count
     env.globals["label_chances"] = chances.shown
+    env.globals["label_origin"] = label_origin
+    env.globals["model_suggestion"] = model_suggestion
     env.globals["CHANCE_LEGEND"] = chances.LEGEND
     env.globals["take_flash"] = take_flash
     return templates
@@ -290,6 +293,8 @@ def _label_filters(env: Any, profile: Any, agencies: dict, topics: dict) -> None
     env.filters["case_state"] = labels.case_state
     env.filters["forward_state"] = labels.forward_state
     env.filters["action_name"] = labels.action_name
+    env.filters["actor_name"] = labels.actor_name
+    env.filters["target_name"] = labels.target_name
     env.filters["role_name"] = labels.role_name
     env.filters["audit_action"] = labels.audit_action
     env.filters["review_note"] = labels.review_note
