@@ -77,10 +77,13 @@ def _raw(item: dict[str, Any]) -> str:
 
 def media_photos(item: dict[str, Any], *, source: str, counts: Parsed) -> tuple[str, ...]:
     """An IMAGE's ``media_url``, a CAROUSEL_ALBUM's IMAGE ``children``; a VIDEO (or a REELS)
-    gives none: its ``thumbnail_url`` is a frame chosen by the account, not a photo."""
+    gives none: its ``thumbnail_url`` is a frame chosen by the account, not a photo. Graph
+    leaves ``media_url`` out of copyright-flagged media: no photo, not a malformed entry."""
 
     def one(entry: dict[str, Any]) -> str | None:
-        return photo_url(entry["media_url"]) if entry.get("media_type") == "IMAGE" else None
+        if entry.get("media_type") != "IMAGE" or entry.get("media_url") is None:
+            return None
+        return photo_url(entry["media_url"])
 
     where = f"the media of {item.get('id')}"
     if item.get("media_type") == "CAROUSEL_ALBUM":
