@@ -198,6 +198,13 @@ def evaluate(
         help="Relevance at or above: a complaint (default: the profile's triage threshold).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    use_gazetteer: bool = typer.Option(
+        True,
+        "--gazetteer/--no-gazetteer",
+        help="Check the files' kecamatan/kelurahan against the profile's areas.yaml (a place it "
+        "does not know routes as unknown location); --no-gazetteer takes them as given (another "
+        "region's data).",
+    ),
 ) -> None:
     """Score a model on labelled CSV files: accuracy (rows whose label the model knows),
     accuracy_all (every labelled row; a label it cannot produce counts as wrong), macro-F1,
@@ -215,7 +222,7 @@ def evaluate(
         targets=target_list,
         text_column=text_column,
         relevance_threshold=threshold,
-        gazetteer=get_gazetteer(Path(_settings().profile)),
+        gazetteer=get_gazetteer(Path(_settings().profile)) if use_gazetteer else None,
     )
     if as_json:
         typer.echo(json.dumps(result))
@@ -239,6 +246,12 @@ def evaluate(
             typer.echo(
                 f"    routed to a local office {f['n_routed_office']}, "
                 f"unknown location {f['n_unknown_location']} (left for a facilitator)"
+            )
+        if f.get("n_location_not_in_gazetteer"):
+            typer.echo(
+                f"    {f['n_location_not_in_gazetteer']} row(s) name a kecamatan/kelurahan that "
+                "areas.yaml does not know: routed as unknown location, never guessed "
+                "(--no-gazetteer takes the files' names as given)"
             )
     typer.echo(f"  {result['posts_per_s']:.0f} posts/s")
 

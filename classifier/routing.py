@@ -19,6 +19,7 @@ from classifier.exceptions import DataError
 
 __all__ = [
     "LEVELS",
+    "NOT_IN_GAZETTEER",
     "UNKNOWN_LOCATION",
     "LocalOffices",
     "Routed",
@@ -32,6 +33,7 @@ __all__ = [
 LEVELS = ("kelurahan", "kecamatan")
 UNKNOWN_LOCATION = "lokasi tidak diketahui"
 LOCATION_COLUMNS = ("kecamatan", "kelurahan")
+NOT_IN_GAZETTEER = "not_in_gazetteer"  # location_of_row: the row's place names the gazetteer lacks
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
@@ -130,13 +132,21 @@ def parse_local_offices(text: str | None) -> LocalOffices | None:
 
 def location_of_row(row: Mapping[str, str], gazetteer=None, text_column: str = "text") -> dict:
     """Place names by level for one labelled row: its kecamatan/kelurahan columns when it has
-    them, else what the gazetteer (``store.areas.Gazetteer``, optional) finds in its text."""
+    them, else what the gazetteer (``store.areas.Gazetteer``, optional) finds in its text.
+
+    With a gazetteer, a column naming a place it does not know is never taken as given: the row
+    keeps only what the gazetteer knows (a known kecamatan of an unknown kelurahan routes to the
+    kecamatan's office; nothing known routes as UNKNOWN_LOCATION) and ``NOT_IN_GAZETTEER`` lists
+    the unknown names, which ``route_metrics`` counts."""
     names = {c: str(row.get(c) or "").strip() or None for c in LOCATION_COLUMNS}
     if any(names.values()) or gazetteer is None:
-        if gazetteer is not None:
-            found = gazetteer.from_columns(names["kecamatan"], names["kelurahan"])
-            return _names(gazetteer, found) if found.key else names
-        return names
+        if gazetteer is None:
+            return names
+        found = gazetteer.from_columns(names["kecamatan"], names["kelurahan"])
+        known = _names(gazetteer, found)
+        if found.unknown:
+            known[NOT_IN_GAZETTEER] = ", ".join(found.unknown)
+        return known
     return _names(gazetteer, gazetteer.extract(str(row.get(text_column) or "")))
 
 
@@ -171,8 +181,9 @@ def route_metrics(
     classes: Sequence[str],
 ) -> dict:
     """``head_metrics`` of the routed labels against the labels as given (place names compared
-    squashed), with how many rows were routed to an office and how many had no location. A gold
-    office counts as known when the model has its level's class."""
+    squashed), with how many rows were routed to an office, how many had no location, and how many
+    named a place the gazetteer does not know. A gold office counts as known when the model has
+    its level's class."""
     from classifier.evaluate import head_metrics
 
     routed = route_labels(rule, predicted, locations)
@@ -184,4 +195,6 @@ def route_metrics(
     statuses = [r.status for r in routed]
     figures["n_routed_office"] = statuses.count("office") + statuses.count("kecamatan_fallback")
     figures["n_unknown_location"] = statuses.count("unknown_location")
+    unknown_places = sum(bool(loc.get(NOT_IN_GAZETTEER)) for loc in locations)
+    figures["n_location_not_in_gazetteer"] = unknown_places
     return figures

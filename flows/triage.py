@@ -193,6 +193,7 @@ class TriageStats:
     auto_approved: int = 0
     queued: int = 0
     unknown_location: int = 0  # local-office cases whose area is unknown (left for review)
+    unknown_source_place: int = 0  # cases whose source named a place areas.yaml does not know
     batches: int = field(default=0)
 
     def as_dict(self) -> dict[str, int]:
@@ -214,7 +215,8 @@ def triage_pending(
         stats.batches += 1
     log.info(
         "triage: %d posts, %d the publisher's own, %d archived, %d new cases (%d auto-approved, "
-        "%d queued), %d joined existing cases; %d local-office cases without a known area",
+        "%d queued), %d joined existing cases; %d local-office cases without a known area, "
+        "%d cases whose source names a place not in areas.yaml (left as unknown, never guessed)",
         stats.examined,
         stats.publisher,
         stats.archived,
@@ -223,6 +225,7 @@ def triage_pending(
         stats.queued,
         stats.joined_existing,
         stats.unknown_location,
+        stats.unknown_source_place,
     )
     return stats
 
@@ -301,6 +304,8 @@ def _new_case(session: Session, members: list[TriageItem], rows: dict, profile: 
     stats.grouped_duplicates += len(members) - 1
     routed = profile.agency(case.agency) if case.agency else None
     unknown_place = routed is not None and routed.local_level is not None and not location.key
+    if location.unknown:
+        stats.unknown_source_place += 1
     if unknown_place:
         stats.unknown_location += 1  # a local office without a place: a facilitator decides
     if not unknown_place and auto_forward_allowed(profile, case.agency, case.agency_confidence):

@@ -151,20 +151,25 @@ def check() -> None:
     from store.profile import get_profile
 
     profile = get_profile()
+    gazetteer = get_gazetteer(profile.folder)
     problems = missing_mappings(profile)
     with session_factory()() as session:
         known = {k: {r.ref_id for r in list_reference(session=session, kind=k)} for k in KINDS}
-    problems += unknown_ids(profile, known)
+    problems += unknown_ids(profile, known, gazetteer)
     if not any(known.values()):
         typer.echo("note: no reference data synced yet (`aduan lapor sync-reference`)")
     for line in problems:
         typer.echo(line)
-    areas = missing_area_ids(get_gazetteer(profile.folder))
+    areas = missing_area_ids(gazetteer)
     if areas:
         typer.echo(
             f"{len(areas)} area(s) of areas.yaml without LAPOR! ids (not blocking: sent with "
-            "lapor.default_location_id and the local-office agency's disposition id):"
+            "lapor.default_location_id and the local-office agency's disposition id; "
+            "`aduan lapor map --auto` fills the location ids it finds):"
         )
+        for name in ("lapor_location_id", "lapor_disposition_id"):
+            count = sum(f"no {name}" in line for line in areas)
+            typer.echo(f"  without {name}: {count} of {len(gazetteer.areas)}")
         for line in areas:
             typer.echo(f"  {line}")
     if problems:
@@ -187,15 +192,19 @@ def map_ids(
 ) -> None:
     """Fill the profile's LAPOR! ids from the synced reference data by exact name match.
 
-    Agency names -> institutions, topic names -> categories, the region -> a location. Without
-    --out the ids are printed as YAML to paste; with --out a copy of the profile folder is written
-    (use it with ADUAN_PROFILE=OUT). Names without exactly one match are listed and left alone.
+    Agency names -> institutions, topic names -> categories, the region -> a location, and each
+    kecamatan/kelurahan of areas.yaml (any of its spellings; case, punctuation and a "Kel."/
+    "Kelurahan"/"Kec."/"Kecamatan" prefix ignored) -> a location under the region's. Without --out
+    the ids are printed as YAML to paste; with --out a copy of the profile folder is written (use
+    it with ADUAN_PROFILE=OUT). Names without exactly one match are listed and left alone.
     """
     import yaml
 
+    from lapor.area_mapping import LocationRow, map_areas
     from lapor.mapping import auto_map, write_profile_copy
+    from store.areas import get_gazetteer
     from store.db import session_factory
-    from store.lapor_reference import KINDS, ids_by_name
+    from store.lapor_reference import KINDS, ids_by_name, list_reference
     from store.profile import get_profile
 
     if not auto:
@@ -203,6 +212,10 @@ def map_ids(
     profile = get_profile()
     with session_factory()() as session:
         by_name = {kind: ids_by_name(session=session, kind=kind) for kind in KINDS}
+        locations = [
+            (r.ref_id, r.name, r.parent_id)
+            for r in list_reference(session=session, kind="location")
+        ]
     if not any(by_name.values()):
         from lapor.exceptions import LaporError
 
@@ -212,6 +225,12 @@ def map_ids(
     mapping.user_id, mapping.classification_id = user_id, classification_id
     for line in mapping.unmatched:
         typer.echo(f"unmatched: {line}", err=True)
+    gazetteer = get_gazetteer(profile.folder)
+    if gazetteer is not None:
+        region = mapping.location_id or profile.lapor.default_location_id
+        areas = map_areas(gazetteer, [LocationRow(*r) for r in locations], region)
+        mapping.areas = areas.ids
+        _print_area_mapping(areas, len(gazetteer.areas))
     if out is not None:
         path = write_profile_copy(profile, mapping, out)
         typer.echo(f"wrote {path}; use it with ADUAN_PROFILE={out}")
@@ -227,10 +246,27 @@ def map_ids(
                 },
                 "agencies": mapping.agencies,
                 "topics": mapping.topics,
+                **({"areas": mapping.areas} if mapping.areas else {}),
             },
             sort_keys=False,
         )
     )
+
+
+def _print_area_mapping(areas, total: int) -> None:
+    """What the areas' location matching found (standard error: stdout stays pasteable YAML)."""
+    typer.echo(
+        f"areas: {len(areas.ids)} of {total} matched to a LAPOR! location, "
+        f"{len(areas.ambiguous)} ambiguous, {len(areas.missing)} missing",
+        err=True,
+    )
+    for kind, lines in (
+        ("matched", areas.matched),
+        ("ambiguous", areas.ambiguous),
+        ("missing", areas.missing),
+    ):
+        for line in lines:
+            typer.echo(f"  {kind}: {line}", err=True)
 
 
 @lapor_app.command("sync-status")
@@ -349,6 +385,9 @@ def simulator(
     latency_ms: float = typer.Option(50.0, "--latency-ms", min=0),
     drop_after_commit: float = typer.Option(0.0, "--drop-after-commit", min=0, max=1),
     step_s: float = typer.Option(60.0, "--step-s", min=0.01, help="Seconds per status step."),
+    locations: Path | None = typer.Option(
+        None, "--locations", help="JSON file of {id, name, parent_id} rows added to its locations."
+    ),
 ) -> None:
     """Run a local LAPOR! SIMULATOR (not SP4N-LAPOR!) for demos and tests.
 
@@ -368,4 +407,5 @@ def simulator(
         drop_after_commit=drop_after_commit,
         host=host,
         step_s=step_s,
+        locations_file=str(locations) if locations else None,
     )

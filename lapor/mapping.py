@@ -1,7 +1,8 @@
 """The profile's LAPOR! mapping: what is missing (``aduan lapor check``), and filling it from the
-synced reference data by exact, case-insensitive name match (``aduan lapor map --auto``).
+synced reference data by exact, case-insensitive name match (``aduan lapor map --auto``; the
+areas' location ids by ``lapor.area_mapping``).
 
-The filled taxonomy is written by editing only the id lines of taxonomy.yaml, so its comments and
+The filled taxonomy (and areas.yaml) is written by editing only their id lines, so comments and
 layout survive.
 """
 
@@ -56,12 +57,16 @@ def missing_area_ids(gazetteer) -> list[str]:
     return lines
 
 
-def unknown_ids(profile: Profile, known: dict[str, set[str]]) -> list[str]:
-    """Mapped ids that are not in the synced reference lists (``known[kind]`` = ids)."""
+def unknown_ids(profile: Profile, known: dict[str, set[str]], gazetteer=None) -> list[str]:
+    """Mapped ids that are not in the synced reference lists (``known[kind]`` = ids), the areas'
+    of `gazetteer` (``store.areas.Gazetteer`` or None) too."""
     lines = []
     checks = [("institution", a.key, a.lapor_disposition_id) for a in profile.agencies]
     checks += [("category", t.key, t.lapor_category_id) for t in profile.topics]
     checks.append(("location", "lapor.default_location_id", profile.lapor.default_location_id))
+    for area in gazetteer.areas.values() if gazetteer is not None else []:
+        checks.append(("location", f"area {area.key}", area.lapor_location_id))
+        checks.append(("institution", f"area {area.key}", area.lapor_disposition_id))
     for kind, key, value in checks:
         if value is not None and known.get(kind) and str(value) not in known[kind]:
             lines.append(f"{key}: {kind} id {value} is not in the synced LAPOR! list")
@@ -79,6 +84,7 @@ class Mapping:
     user_id: str | None = None
     classification_id: str | None = None
     unmatched: list[str] = field(default_factory=list)
+    areas: dict[str, str] = field(default_factory=dict)  # area key -> LAPOR! location id
 
 
 def auto_map(profile: Profile, by_name: dict[str, dict[str, list[str]]]) -> Mapping:
@@ -140,7 +146,11 @@ def apply_mapping(taxonomy: str, mapping: Mapping) -> str:
 
 
 def write_profile_copy(profile: Profile, mapping: Mapping, out: Path) -> Path:
-    """Copy the profile folder to ``out`` with the mapping applied to its taxonomy.yaml."""
+    """Copy the profile folder to ``out`` with the mapping applied to its taxonomy.yaml (and the
+    areas' location ids to its areas.yaml)."""
+    from lapor.area_mapping import apply_area_ids
+    from store.areas import AREAS_FILE
+
     if profile.folder is None:
         raise ValueError("the profile has no folder to copy")
     if out.resolve() != Path(profile.folder).resolve():
@@ -152,4 +162,9 @@ def write_profile_copy(profile: Profile, mapping: Mapping, out: Path) -> Path:
         ),
         encoding="utf-8",
     )
+    areas = Path(profile.folder) / AREAS_FILE
+    if mapping.areas and areas.is_file():
+        (out / AREAS_FILE).write_text(
+            apply_area_ids(areas.read_text(encoding="utf-8"), mapping.areas), encoding="utf-8"
+        )
     return path

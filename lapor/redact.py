@@ -5,13 +5,14 @@ EXTERNAL_APIS.md: "Do not put a reporter's NIK, phone or address into `content`"
 the shape of an Indonesian identity number, an Indonesian phone number or an e-mail address goes.
 
 People write them in many ways, so the text is first folded (NFKC: full-width ０８１２ and ＠
-become 0812 and @) and then three passes run:
+become 0812 and @) and then these passes run:
 
-1. ``lokal-id``'s detectors (``lokal.detect_pii``, types NIK, KK, PHONE, EMAIL): the common forms;
-2. e-mails written out: ``nama at gmail dot com``, ``[at]``, ``(at)``, ``nama @ gmail . com``;
-3. digit runs with any of space . - / _ (up to three) between the digits, read group by group:
+1. e-mails, also written out: ``nama at gmail dot com``, ``[at]``, ``(at)``, ``nama @ gmail . com``;
+2. digit runs with any of space . - / _ (up to three) between the digits, read group by group:
    a mobile number (0 / 62 / +62 / (+62), or the letter o for the 0, then 8…), a NIK (16 digits
-   in any grouping), then landlines with an area code.
+   in any grouping);
+3. ``lokal-id``'s detectors (``lokal.detect_pii``, types NIK, KK, PHONE, EMAIL) for what is left;
+4. landlines with an area code.
 """
 
 from __future__ import annotations
@@ -49,10 +50,12 @@ _GROUP = re.compile(r"\d+")
 def redact(text: str) -> str:
     """``text`` with NIKs, phone numbers and e-mail addresses replaced by a bracketed mark."""
     text = unicodedata.normalize("NFKC", text)
-    text = _lokal_pass(text)
     text = _EMAIL.sub(EMAIL_MARK, text)
     text = _WRITTEN_EMAIL.sub(EMAIL_MARK, text)
+    # the number pass reads whole digit runs first: lokal-id's detector stops at a separator
+    # it does not know ("+628100_0000000" -> a phone of 7 characters, the rest left behind)
     text = _number_pass(text)
+    text = _lokal_pass(text)
     return _LANDLINE.sub(PHONE_MARK, text)
 
 

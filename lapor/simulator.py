@@ -12,7 +12,8 @@ like a Laravel paginator (``results.data``, ``current_page``, ``last_page``, ``n
 at most ``max_page_size`` rows a page). It stores
 complaints in memory, moves them Belum Terverifikasi -> Terverifikasi -> Dalam Proses -> Selesai
 (every ``step_s`` seconds; one in ten is Ditolak after verification), serves reference lists built
-from the profile (institutions = agency names, categories = topic names, locations = the region),
+from the profile (institutions = agency names, categories = topic names, locations = the region,
+plus the rows of a ``locations_file`` fixture such as tests/fixtures/lapor/locations_kupang.json),
 and injects faults: ``fault_rate`` (503 or 429 before anything is stored), ``drop_after_commit``
 (the complaint is stored, or passed on, then the connection drops before the answer),
 ``latency_ms`` (after storing, before answering).
@@ -73,6 +74,7 @@ class SimulatorConfig:
     user_id: int = SIM_USER_ID
     max_page_size: int = 1000
     extra_institutions: int = 0  # decoys added to the institution list (paging tests)
+    locations_file: str | None = None  # JSON rows {id, name, parent_id} added to the locations
 
 
 @dataclass
@@ -136,9 +138,12 @@ class SimulatorState:
         ]
 
 
-def reference_lists(profile: Profile, extra: int = 0) -> dict[str, list[dict[str, Any]]]:
+def reference_lists(
+    profile: Profile, extra: int = 0, locations_file: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """Institutions = the profile's agency names (+ decoys, + ``extra`` more), categories = topic
-    names, locations."""
+    names, locations (the region, its province and a neighbour, + the ``locations_file`` rows:
+    a JSON list, or an object whose ``locations`` is one)."""
     decoys = ["Kementerian Kesehatan", "Pemerintah Provinsi Nusa Tenggara Timur"]
     decoys += [f"Instansi Simulasi {n}" for n in range(1, extra + 1)]
     institutions = [
@@ -154,7 +159,20 @@ def reference_lists(profile: Profile, extra: int = 0) -> dict[str, list[dict[str
         {"id": 301, "name": profile.region, "parent_id": 300},
         {"id": 302, "name": f"Kabupaten di sekitar {profile.region}", "parent_id": 300},
     ]
+    if locations_file:
+        locations += _location_rows(locations_file)
     return {"institutions": institutions, "categories": categories, "locations": locations}
+
+
+def _location_rows(path: str) -> list[dict[str, Any]]:
+    import json
+    from pathlib import Path
+
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    rows = data.get("locations") if isinstance(data, dict) else data
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and "id" in r for r in rows):
+        raise ValueError(f"{path}: expected a list of {{id, name, parent_id}} locations")
+    return [{"id": r["id"], "name": r.get("name"), "parent_id": r.get("parent_id")} for r in rows]
 
 
 def wib(epoch: float) -> str:
@@ -277,7 +295,7 @@ def create_app(config: SimulatorConfig, profile: Profile) -> tuple[Any, Simulato
     """The simulator's ASGI app and its state (for tests to inspect)."""
     from lapor._simulator_routes import build_app
 
-    lists = reference_lists(profile, config.extra_institutions)
+    lists = reference_lists(profile, config.extra_institutions, config.locations_file)
     state = SimulatorState(config=config, **lists)
     return SimulatorFrame(build_app(state, profile)), state
 
@@ -359,6 +377,7 @@ def run_simulator(
     seed: int | None = None,
     retry_after_s: float = 1.0,
     log_level: str = "warning",
+    locations_file: str | None = None,
 ) -> None:
     """Serve the simulator in the foreground until interrupted (``aduan lapor simulator``)."""
     import uvicorn
@@ -374,6 +393,7 @@ def run_simulator(
         step_s=step_s,
         seed=seed,
         retry_after_s=retry_after_s,
+        locations_file=locations_file,
     )
     app, _ = create_app(config, profile or get_profile())
     uvicorn.run(app, host=host, port=port, log_level=log_level, lifespan="off", http="h11")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from functools import lru_cache
 from http import HTTPStatus
@@ -90,13 +91,26 @@ def create_app(
         cases,
         dashboard,
         forwards,
+        locations,
         queue,
         replies,
         reroutes,
         undo,
     )
 
-    modules = (auth, queue, archive, cases, forwards, dashboard, admin, undo, replies, reroutes)
+    modules = (
+        auth,
+        queue,
+        archive,
+        cases,
+        locations,
+        forwards,
+        dashboard,
+        admin,
+        undo,
+        replies,
+        reroutes,
+    )
     for module in modules:
         app.include_router(module.router)
 
@@ -196,6 +210,9 @@ def _templates(profile: Any) -> Jinja2Templates:
     return templates
 
 
+UNKNOWN_PLACE = "lokasi tidak diketahui"
+
+
 def _location_filters(env, profile) -> None:
     """``area_name`` (a gazetteer key as "Kel. X, Kec. Y") and ``local_office`` (the office a
     local-office case goes to, or None) for the location partial."""
@@ -210,8 +227,31 @@ def _location_filters(env, profile) -> None:
         office = gazetteer.routed_office(case.location, agency.local_level)
         return (office.office or office.name) if office else None
 
-    env.filters["area_name"] = lambda key: gazetteer.label(key) if gazetteer else (key or "-")
+    def kecamatan_of(key: str | None) -> str | None:
+        area = gazetteer.areas.get(key or "") if gazetteer else None
+        if area is None:
+            return None
+        return area.key if area.level == "kecamatan" else area.parent
+
+    def location_note(note: str | None) -> str:
+        """``location kel_a -> -`` (store.case_location) as "lokasi: Kel. A, Kec. B → ..."."""
+        found = re.match(r"^location (\S+) -> (\S+)$", note or "")
+        if not found:
+            return note or ""
+        names = [UNKNOWN_PLACE if k == "-" else area_name(k) for k in found.groups()]
+        return f"lokasi: {names[0]} → {names[1]}"
+
+    def area_name(key: str | None) -> str:
+        return gazetteer.label(key) if gazetteer else (key or "-")
+
+    env.filters["area_name"] = area_name
     env.filters["local_office"] = local_office
+    env.filters["kecamatan_of"] = kecamatan_of
+    env.filters["location_note"] = location_note
+    env.globals["areas_of"] = lambda level: gazetteer.of_level(level) if gazetteer else []
+    env.globals["children_of"] = lambda key: (
+        [a for a in gazetteer.of_level("kelurahan") if a.parent == key] if gazetteer else []
+    )
 
 
 def _archive_count(request: Request, agencies: list[str] | None) -> int:

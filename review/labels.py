@@ -32,6 +32,7 @@ ACTIONS = {
     "merge": "digabung",
     "split": "dipisah",
     "promote": "dijadikan aduan",
+    "locate": "lokasi diubah",
     "reroute": "diteruskan ke instansi lain di LAPOR!",
 }
 ROLES = {"admin": "admin", "facilitator": "fasilitator", "viewer": "pembaca"}
@@ -46,6 +47,7 @@ AUDIT_ACTIONS = {
     "case.merge": "kasus digabung",
     "case.split": "posting dipisah",
     "case.promote": "posting arsip dijadikan kasus",
+    "case.locate": "lokasi kasus diubah",
     "user.create": "akun dibuat",
     "user.update": "akun diubah",
     "user.login": "masuk",
@@ -73,6 +75,9 @@ FIELDS = {
     "into_before": "kasus tujuan sebelumnya",
     "complaint_id": "no. LAPOR!",
     "resolution": "penyelesaian",
+    "location": "lokasi",
+    "location_origin": "asal lokasi",
+    "location_candidates": "kemungkinan lokasi",
     "reroute": "permintaan penerusan",
     "last_error": "pesan",
 }

@@ -171,8 +171,8 @@ class Case(Base):
     decided_at: Mapped[datetime | None]
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic concurrency
     # Where the complaint is (store.areas): the gazetteer key of its kelurahan (else kecamatan),
-    # how it was found (source | text | none), every candidate when the text names several, and
-    # place names the source gave that the gazetteer does not know.
+    # how it was found (source | text | none | review: a facilitator's pick), every candidate when
+    # the text names several, and place names the source gave that the gazetteer does not know.
     location: Mapped[str | None] = mapped_column(String(60))
     location_origin: Mapped[str | None] = mapped_column(String(10))
     location_candidates: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
@@ -188,7 +188,7 @@ class Review(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     reviewer: Mapped[str] = mapped_column(String(100))
-    # accept | correct | reject | merge | split | skip | auto_approve | reopen | promote
+    # accept | correct | reject | merge | split | skip | auto_approve | reopen | promote | locate
     action: Mapped[str] = mapped_column(String(20))
     agency_before: Mapped[str | None] = mapped_column(String(200))
     agency_after: Mapped[str | None] = mapped_column(String(200))

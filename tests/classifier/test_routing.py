@@ -11,6 +11,7 @@ from classifier.bundle import load_bundle
 from classifier.evaluate import evaluate
 from classifier.exceptions import DataError
 from classifier.routing import (
+    NOT_IN_GAZETTEER,
     UNKNOWN_LOCATION,
     LocalOffices,
     location_of_row,
@@ -66,6 +67,21 @@ def test_location_of_row_columns_then_gazetteer() -> None:
         "kecamatan": "Gubeng",
         "kelurahan": None,
     }
+
+
+def test_a_place_the_gazetteer_does_not_know_is_never_taken_as_given() -> None:
+    gazetteer = load_gazetteer(KUPANG)
+    row = {"text": "sampah di kel. oebufu", "kecamatan": "Gubeng", "kelurahan": "Airlangga"}
+    assert location_of_row(row, gazetteer) == {
+        "kecamatan": None,
+        "kelurahan": None,
+        NOT_IN_GAZETTEER: "Airlangga, Gubeng",
+    }
+    assert RULE.route("kelurahan", location_of_row(row, gazetteer)).status == "unknown_location"
+    # a known kecamatan of an unknown kelurahan: that kecamatan's office, the name still counted
+    half = location_of_row({"kecamatan": "Oebobo", "kelurahan": "Atlantis"}, gazetteer)
+    assert half == {"kecamatan": "Oebobo", "kelurahan": None, NOT_IN_GAZETTEER: "Atlantis"}
+    assert RULE.route("kelurahan", half).label == "Kecamatan Oebobo"
 
 
 SUBJECTS = {
@@ -133,6 +149,19 @@ def test_evaluate_routes_by_the_location_columns(routed_bundle) -> None:
     # every text is easy: all right but the row without a location
     assert routed["accuracy_all"] == pytest.approx(39 / 40)
     assert result["agency"]["accuracy_all"] == pytest.approx(1.0)  # the classes themselves
+
+
+def test_evaluate_with_a_gazetteer_counts_unknown_places_and_routes_them_unknown(
+    routed_bundle,
+) -> None:
+    rows = _crafted_rows(40, seed=2)  # Surabaya's places: none is in Kupang's areas.yaml
+    result = evaluate(load_bundle(routed_bundle), rows=rows, gazetteer=load_gazetteer(KUPANG))
+    routed = result["agency_routed"]
+    assert routed["n_location_not_in_gazetteer"] == 40
+    assert routed["n_routed_office"] == 0 and routed["n_unknown_location"] == 20
+    assert routed["accuracy_all"] == pytest.approx(20 / 40)  # only the subject agencies right
+    without = evaluate(load_bundle(routed_bundle), rows=rows)["agency_routed"]
+    assert without["n_location_not_in_gazetteer"] == 0 and without["n_routed_office"] == 20
 
 
 def test_kupang_agency_map_covers_the_surabaya_labels() -> None:

@@ -222,3 +222,42 @@ def test_triage_stores_the_location_and_leaves_an_unknown_one_for_review(session
         two = _case_of(session, ids, 3)
         assert two.location is None
         assert two.location_candidates == ["kel_airnona", "kel_oesapa"]
+
+
+def test_a_source_place_the_gazetteer_does_not_know_is_counted_and_never_guessed(
+    session_factory,
+):
+    """A CSV row's own kecamatan/kelurahan columns that areas.yaml lacks: the case's location stays
+    unknown (the text's Oebufu is not taken instead), the names are kept for the facilitator, the
+    count is reported, and the local-office case is not auto-forwarded."""
+    import json
+
+    local = Agency(
+        key="kelurahan",
+        name="Kantor Kelurahan",
+        lapor_disposition_id=5,
+        auto_forward_threshold=0.5,
+        local_level="kelurahan",
+    )
+    base = profile()
+    p = base.model_copy(update={"folder": KUPANG, "agencies": [*base.agencies, local]})
+    ids = _store(
+        session_factory,
+        [
+            (1, OFFICE, 0, 0.9, "kelurahan", 0.99),
+            (2, ROAD + " di kel. Oebufu", 10, 0.9, "pupr", 0.9),
+        ],
+    )
+    with session_factory.begin() as session:
+        for i in (1, 2):
+            row = session.get(PostRow, ids[f"ext-{i}"])
+            row.raw = json.dumps({"kecamatan": "Sukamaju", "kelurahan": f"Atlantis {i}"})
+    stats = triage_pending(factory=session_factory, profile=p)
+    assert stats.unknown_source_place == 2 and stats.unknown_location == 1
+    with session_factory() as session:
+        office = _case_of(session, ids, 1)
+        assert (office.location, office.location_origin) == (None, "none")
+        assert office.location_unknown == "Atlantis 1, Sukamaju"
+        assert office.state == "open"  # left for a facilitator despite 0.99
+        road = _case_of(session, ids, 2)
+        assert road.location is None and road.location_unknown == "Atlantis 2, Sukamaju"

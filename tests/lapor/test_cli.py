@@ -46,7 +46,7 @@ def test_reference_check_map_forward_status_reconcile(run, session_factory, tmp_
     assert "area kel_oebobo (kelurahan Oebobo): no lapor_location_id" in result.output
 
     result = run("lapor", "map", "--auto", "--channel-id", "1")
-    mapping = yaml.safe_load(result.output)
+    mapping = yaml.safe_load(result.stdout)  # stderr: the areas matched, ambiguous, missing
     assert mapping["agencies"]["dlhk"] == "101" and mapping["lapor"]["default_location_id"] == "301"
 
     out = tmp_path / "mapped"

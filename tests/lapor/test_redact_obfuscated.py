@@ -46,6 +46,7 @@ def test_written_out_emails_are_redacted(text):
     [
         "wa 0812/3456/7890",
         "wa 0812_3456_7890",
+        "HP: +628100_0000000 segera",  # lokal-id alone stops at the _ (found by hypothesis)
         "wa 0812  3456  7890",
         "wa 0812 - 3456 - 7890",
         "hp0812 3456 7890",

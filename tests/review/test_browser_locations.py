@@ -92,3 +92,64 @@ def test_locations_on_the_case_the_card_the_csv_and_the_dashboard(live_app, tmp_
         expect(last).to_contain_text("lokasi tidak diketahui")
         page.screenshot(path=str(tmp_path / "dashboard-areas.png"), full_page=True)
         browser.close()
+
+
+def test_a_facilitator_picks_the_location_on_a_phone_and_on_a_desktop(live_app, tmp_path):
+    if not Path(CHROMIUM).exists():
+        need(f"{CHROMIUM} is missing: apt-get install -y chromium (make browser)")
+    from playwright.sync_api import expect, sync_playwright
+
+    base, factory = live_app
+    add_user(factory, "nona", "facilitator")
+    two = seed_case(
+        factory,
+        1,
+        agency="kelurahan",
+        topic="pelayanan_kelurahan",
+        text="Sampah di Airnona dan Oesapa belum diangkut, kantor lurah diam saja.",
+    )
+    nowhere = seed_case(factory, 2, agency="kelurahan", topic="pelayanan_kelurahan")
+    _place(factory, two, None, candidates=["kel_airnona", "kel_oesapa"])
+
+    with sync_playwright() as playwright:
+        for width, height in ((390, 844), (1280, 800)):
+            browser = playwright.chromium.launch_persistent_context(
+                str(tmp_path / f"profile-{width}"),
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": width, "height": height},
+            )
+            page = browser.new_page()
+            page.goto(f"{base}/login?next=/")
+            page.fill("input[name=username]", "nona")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            case_id = two if width == 390 else nowhere
+            page.click(f"#case-{case_id} a.edit-location")  # from the review card
+            expect(page).to_have_url(f"{base}/cases/{case_id}?next=/#lokasi")
+            form = page.locator("details.f-location")
+            expect(form).to_have_attribute("open", "")
+            page.screenshot(path=str(tmp_path / f"location-{width}.png"), full_page=True)
+            overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
+            assert overflow <= 0, f"{overflow}px wider than a {width}px screen"
+            if width == 390:
+                # the text named two kelurahan: one tap on a candidate resolves it
+                page.click("details.f-location .candidates button:has-text('Kel. Oesapa')")
+                expect(page.locator(".flash, [role=status], body").first).to_contain_text(
+                    "Diteruskan ke Kantor Lurah Oesapa"
+                )
+            else:
+                page.select_option("select[name=kecamatan]", "kec_oebobo")
+                page.select_option("select[name=kelurahan]", "kel_oebufu")
+                page.click("form.pick-area button[type=submit]")
+                expect(page.locator("dd.location")).to_contain_text("Kel. Oebufu, Kec. Oebobo")
+                expect(page.locator("dd.location .office")).to_contain_text("Kantor Lurah Oebufu")
+            expect(page.locator("dd.location")).to_contain_text("dipilih fasilitator")
+            page.screenshot(path=str(tmp_path / f"location-{width}-done.png"), full_page=True)
+            page.click("text=« kembali")
+            expect(page).to_have_url(f"{base}/")
+            browser.close()
+    with factory() as session:
+        assert session.get(Case, two).location == "kel_oesapa"
+        assert session.get(Case, nowhere).location == "kel_oebufu"
