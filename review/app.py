@@ -282,6 +282,7 @@ def days(value: float | None, unit: str = "hari") -> str:
 
 def _label_filters(env: Any, profile: Any, agencies: dict, topics: dict) -> None:
     from review import labels
+    from store.forward_status import lapor_outcome
 
     names = {
         "agency": lambda k: agencies.get(k, k),
@@ -292,6 +293,7 @@ def _label_filters(env: Any, profile: Any, agencies: dict, topics: dict) -> None
     }
     env.filters["case_state"] = labels.case_state
     env.filters["forward_state"] = labels.forward_state
+    env.filters["lapor_outcome"] = lapor_outcome
     env.filters["action_name"] = labels.action_name
     env.filters["actor_name"] = labels.actor_name
     env.filters["target_name"] = labels.target_name

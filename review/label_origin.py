@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from classifier.chances import by_chance
+from store.cases import SYSTEM
 
-SYSTEM = "system"  # store.cases.SYSTEM: the auto-approval's actor
 DECIDING = ("accept", "correct", "reroute", "auto_approve")
 SAID = {"accept": "dipilih fasilitator", "correct": "dipilih fasilitator", "reroute": "diteruskan"}
 
