@@ -161,6 +161,7 @@ def _error_response(request: Request, status: int, detail: Any) -> Response:
 def _templates(profile: Any) -> Jinja2Templates:
     from classifier import chances
     from review.label_origin import label_origin, model_suggestion
+    from review.source_names import source_names
 
     templates = Jinja2Templates(directory=HERE / "templates")
     zone = ZoneInfo(profile.timezone)
@@ -195,6 +196,8 @@ def _templates(profile: Any) -> Jinja2Templates:
         )
 
     env = templates.env
+    sources = source_names(profile.folder)
+    env.filters["source_name"] = lambda key: sources.get(key, key or "-")
     _label_filters(env, profile, agencies, topics)
     env.globals["options"] = options
     env.filters["safe_url"] = safe_url
