@@ -91,6 +91,8 @@ def assemble_sets(factory, data_files, targets, text_column, holdout_fraction) -
             "no training labels: import some with `aduan data import FILE --map text=...` "
             "or give labelled CSVs with --data"
         )
+    from classifier.train import IN_DOMAIN
+
     train, holdout = split_by_time(resolved, holdout_fraction)
     if not any(_labelled_complaint(r, targets) for r in holdout):
         raise RetrainError(_nothing_to_judge(resolved, holdout, targets, holdout_fraction))
@@ -99,6 +101,7 @@ def assemble_sets(factory, data_files, targets, text_column, holdout_fraction) -
             "text": r.text,
             "created_at": r.time.isoformat() if r.time else "",
             **{t: r.labels.get(t) or "" for t in targets},
+            **({IN_DOMAIN: True} if r.origin == "review" else {}),
         }
         for r in train
         if r.is_complaint
