@@ -20,6 +20,13 @@
     tick();
   }
 
+  // On a phone the queue's filters fold away (the cards come first) unless some are in use.
+  var filterBox = document.querySelector("details.filter-box");
+  if (filterBox && !filterBox.hasAttribute("data-active") &&
+      window.matchMedia("(max-width: 600px)").matches) {
+    filterBox.open = false;
+  }
+
   var cards = Array.prototype.slice.call(
     document.querySelectorAll("ol.queue article.case, article.case.single"));
   var key = "aduan.cursor:" + location.pathname + location.search;

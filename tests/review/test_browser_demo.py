@@ -148,6 +148,17 @@ def test_a_facilitators_day_on_the_demo(demo, size, tmp_path):
         current = page.locator("article.case.current")
         expect(current).to_have_count(1)
         check(page, "1-queue")
+        filters = page.locator("details.filter-box form.filters")
+        if phone:  # the cards come first: no key hint, the filters folded behind a toggle
+            expect(page.locator("p.keys")).to_be_hidden()
+            expect(filters).to_be_hidden()
+            assert page.locator("article.case").first.bounding_box()["y"] < height / 2
+            page.locator("details.filter-box summary").click()
+            expect(filters).to_be_visible()
+            page.locator("details.filter-box summary").click()
+        else:
+            expect(page.locator("p.keys")).to_be_visible()
+            expect(filters).to_be_visible()
         if not phone and os.environ.get("ADUAN_UPDATE_SCREENSHOT") == "1":
             page.screenshot(path=DOCS_SCREENSHOT)
 
@@ -203,6 +214,21 @@ def test_a_facilitators_day_on_the_demo(demo, size, tmp_path):
             time.sleep(2)
             page.reload()
         check(page, "6-forwarded")
+        cells = row.locator("td")
+        for i in range(cells.count()):  # every column on screen: stacked into a card on a phone
+            box = cells.nth(i).bounding_box()
+            assert box is None or box["x"] + box["width"] <= width + 0.5, (i, box)
+        if phone:
+            expect(page.locator("table.forwards tr.head")).to_be_hidden()
+            assert row.bounding_box()["height"] < height / 2
+        page.goto(f"{base}/cases/{first}")  # corrected: the facilitator's choice, not a 0%
+        expect(page.locator("dl.tags dd").first.locator(".decided")).to_have_text(
+            "dipilih fasilitator"
+        )
+        expect(page.locator("dl.tags dd").first.locator(".conf")).to_have_count(0)
+        history = page.locator("table.history-table")
+        assert history.evaluate("t => t.scrollWidth <= t.clientWidth + 1"), "Riwayat is cut"
+        check(page, "6b-decided-case")
 
         page.goto(base + "/dashboard")
         expect(page.locator("#median-forward")).to_contain_text(" hari")
