@@ -14,6 +14,7 @@ head is fitted (no label heads: they do not change it). Results: bench/README.md
   respon       "keep" (label_3class respon = not a complaint, as labelled), "drop" (left out)
   tweet_weight sample weight of the tweets (others weigh 1)
   baseline     True: the TF-IDF word+char LinearSVC on the same rows instead of ours
+  one_per_group  True: the earliest tweet of each near-duplicate group only
 """
 
 from __future__ import annotations
@@ -89,6 +90,10 @@ def training_rows(idea: dict, tweets: list[dict]):
     if idea.get("lapor"):
         add(_lapor(), False)
     tw = idea.get("tweet_weight", 1.0)
+    if idea.get("one_per_group"):
+        from relevance_bench import one_per_group
+
+        tweets = one_per_group(tweets)
     for r in tweets:
         if idea.get("respon", "keep") == "drop" and r["label_3class"] == "respon":
             continue
@@ -252,3 +257,11 @@ IDEAS["chars + words + cues, one SVC, complaint_share 0.25"] = {
     **OWN,
     "params": {"relevance_features": CW + "+cues", "complaint_share": 0.25, **_rel(**NOENS)},
 }
+
+DEFAULTS_NOW = {**OWN}  # relevance settings are DEFAULT_PARAMS since the fourth round
+IDEAS.update(
+    {
+        "defaults (fourth round)": DEFAULTS_NOW,
+        "defaults, one tweet per near-duplicate group": {**DEFAULTS_NOW, "one_per_group": True},
+    }
+)

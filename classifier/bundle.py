@@ -119,7 +119,7 @@ class Bundle:
         best = self.model.best(proba, ranked)
         order = {t: idx[:, :TOP_K] for t, idx in ranked.items()}
         out = []
-        chances = self._alternative_chances(proba, order)
+        chances = self._alternative_chances(proba, order, best)
         for i in range(len(texts)):
             heads = {}
             for t, names in classes.items():
@@ -133,14 +133,25 @@ class Bundle:
             out.append(Prediction(relevance=float(relevance[i]), heads=heads))
         return out
 
-    def _alternative_chances(self, proba, order) -> dict[str, np.ndarray]:
-        """The alternatives' probabilities in the chosen label's unit: through the head's
-        top-label calibrator when it has one (as ``ComplaintModel.best`` maps the first)."""
+    def _alternative_chances(self, proba, order, best) -> dict[str, np.ndarray]:
+        """The alternatives' chances in the chosen label's unit. With a top-label calibrator
+        the first label's chance of being right is calibrated (``ComplaintModel.best``); the
+        rest, 1 - that chance, is shared among the other labels in proportion to the head's
+        probabilities, and no alternative is shown above the chosen label. (The calibrator
+        itself is fitted on first-ranked probabilities only: the small probabilities of
+        alternatives lie below its first knot, where it is flat.)"""
         calibrators = getattr(self.model, "top_calibrators_", {})
         out = {}
         for t, idx in order.items():
-            rest = np.take_along_axis(np.asarray(proba[t]), idx[:, 1:], axis=1)
-            out[t] = calibrators[t].predict(rest) if t in calibrators and rest.size else rest
+            p = np.asarray(proba[t], dtype=float)
+            rest = np.take_along_axis(p, idx[:, 1:], axis=1)
+            if t not in calibrators or not rest.size:
+                out[t] = rest
+                continue
+            chosen = np.asarray(best[t][1], dtype=float)[:, None]
+            raw_top = np.take_along_axis(p, idx[:, :1], axis=1)
+            others = np.maximum(p.sum(axis=1, keepdims=True) - raw_top, 1e-12)
+            out[t] = np.minimum((1.0 - chosen) * rest / others, chosen)
         return out
 
 

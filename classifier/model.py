@@ -39,6 +39,7 @@ from classifier.out_of_fold import (
 __all__ = ["RELEVANCE", "ComplaintModel"]
 
 RELEVANCE = "relevance"
+MIN_DOMAIN_ROWS = 30  # in-domain complaints and non-complaints each, before complaint_share acts
 _MARKER_WORDS = frozenset(MARKERS.values())
 
 
@@ -156,16 +157,20 @@ class ComplaintModel(BaseEstimator):
             return self
 
     def _relevance_weights(self, relevant, in_domain, weights) -> np.ndarray | None:
-        """Per-text weights for the relevance head: with ``complaint_share`` and in-domain rows,
-        the labelled complaints that are not in domain (another source's complaint letters)
-        weigh ``complaint_share`` x (number of in-domain rows) in all, so thousands of long
-        complaints do not drown a few hundred labelled posts."""
+        """Per-text weights for the relevance head: with ``complaint_share`` and in-domain rows
+        (at least MIN_DOMAIN_ROWS complaints and as many non-complaints), the labelled
+        complaints that are not in domain (another source's complaint letters) weigh
+        ``complaint_share`` x (number of in-domain rows) in all, so thousands of long complaints
+        do not drown a few hundred labelled posts. With fewer, weights are left as they are:
+        a handful of "Bukan aduan" labels must not outweigh every labelled complaint."""
         if not self.complaint_share or in_domain is None:
             return weights
         domain = np.array([bool(d) for d in in_domain])
         is_complaint = np.array([r is True for r in relevant])
         other = is_complaint & ~domain
-        if not domain.any() or not other.any():
+        is_negative = np.array([r is False for r in relevant])
+        few = min((domain & is_complaint).sum(), (domain & is_negative).sum()) < MIN_DOMAIN_ROWS
+        if few or not other.any():  # too few posts of each kind to let them lead
             return weights
         out = np.ones(len(relevant)) if weights is None else weights.copy()
         out[other] *= self.complaint_share * domain.sum() / other.sum()

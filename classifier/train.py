@@ -50,6 +50,10 @@ DEFAULT_PARAMS: dict = {
     },
 }
 NEGATIVE_SUFFIXES = (".csv", ".tsv", ".jsonl")
+# A row key (value True, never a CSV string) marking a labelled complaint that is a post of the
+# kind the model scores (a facilitator's decision on a harvested post), not another source's
+# letter: complaint_share does not weigh it down.
+IN_DOMAIN = "in_domain_"
 
 
 def _key(text: str) -> str:
@@ -72,6 +76,8 @@ def clean_labels(
         members.sort(key=lambda m: (str(m[1].get("created_at") or ""), m[0]))
         latest = members[-1][1]
         cleaned = {text_column: latest[text_column], "created_at": latest.get("created_at", "")}
+        if any(m[1].get(IN_DOMAIN) is True for m in members):
+            cleaned[IN_DOMAIN] = True
         for column in LOCATION_COLUMNS:
             if column in latest:
                 cleaned[column] = latest[column]
@@ -141,7 +147,8 @@ def _fit(
 ) -> ComplaintModel:
     """Label heads on `rows`; relevance: rows and `positives` (relevance data: texts with no
     label) against `negatives` and `domain_negatives` (relevance data labelled not a
-    complaint). The relevance data is the model's in-domain rows (ComplaintModel.fit)."""
+    complaint). The relevance data and the rows marked ``IN_DOMAIN`` (posts a facilitator
+    labelled) are the model's in-domain rows (ComplaintModel.fit)."""
     positives, domain_negatives = list(positives), list(domain_negatives)
     negatives = list(negatives) + domain_negatives
     texts = [r["text_"] for r in rows] + positives + negatives
@@ -151,7 +158,8 @@ def _fit(
     if negatives:
         relevant = [True] * (len(rows) + len(positives)) + [False] * len(negatives)
     n_other = len(negatives) - len(domain_negatives)
-    in_domain = [False] * len(rows) + [True] * len(positives) + [False] * n_other
+    in_domain = [r.get(IN_DOMAIN) is True for r in rows] + [True] * len(positives)
+    in_domain += [False] * n_other
     in_domain += [True] * len(domain_negatives)
     model = ComplaintModel(**{**params, "random_state": seed})
     return model.fit(texts, head_labels, relevant, progress=progress, in_domain=in_domain)

@@ -95,12 +95,16 @@ def split_file(
 
 
 def train_rows_of(train: Sequence[ResolvedLabel], targets: Sequence[str]) -> list[dict]:
-    """The labelled complaints of ``train`` as ``train_bundle`` rows."""
+    """The labelled complaints of ``train`` as ``train_bundle`` rows (a facilitator's label
+    marked in-domain)."""
+    from classifier.train import IN_DOMAIN
+
     return [
         {
             "text": r.text,
             "created_at": r.time.isoformat() if r.time else "",
             **{t: r.labels.get(t) or "" for t in targets},
+            **({IN_DOMAIN: True} if r.origin == "review" else {}),
         }
         for r in train
         if r.is_complaint

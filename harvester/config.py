@@ -196,6 +196,11 @@ class HtmlSelectors(BaseModel):
         description="An item that matches (or contains a match of) this selector is the site's "
         "own words, e.g. 'li.bypostauthor' or 'span.badge-admin'.",
     )
+    photo: str | None = Field(
+        None,
+        description="Images posted with an item (their 'src', relative links resolved), e.g. "
+        "'div.lampiran img'; looked for in the item without its nested replies.",
+    )
 
 
 class HtmlConfig(_SourceConfig):

@@ -135,20 +135,25 @@ def attachments_field(ids: Sequence[str | int]) -> str:
 
 
 def photo_urls(posts: Sequence[Any], limit: int) -> list[str]:
-    """Photo links the sources stored with the posts (Graph ``full_picture``), at most ``limit``."""
+    """Photo links the sources stored with the posts (``posts.photo_urls``; for a post stored
+    before that column, Graph ``full_picture`` in its raw JSON), at most ``limit``."""
     urls: list[str] = []
     for post in posts:
-        raw = getattr(post, "raw", None)
-        if not raw or "full_picture" not in raw:
-            continue
-        try:
-            picture = json.loads(raw).get("full_picture")
-        except (ValueError, AttributeError):
-            continue
-        fresh = isinstance(picture, str) and picture not in urls
-        if fresh and picture.startswith(("https://", "http://")):
-            urls.append(picture)
+        for url in getattr(post, "photo_urls", None) or _full_picture(post):
+            fresh = isinstance(url, str) and url not in urls
+            if fresh and url.startswith(("https://", "http://")):
+                urls.append(url)
     return urls[:limit]
+
+
+def _full_picture(post: Any) -> list[Any]:
+    raw = getattr(post, "raw", None)
+    if not raw or "full_picture" not in raw:
+        return []
+    try:
+        return [json.loads(raw).get("full_picture")]
+    except (ValueError, AttributeError):
+        return []
 
 
 def safe_link(url: str | None) -> str | None:

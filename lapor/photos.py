@@ -1,10 +1,11 @@
 """Photos of a case's posts, uploaded to LAPOR! before the complaint is created.
 
-The sources keep the photo link of a post in its raw JSON (Graph ``full_picture``); the sender
-downloads at most ``lapor.max_attachments`` of them (images only, at most ``MAX_PHOTO_BYTES``
-each), uploads them with ``POST /complaints/complaint/file`` and sends their ids in
-``attachments``. A photo that cannot be fetched or uploaded never stops the complaint: it is
-sent without it, and the log says why.
+The sources store the photo links of a post (``posts.photo_urls``; older Facebook rows: Graph
+``full_picture`` in their raw JSON, see ``lapor.compose.photo_urls``); the sender downloads at
+most ``lapor.max_attachments`` of them (images only, at most ``MAX_PHOTO_BYTES`` each), uploads
+them with ``POST /complaints/complaint/file`` and sends their ids in ``attachments``. A photo
+that cannot be fetched or uploaded never stops the complaint: it is sent without it, and the log
+says why.
 """
 
 from __future__ import annotations

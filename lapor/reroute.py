@@ -220,6 +220,7 @@ def reroute_sent_case(
             agency=agency,
             institution_id=target.lapor_disposition_id,
             reason=reason,
+            local_level=target.local_level,
         )
         reroute_id = row.id
     send_pending_reroutes(factory=factory, client=client, profile=profile)

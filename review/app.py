@@ -160,6 +160,8 @@ def _error_response(request: Request, status: int, detail: Any) -> Response:
 
 def _templates(profile: Any) -> Jinja2Templates:
     from classifier import chances
+    from review.label_origin import label_origin, model_suggestion
+    from review.source_names import source_names
 
     templates = Jinja2Templates(directory=HERE / "templates")
     zone = ZoneInfo(profile.timezone)
@@ -194,6 +196,8 @@ def _templates(profile: Any) -> Jinja2Templates:
         )
 
     env = templates.env
+    sources = source_names(profile.folder)
+    env.filters["source_name"] = lambda key: sources.get(key, key or "-")
     _label_filters(env, profile, agencies, topics)
     env.globals["options"] = options
     env.filters["safe_url"] = safe_url
@@ -205,6 +209,8 @@ def _templates(profile: Any) -> Jinja2Templates:
     _location_filters(env, profile)
     env.globals["archive_count"] = _archive_count
     env.globals["label_chances"] = chances.shown
+    env.globals["label_origin"] = label_origin
+    env.globals["model_suggestion"] = model_suggestion
     env.globals["CHANCE_LEGEND"] = chances.LEGEND
     env.globals["take_flash"] = take_flash
     return templates
@@ -279,6 +285,7 @@ def days(value: float | None, unit: str = "hari") -> str:
 
 def _label_filters(env: Any, profile: Any, agencies: dict, topics: dict) -> None:
     from review import labels
+    from store.forward_status import lapor_outcome
 
     names = {
         "agency": lambda k: agencies.get(k, k),
@@ -289,7 +296,10 @@ def _label_filters(env: Any, profile: Any, agencies: dict, topics: dict) -> None
     }
     env.filters["case_state"] = labels.case_state
     env.filters["forward_state"] = labels.forward_state
+    env.filters["lapor_outcome"] = lapor_outcome
     env.filters["action_name"] = labels.action_name
+    env.filters["actor_name"] = labels.actor_name
+    env.filters["target_name"] = labels.target_name
     env.filters["role_name"] = labels.role_name
     env.filters["audit_action"] = labels.audit_action
     env.filters["review_note"] = labels.review_note

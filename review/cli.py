@@ -29,6 +29,10 @@ def serve(
     from review.app import create_app
 
     create_app()  # fail here, with one clear line, if the settings or the schema are wrong
+    problem = port_problem(host, port)
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
     typer.echo(f"review app on http://{host}:{port}/ (Ctrl+C stops it)")
     uvicorn.run(
         "review.app:create_app",
@@ -39,6 +43,27 @@ def serve(
         log_level="warning",
         proxy_headers=False,
     )
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the app cannot listen on ``host:port`` (one line naming the option), or None."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        return f"cannot listen on {host!r}: {exc.strerror}; change it with --host"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is already in use; choose another with --port"
+            return f"cannot listen on {host}:{port}: {exc.strerror}; change --host or --port"
+    return None
 
 
 @users_app.command("add")

@@ -107,6 +107,19 @@ def forward_state(key: str | None) -> str:
     return FORWARD_STATES.get(key or "", key or "-")
 
 
+def actor_name(name: str | None) -> str:
+    """Who decided: a user's name, or ``sistem (otomatis)`` for the store's ``system``."""
+    return "sistem (otomatis)" if name == "system" else (name or "-")
+
+
+TARGETS = {"lapor": "LAPOR!", "open311": "Open311"}
+
+
+def target_name(key: str | None) -> str:
+    """Where a forward goes: ``LAPOR!`` for ``lapor``."""
+    return TARGETS.get(key or "", key or "-")
+
+
 def action_name(key: str | None) -> str:
     return ACTIONS.get(key or "", key or "-")
 

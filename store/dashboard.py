@@ -18,6 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from store.cases import SYSTEM
+from store.forward_status import CLOSED_UNDONE_STATUSES, closed_undone, done_in_lapor
 from store.service_levels import LEVELS, REVIEW_LEVEL_DAYS, breached, working_days_between
 from store.tables import Case, Forward, LaporStatusChange, PostRow
 
@@ -142,11 +144,16 @@ def _service_levels(session, agencies, now: datetime, zone: ZoneInfo, overdue) -
     reached = _reached_at(session, [f for f, _, _ in sent])
     out = []
     for level in LEVELS:
-        took, late = [], 0
+        took, late, undone = [], 0, 0
         for forward_id, sent_at, agency in sent:
-            times = [t for n, t in reached.get(forward_id, {}).items() if n in level.reached_by]
+            times = [
+                (t, n) for n, t in reached.get(forward_id, {}).items() if n in level.reached_by
+            ]
             if times:
-                took.append(working_days_between(sent_at, min(times), zone))
+                first, name = min(times)
+                took.append(working_days_between(sent_at, first, zone))
+                if level.key == "closure":
+                    undone += name.strip().lower() in CLOSED_UNDONE_STATUSES
             elif breached(sent_at, now, level.working_days, zone):
                 late += 1
                 per = overdue.setdefault(agency or "-", {})
@@ -157,6 +164,8 @@ def _service_levels(session, agencies, now: datetime, zone: ZoneInfo, overdue) -
                 "name": level.name,
                 "days": level.working_days,
                 "reached": len(took),
+                # closure: how many of those LAPOR! closed without dealing with them (Ditolak)
+                "undone": undone,
                 "median_working_days": statistics.median(took) if took else None,
                 "overdue": late,
             }
@@ -196,13 +205,23 @@ def _funnel(session: Session, agencies: list[str] | None) -> list[tuple[str, int
             ).all()
         )
     )
-    finished = (
-        session.scalar(
+    lapor = {
+        name: session.scalar(
             _scoped(
                 select(func.count())
                 .select_from(Forward)
                 .join(Case, Case.id == Forward.case_id)
-                .where(Forward.status_final.is_(True)),
+                .where(condition()),
+                agencies,
+            )
+        )
+        or 0
+        for name, condition in (("done", done_in_lapor), ("undone", closed_undone))
+    }
+    auto = (
+        session.scalar(
+            _scoped(
+                select(func.count()).where(Case.state == "approved", Case.decided_by == SYSTEM),
                 agencies,
             )
         )
@@ -211,9 +230,11 @@ def _funnel(session: Session, agencies: list[str] | None) -> list[tuple[str, int
     return [
         ("harvested posts", harvested),
         ("complaint cases", states["open"] + states["approved"] + states["rejected"]),
-        ("reviewed", states["approved"] + states["rejected"]),
+        ("reviewed", states["approved"] + states["rejected"] - auto),  # by a person
+        ("auto-approved", auto),
         ("forwarded", forwards["sent"]),
-        ("LAPOR! finished", finished),
+        ("LAPOR! finished", lapor["done"]),  # Selesai only
+        ("LAPOR! closed undone", lapor["undone"]),  # Ditolak, Diarsipkan
     ]
 
 

@@ -32,8 +32,8 @@ F, C, P = Forward.__table__, Case.__table__, PostRow.__table__
 @dataclass(frozen=True)
 class ForwardContext:
     """What a sender needs to compose one forward: the row's ids, its case and the case's posts
-    (rows with the columns of ``cases`` and id/case_id/text/url/created_at/source/raw of ``posts``,
-    the representative post first)."""
+    (rows with the columns of ``cases`` and id/case_id/text/url/created_at/source/raw/photo_urls
+    of ``posts``, the representative post first)."""
 
     forward_id: int
     target: str
@@ -119,7 +119,16 @@ def claim_due(
         cases = {c.id: c for c in conn.execute(select(C).where(C.c.id.in_(case_ids)))}
         posts: dict[int, list[Any]] = {case_id: [] for case_id in case_ids}
         for post in conn.execute(
-            select(P.c.id, P.c.case_id, P.c.text, P.c.url, P.c.created_at, P.c.source, P.c.raw)
+            select(
+                P.c.id,
+                P.c.case_id,
+                P.c.text,
+                P.c.url,
+                P.c.created_at,
+                P.c.source,
+                P.c.raw,
+                P.c.photo_urls,
+            )
             .where(P.c.case_id.in_(case_ids))
             .order_by(P.c.created_at, P.c.id)
         ):

@@ -13,13 +13,40 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from store.forwards import case_
 from store.tables import Forward, LaporStatusChange
 
 _NO_SYNC = {"synchronize_session": False}
+
+# LAPOR!'s final statuses (lapor.client.FINAL_STATUSES), lower case: only Selesai means the
+# complaint was dealt with; Ditolak (refused) and Diarsipkan (archived) close it undone.
+DONE_STATUSES = frozenset({"selesai"})
+CLOSED_UNDONE_STATUSES = frozenset({"ditolak", "diarsipkan"})
+
+
+def lapor_outcome(status_name: str | None) -> str | None:
+    """``done`` (Selesai), ``closed_undone`` (Ditolak, Diarsipkan) or None (not final yet)."""
+    name = (status_name or "").strip().lower()
+    if name in DONE_STATUSES:
+        return "done"
+    return "closed_undone" if name in CLOSED_UNDONE_STATUSES else None
+
+
+def closed_undone():
+    """SQL: a sent forward LAPOR! closed without dealing with it (Ditolak, Diarsipkan)."""
+    return (Forward.state == "sent") & func.lower(func.trim(Forward.status_name)).in_(
+        sorted(CLOSED_UNDONE_STATUSES)
+    )
+
+
+def done_in_lapor():
+    """SQL: a sent forward LAPOR! reports Selesai."""
+    return (Forward.state == "sent") & func.lower(func.trim(Forward.status_name)).in_(
+        sorted(DONE_STATUSES)
+    )
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
 from store.exceptions import StoreError
+from store.forward_status import closed_undone
 from store.tables import (
     AuditEntry,
     Case,
@@ -268,12 +269,16 @@ def list_forwards(
     states: tuple[str, ...] | None = None,
     limit: int = 50,
     offset: int = 0,
+    attention: bool = False,
 ) -> tuple[list[ForwardView], int]:
-    """Forwards (newest first) with their case and LAPOR! status history."""
+    """Forwards (newest first) with their case and LAPOR! status history. ``attention``: the
+    ones a person must look at (failed, unknown, or closed undone by LAPOR!: Ditolak)."""
     query = select(Forward, Case).join(Case, Case.id == Forward.case_id)
     if agencies is not None:
         query = query.where(Case.agency.in_(agencies))
-    if states:
+    if attention:
+        query = query.where(needs_attention())
+    elif states:
         query = query.where(Forward.state.in_(states))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(query.order_by(Forward.id.desc()).limit(limit).offset(offset)).all()
@@ -290,12 +295,22 @@ def list_forwards(
     return views, total
 
 
+def needs_attention():
+    """SQL: a forward a person must look at: failed, unknown, or closed undone by LAPOR!."""
+    return Forward.state.in_(("failed", "unknown")) | closed_undone()
+
+
 def forward_counts(*, session: Session, agencies: list[str] | None) -> dict[str, int]:
-    """How many forwards are in each state."""
+    """How many forwards are in each state, and under ``attention`` how many need a person."""
     query = select(Forward.state, func.count()).join(Case, Case.id == Forward.case_id)
     if agencies is not None:
         query = query.where(Case.agency.in_(agencies))
-    return dict(session.execute(query.group_by(Forward.state)).all())
+    counts = dict(session.execute(query.group_by(Forward.state)).all())
+    attention = select(func.count()).select_from(Forward).join(Case, Case.id == Forward.case_id)
+    if agencies is not None:
+        attention = attention.where(Case.agency.in_(agencies))
+    counts["attention"] = session.scalar(attention.where(needs_attention())) or 0
+    return counts
 
 
 def reconcile_forward(

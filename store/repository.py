@@ -37,6 +37,7 @@ class PostLike(Protocol):
     parent_external_id: str | None
     raw: str | None
     by_publisher: bool
+    photo_urls: tuple[str, ...]
 
 
 class PageLike(Protocol):
@@ -72,6 +73,7 @@ def _post_values(post: PostLike) -> dict[str, Any]:
         "fetched_at": post.fetched_at,
         "raw": post.raw,
         "by_publisher": post.by_publisher,
+        "photo_urls": list(post.photo_urls) or None,
         "state": "new",
     }
 

@@ -59,6 +59,8 @@ class SentCase:
     case_id: int
     agency: str | None
     complaint_id: str
+    status_name: str | None = None
+    status_final: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,13 @@ def sent_case(*, session: Session, case_id: int) -> SentCase:
             f"case {case_id} is not in LAPOR! yet ({state}); change its agency in the review "
             "queue instead"
         )
-    return SentCase(case_id=case_id, agency=case.agency, complaint_id=forward.complaint_id)
+    return SentCase(
+        case_id=case_id,
+        agency=case.agency,
+        complaint_id=forward.complaint_id,
+        status_name=forward.status_name,
+        status_final=bool(forward.status_final),
+    )
 
 
 def request_reroute(
@@ -115,13 +123,25 @@ def request_reroute(
     agency: str,
     institution_id: str | int,
     reason: str,
+    local_level: str | None = None,
     now: datetime | None = None,
 ) -> Reroute:
     """Queue passing case ``case_id`` to ``agency`` (LAPOR! id ``institution_id``), audited.
 
-    StoreError if the case is not in LAPOR!, is already with ``agency``, has a request still
-    waiting, or ``reason`` is blank."""
+    StoreError if ``agency`` is routed to local offices (its profile ``local_level``: one id per
+    area, no single institution to pass it to), the case is not in LAPOR!, LAPOR! has closed it
+    (a final status such as Selesai or Ditolak), it is already with ``agency``, has a request
+    still waiting, or ``reason`` is blank."""
+    if local_level is not None:
+        raise StoreError(
+            f"agency {agency} is routed to local offices ({local_level}); it cannot be a reroute "
+            "target"
+        )
     sent = sent_case(session=session, case_id=case_id)
+    if sent.status_final:
+        raise StoreError(
+            f"case {case_id} is closed in LAPOR! ({sent.status_name}); it cannot be passed on"
+        )
     if sent.agency == agency:
         raise StoreError(f"case {case_id} is already with {agency}")
     if not reason.strip():

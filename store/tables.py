@@ -121,6 +121,8 @@ class PostRow(Base):
     raw: Mapped[str | None] = mapped_column(Text)
     # The publisher's own words (Page, channel, blog author): context, never a case or a negative.
     by_publisher: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Links of the photos posted with it (a JSON list), NULL when none or stored before 0009.
+    photo_urls: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
     # new -> classified -> archived (not a complaint) | in_case | publisher (context only)
     state: Mapped[str] = mapped_column(String(20), default="new")
     case_id: Mapped[int | None] = mapped_column(

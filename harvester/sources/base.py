@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 from harvester.exceptions import InvalidPost
-from harvester.models import Post
+from harvester.models import MAX_PHOTOS, Post, is_photo_url
 
 log = logging.getLogger(__name__)
 
@@ -97,14 +97,15 @@ MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
 class Parsed(list):
-    """The Posts of one response, and ``skipped``: how many malformed items were left out."""
+    """The Posts (or photo links) of one response, and ``skipped``: how many malformed items
+    were left out."""
 
     skipped: int = 0
 
 
 def parse_items(
     items: Iterable[Any],
-    parse_one: Callable[[Any], Post | list[Post] | None],
+    parse_one: Callable[[Any], Any],
     *,
     source: str,
     where: str,
@@ -152,3 +153,33 @@ def unique(posts: list[Post], *, source: str) -> tuple[Post, ...]:
         seen.add(post.external_id)
         kept.append(post)
     return tuple(kept)
+
+
+def photo_url(value: Any) -> str:
+    """A photo link of a media entry; ValueError (a malformed entry) if it is no http(s) link."""
+    if not is_photo_url(value):
+        raise ValueError(f"photo link {str(value)[:80]!r} is not an http(s) URL")
+    return value
+
+
+def photos_of(
+    entries: Any,
+    read_one: Callable[[Any], str | list[str] | None],
+    *,
+    source: str,
+    where: str,
+    counts: Parsed,
+) -> tuple[str, ...]:
+    """The photo links of a post's media entries: ``read_one`` gives an entry's link (or links,
+    or None for what is no photo: a video, a shared link). A malformed entry is skipped, logged
+    with its position and counted in ``counts.skipped``; the post keeps its other photos.
+    Repeated links are dropped; at most ``MAX_PHOTOS``."""
+    if not entries:
+        return ()
+    if not isinstance(entries, list):
+        counts.skipped += 1
+        log.warning("%s: %s is %s, not a list; skipped", source, where, type(entries).__name__)
+        return ()
+    found = parse_items(entries, read_one, source=source, where=where)
+    counts.skipped += found.skipped
+    return tuple(dict.fromkeys(found))[:MAX_PHOTOS]

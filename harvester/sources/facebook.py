@@ -27,6 +27,8 @@ from harvester.sources.base import (
     derived_id,
     parse_items,
     parse_time,
+    photo_url,
+    photos_of,
     publisher_set,
     unique,
     utcnow,
@@ -39,8 +41,13 @@ TOKEN_CODES = frozenset({102, 104, 190})
 USAGE_HEADERS = ("X-App-Usage", "X-Page-Usage", "X-Business-Use-Case-Usage")
 USAGE_LIMIT = 90
 USAGE_PAUSE_S = 60.0
-FEED_FIELDS = "id,message,created_time,permalink_url,from,full_picture"
-COMMENT_FIELDS = "id,message,created_time,from,parent{id},permalink_url"
+# Photos: a post's ``attachments`` (StoryAttachment: ``media_type`` photo / album with
+# ``subattachments``, ``media.image.src``), a comment's single ``attachment``.
+ATTACHMENT_FIELDS = "media_type,media,subattachments{media_type,media}"
+FEED_FIELDS = f"id,message,created_time,permalink_url,from,attachments{{{ATTACHMENT_FIELDS}}}"
+COMMENT_FIELDS = (
+    "id,message,created_time,from,parent{id},permalink_url,attachment{media_type,media}"
+)
 BATCH = 500
 # Commenters come back again and again: one HMAC per author, not per comment.
 _author_ref = functools.lru_cache(maxsize=65_536)(author_ref)
@@ -94,6 +101,27 @@ def page_of(post_id: str) -> str | None:
     return page if sep and page else None
 
 
+def story_photos(attachments: Any, *, source: str, where: str, counts: Parsed) -> tuple[str, ...]:
+    """The photos of a post's ``attachments.data`` (or a comment's one ``attachment``): a
+    ``photo``'s image, an ``album``'s photos; videos, shared links and stickers give none (their
+    image is a thumbnail or a preview, not what was photographed)."""
+    if isinstance(attachments, dict) and "data" not in attachments:
+        attachments = [attachments]  # a comment's attachment is one StoryAttachment
+    elif isinstance(attachments, dict):
+        attachments = attachments["data"]
+
+    def one(attachment: dict[str, Any]) -> str | list[str] | None:
+        kind = attachment.get("media_type")
+        if kind == "photo":
+            return photo_url(attachment["media"]["image"]["src"])
+        if kind == "album":
+            inner = (attachment.get("subattachments") or {}).get("data")
+            return list(story_photos(inner, source=source, where=where, counts=counts))
+        return None
+
+    return photos_of(attachments, one, source=source, where=where, counts=counts)
+
+
 def parse_feed(
     data: dict[str, Any],
     *,
@@ -105,7 +133,8 @@ def parse_feed(
 ) -> Parsed:
     """Posts of one ``/feed`` response (items without text are skipped; malformed ones counted).
     A post whose ``from.id`` is the Page's (the prefix of its id) or in ``publisher`` is marked
-    ``by_publisher``."""
+    ``by_publisher``. Its photos are those of its ``attachments`` (``story_photos``)."""
+    media = Parsed()  # counts the malformed media entries
 
     def one(item: dict[str, Any]) -> Post | None:
         message = (item.get("message") or "").strip()
@@ -113,6 +142,7 @@ def parse_feed(
             return None
         author = (item.get("from") or {}).get("id")
         own = publisher | publisher_set(page_of(item["id"]))
+        where_media = f"the attachments of {item['id']}"
         return Post(
             source=source,
             external_id=item["id"],
@@ -123,9 +153,14 @@ def parse_feed(
             fetched_at=fetched_at,
             raw=_raw(item),
             by_publisher=by_publisher(own, author),
+            photo_urls=story_photos(
+                item.get("attachments"), source=source, where=where_media, counts=media
+            ),
         )
 
-    return parse_items(data.get("data") or [], one, source=source, where=where)
+    parsed = parse_items(data.get("data") or [], one, source=source, where=where)
+    parsed.skipped += media.skipped
+    return parsed
 
 
 def object_id(post_id: str) -> str:
@@ -210,6 +245,7 @@ def parse_comments(
     own = publisher | publisher_set(page_of(post_id))
     items = data.get("data") or []
     ids = iter(comment_ids(items, post_id=post_id) if isinstance(items, list) else [])
+    media = Parsed()
 
     def one(item: dict[str, Any]) -> Post | None:
         external_id = next(ids, "")
@@ -228,9 +264,17 @@ def parse_comments(
             parent_external_id=comment_parent(item, post_id=post_id),
             raw=_raw(item),
             by_publisher=by_publisher(own, author),
+            photo_urls=story_photos(
+                item.get("attachment"),
+                source=source,
+                where=f"the attachment of comment {external_id}",
+                counts=media,
+            ),
         )
 
-    return parse_items(items, one, source=source, where=f"the comments of {post_id}")
+    parsed = parse_items(items, one, source=source, where=f"the comments of {post_id}")
+    parsed.skipped += media.skipped
+    return parsed
 
 
 def _raw(item: dict[str, Any]) -> str:

@@ -29,6 +29,8 @@ from harvester.sources.base import (
     by_publisher,
     derived_id,
     parse_time,
+    photo_url,
+    photos_of,
     publisher_set,
     unique,
     utcnow,
@@ -155,6 +157,7 @@ def parse_page(
         ids[id(node)] = external_id
         answered = _answered(node, item_ids, parents)
         mine = _own(node, part, selectors) or by_publisher(publisher, author)
+        photos = _photos(part, selectors, page_url, source, f"item {position}", posts)
         if author_node is not None:
             author_node.decompose()  # the name stays out of the stored raw HTML
         try:
@@ -169,6 +172,7 @@ def parse_page(
                 parent_external_id=ids.get(id(answered)) if answered is not None else None,
                 raw=str(part)[:20_000],
                 by_publisher=mine,
+                photo_urls=photos,
             )
         except ValueError as exc:
             posts.skipped += 1
@@ -181,6 +185,24 @@ def parse_page(
     link = soup.select_one(selectors.next) if selectors.next else None
     next_url = urljoin(page_url, link["href"]) if link is not None and link.get("href") else None
     return posts, next_url
+
+
+def _photos(
+    part: Any, selectors: HtmlSelectors, page_url: str, source: str, item: str, counts: Parsed
+) -> tuple[str, ...]:
+    """The absolute links of the item's images the ``photo`` selector matches; an image without
+    an http(s) ``src`` (none, a ``data:`` URI) is skipped and counted."""
+    if not selectors.photo:
+        return ()
+
+    def one(node: Any) -> str:
+        src = (node.get("src") or "").strip()
+        if not src:
+            raise ValueError("the image has no src")
+        return photo_url(urljoin(page_url, src))
+
+    where = f"the photos of {item} on {page_url}"
+    return photos_of(part.select(selectors.photo), one, source=source, where=where, counts=counts)
 
 
 def _check_layout(

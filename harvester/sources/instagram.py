@@ -28,14 +28,28 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from harvester.config import InstagramAccountConfig
 from harvester.http import PoliteSession
 from harvester.models import Post, author_ref
-from harvester.sources.base import Page, build_post, parse_time, unique, utcnow
+from harvester.sources.base import (
+    Page,
+    Parsed,
+    build_post,
+    parse_items,
+    parse_time,
+    photo_url,
+    photos_of,
+    unique,
+    utcnow,
+)
 from harvester.sources.facebook import (
     graph_json,
 )
 
 log = logging.getLogger(__name__)
 
-MEDIA_FIELDS = "id,caption,timestamp,permalink,media_type,comments_count"
+# media_url / children: the photos (IMAGE media, IMAGE children of a CAROUSEL_ALBUM).
+MEDIA_FIELDS = (
+    "id,caption,timestamp,permalink,media_type,media_url,children{media_type,media_url},"
+    "comments_count"
+)
 COMMENT_FIELDS = "id,text,timestamp,username"
 PERMISSION_CODES = frozenset({10, *range(200, 300)})
 PERMISSIONS_HELP = (
@@ -61,16 +75,35 @@ def _raw(item: dict[str, Any]) -> str:
     return json.dumps(kept, ensure_ascii=False)
 
 
+def media_photos(item: dict[str, Any], *, source: str, counts: Parsed) -> tuple[str, ...]:
+    """An IMAGE's ``media_url``, a CAROUSEL_ALBUM's IMAGE ``children``; a VIDEO (or a REELS)
+    gives none: its ``thumbnail_url`` is a frame chosen by the account, not a photo. Graph
+    leaves ``media_url`` out of copyright-flagged media: no photo, not a malformed entry."""
+
+    def one(entry: dict[str, Any]) -> str | None:
+        if entry.get("media_type") != "IMAGE" or entry.get("media_url") is None:
+            return None
+        return photo_url(entry["media_url"])
+
+    where = f"the media of {item.get('id')}"
+    if item.get("media_type") == "CAROUSEL_ALBUM":
+        children = (item.get("children") or {}).get("data")
+        return photos_of(children, one, source=source, where=f"{where} (children)", counts=counts)
+    return photos_of([item], one, source=source, where=where, counts=counts)
+
+
 def parse_media(
     data: dict[str, Any], *, source: str, key: bytes, fetched_at: datetime, owner: str
-) -> list[Post]:
-    """The account's own media of one ``/media`` response (captions; media without one skipped)."""
-    posts = []
-    for item in data.get("data", []):
+) -> Parsed:
+    """The account's own media of one ``/media`` response (captions; media without one skipped;
+    a malformed one, or a malformed photo entry, skipped and counted)."""
+    media = Parsed()
+
+    def one(item: dict[str, Any]) -> Post | None:
         caption = (item.get("caption") or "").strip()
         if not caption or not item.get("id"):
-            continue
-        post = build_post(
+            return None
+        return Post(
             source=source,
             external_id=item["id"],
             url=item.get("permalink"),
@@ -80,10 +113,12 @@ def parse_media(
             fetched_at=fetched_at,
             raw=_raw(item),
             by_publisher=True,
+            photo_urls=media_photos(item, source=source, counts=media),
         )
-        if post is not None:
-            posts.append(post)
-    return posts
+
+    parsed = parse_items(data.get("data", []), one, source=source, where="media")
+    parsed.skipped += media.skipped
+    return parsed
 
 
 def parse_comments(
@@ -121,6 +156,14 @@ def parse_comments(
         if post is not None:
             posts.append(post)
     return posts
+
+
+def _stamp(item: Any) -> int | None:
+    """A media's time in seconds, or None for a malformed one (counted by parse_media)."""
+    try:
+        return int(parse_time(item["timestamp"]).timestamp())
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
 
 
 class InstagramAccountSource:
@@ -169,34 +212,39 @@ class InstagramAccountSource:
             items = data.get("data", [])
             here = {"newest": newest, "run": {"floor": floor, "url": url}}
             buffer: list[Post] = []
+            skipped = 0
             reached_floor = False
             for item in items:
-                stamp = int(parse_time(item["timestamp"]).timestamp())
-                newest = stamp if newest is None else max(newest, stamp)
-                if floor is not None and stamp < floor:
+                stamp = _stamp(item)
+                if stamp is not None:
+                    newest = stamp if newest is None else max(newest, stamp)
+                if floor is not None and stamp is not None and stamp < floor:
                     reached_floor = True  # newest first: everything after is older still
                     break
-                buffer.extend(self._media_posts(item, account))
+                posts = self._media_posts(item, account)
+                buffer.extend(posts)
+                skipped += posts.skipped
                 if len(buffer) >= BATCH:
-                    yield Page(unique(buffer, source=self.name), here)
-                    buffer = []
+                    yield Page(unique(buffer, source=self.name), here, skipped)
+                    buffer, skipped = [], 0
             next_url = (data.get("paging") or {}).get("next")
             if next_url and items and not reached_floor:
                 url = without_token(next_url)
                 yield Page(
                     unique(buffer, source=self.name),
                     {"newest": newest, "run": {"floor": floor, "url": url}},
+                    skipped,
                 )
                 continue
-            yield Page(unique(buffer, source=self.name), {"newest": newest, "run": None})
+            yield Page(unique(buffer, source=self.name), {"newest": newest, "run": None}, skipped)
             return
 
-    def _media_posts(self, item: dict[str, Any], account: str | None) -> list[Post]:
+    def _media_posts(self, item: Any, account: str | None) -> Parsed:
         owner = account or self.config.ig_user_id
         posts = parse_media(
             {"data": [item]}, source=self.name, key=self.key, fetched_at=utcnow(), owner=owner
         )
-        if not item.get("id") or item.get("comments_count") == 0:
+        if not isinstance(item, dict) or not item.get("id") or item.get("comments_count") == 0:
             return posts
         url = item.get("permalink")
         for comments in self._listing(f"{self.config.api_url}/{item['id']}/comments"):

@@ -17,22 +17,29 @@ from typing import Any
 from harvester.config import XSearchConfig
 from harvester.exceptions import FetchFailed, TokenInvalid
 from harvester.http import HttpResponse, PoliteSession
-from harvester.models import Post, author_ref
+from harvester.models import MAX_PHOTOS, Post, author_ref
 from harvester.sources.base import (
     Page,
     Parsed,
     by_publisher,
     parse_items,
     parse_time,
+    photo_url,
     publisher_set,
     unique,
     utcnow,
 )
 
 log = logging.getLogger(__name__)
-TWEET_FIELDS = "created_at,author_id,conversation_id,referenced_tweets,lang,note_tweet"
-# The authors' user names come in ``includes.users``: publisher_accounts may name them.
-EXPANSIONS = {"expansions": "author_id", "user.fields": "username"}
+TWEET_FIELDS = "created_at,author_id,conversation_id,referenced_tweets,lang,note_tweet,attachments"
+# Photos come in ``includes.media`` (joined by ``media_key``); the authors' user names in
+# ``includes.users``, asked for only when publisher_accounts may name them.
+MEDIA = {"expansions": "attachments.media_keys", "media.fields": "url,type"}
+EXPANSIONS = {
+    "expansions": "attachments.media_keys,author_id",
+    "media.fields": "url,type",
+    "user.fields": "username",
+}
 DEFAULT_MAX_PAGES = 20
 
 
@@ -67,9 +74,15 @@ def parse_search(
 ) -> tuple[Parsed, dict[str, Any]]:
     """Posts of one search response, and its ``meta``; an item missing ``id``, ``text`` or
     ``created_at`` is skipped and counted. A post by one of ``publisher`` (the source's
-    accounts, by id or user name) is marked ``by_publisher``."""
-    users = (data.get("includes") or {}).get("users") or []
+    accounts, by id or user name) is marked ``by_publisher``. Its photos are the ``includes.media``
+    of type ``photo`` its ``attachments.media_keys`` name (videos and GIFs give none); a malformed
+    media entry is skipped and counted."""
+    includes = data.get("includes") or {}
+    users = includes.get("users") or []
     names = {u.get("id"): u.get("username") for u in users if isinstance(u, dict)}
+    media = parse_items(includes.get("media") or [], _photo, source=source,
+                        where=f"{where} includes.media")  # fmt: skip
+    photos = dict(media)
 
     def one(item: dict[str, Any]) -> Post | None:
         author = item.get("author_id")
@@ -80,6 +93,9 @@ def parse_search(
         text = tweet_text(item)
         if not text:
             return None
+        keys = (item.get("attachments") or {}).get("media_keys")
+        keys = [k for k in keys if isinstance(k, str)] if isinstance(keys, list) else []
+        own_photos = tuple(dict.fromkeys(photos[k] for k in keys if k in photos))
         return Post(
             source=source,
             external_id=str(item["id"]),
@@ -91,10 +107,19 @@ def parse_search(
             parent_external_id=parent,
             raw=json.dumps({k: v for k, v in item.items() if k != "author_id"}, ensure_ascii=False),
             by_publisher=by_publisher(publisher, author, names.get(author)),
+            photo_urls=own_photos[:MAX_PHOTOS],
         )
 
     posts = parse_items(data.get("data") or [], one, source=source, where=where)
+    posts.skipped += media.skipped
     return posts, data.get("meta") or {}
+
+
+def _photo(entry: dict[str, Any]) -> tuple[str, str] | None:
+    """``(media_key, url)`` of an ``includes.media`` photo; None for a video or GIF."""
+    if entry["type"] != "photo":
+        return None
+    return str(entry["media_key"]), photo_url(entry["url"])
 
 
 class XSearchSource:
@@ -128,7 +153,7 @@ class XSearchSource:
                 "query": self.config.query,
                 "max_results": self.config.max_results,
                 "tweet.fields": TWEET_FIELDS,
-                **(EXPANSIONS if self.publisher else {}),
+                **(EXPANSIONS if self.publisher else MEDIA),
             }
             if since_id:
                 params["since_id"] = since_id

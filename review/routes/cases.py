@@ -82,7 +82,9 @@ def case_page(case_id: DbId, request: Request, user: CurrentUser, session: Sessi
         "reroute_agencies": [  # where a case LAPOR! has can be passed on (review.routes.reroutes)
             a
             for a in profile.agencies
-            if a.lapor_disposition_id is not None and a.key != view.case.agency
+            if a.lapor_disposition_id is not None
+            and a.local_level is None  # one id per area: not a single institution to pass to
+            and a.key != view.case.agency
         ],
     }
     return render(request, "case.html", context)
@@ -150,6 +152,16 @@ def store_message(exc: StoreError) -> str:
         return "tidak ditemukan."
     if "is not in LAPOR! yet" in text:
         return "belum ada di LAPOR!; koreksi instansinya di antrean tinjauan."
+    closed = re.search(r"is closed in LAPOR! \((.*)\); it cannot be passed on", text)
+    if closed:
+        return (
+            f"sudah ditutup di LAPOR! (status {closed[1]}); aduan yang sudah selesai atau ditolak "
+            "tidak bisa diteruskan ke instansi lain."
+        )
+    if "is routed to local offices" in text:
+        return (
+            "instansi itu diteruskan lewat kantor setempat, bukan satu id LAPOR!; pilih yang lain."
+        )
     if "is already with" in text:
         return "sudah di instansi itu."
     if "already has a reroute request waiting" in text:

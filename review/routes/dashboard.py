@@ -21,9 +21,11 @@ CSV_FIELDS = ["instansi", "minggu mulai", "aduan"]
 FUNNEL_LABELS = {
     "harvested posts": "posting terkumpul",
     "complaint cases": "kasus aduan",
-    "reviewed": "ditinjau",
+    "reviewed": "ditinjau fasilitator",
+    "auto-approved": "disetujui otomatis",
     "forwarded": "terkirim ke LAPOR!",
     "LAPOR! finished": "selesai di LAPOR!",
+    "LAPOR! closed undone": "ditolak/diarsipkan LAPOR!",
 }
 
 

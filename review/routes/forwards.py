@@ -21,9 +21,11 @@ PAGE = 50
 
 def _states(request: Request) -> tuple[str, ...] | None:
     state = request.query_params.get("state", "")
-    if state == "attention":
-        return ("failed", "unknown")
     return (state,) if state in FORWARD_STATES else None
+
+
+def _attention(request: Request) -> bool:
+    return request.query_params.get("state", "") == "attention"
 
 
 @router.get("/forwards")
@@ -33,6 +35,7 @@ def forwards(request: Request, user: CurrentUser, session: SessionDep) -> Respon
         session=session,
         agencies=user.agencies,
         states=_states(request),
+        attention=_attention(request),
         limit=PAGE,
         offset=(page - 1) * PAGE,
     )
@@ -54,7 +57,11 @@ def forwards(request: Request, user: CurrentUser, session: SessionDep) -> Respon
 @router.get("/forwards.csv")
 def forwards_csv(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     views, _ = list_forwards(
-        session=session, agencies=user.agencies, states=_states(request), limit=100_000
+        session=session,
+        agencies=user.agencies,
+        states=_states(request),
+        attention=_attention(request),
+        limit=100_000,
     )
     rows = Exporter(request.app.state.profile).forwards(views)
     return csv_response(rows, "aduan-forwards.csv")

@@ -86,14 +86,22 @@ def _sources(request: Request, session) -> list[str]:
 def queue(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     filters, raw = parse_filters(request)
     page = _page(request)
-    views, total = list_queue(
-        session=session,
-        filters=filters,
-        agencies=user.agencies,
-        reviewer=user.name,
-        limit=PAGE,
-        offset=(page - 1) * PAGE,
-    )
+
+    def listed(page: int):
+        return list_queue(
+            session=session,
+            filters=filters,
+            agencies=user.agencies,
+            reviewer=user.name,
+            limit=PAGE,
+            offset=(page - 1) * PAGE,
+        )
+
+    views, total = listed(page)
+    last = max(1, -(-total // PAGE))
+    if page > last:  # /?page=99 of 2: the last page, not "halaman 99/2" with nothing on it
+        page = last
+        views, total = listed(page)
     profile = request.app.state.profile
     agencies = [a for a in profile.agencies if user.agencies is None or a.key in user.agencies]
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -116,6 +124,10 @@ def queue(request: Request, user: CurrentUser, session: SessionDep) -> Response:
 
 
 CSV_STATES = ("open", "approved", "rejected", "merged")
+CSV_STATE_HELP = (
+    "Status CSV tidak dikenal. Pilih salah satu: open (menunggu tinjauan), approved (diterima), "
+    "rejected (bukan aduan), merged (digabung)."
+)
 
 
 def content_disposition(filename: str) -> str:
@@ -155,7 +167,7 @@ def queue_csv(request: Request, user: CurrentUser, session: SessionDep) -> Respo
     filters, _ = parse_filters(request)
     state = request.query_params.get("state") or "open"
     if state not in CSV_STATES:
-        raise HTTPException(status_code=400, detail=f"state: one of {', '.join(CSV_STATES)}")
+        raise HTTPException(status_code=400, detail=CSV_STATE_HELP)
     filters = QueueFilter(**{**filters.__dict__, "state": state})
     rows = iter_queue_rows(session=session, filters=filters, agencies=user.agencies)
     return csv_response(Exporter(request.app.state.profile).queue(rows), f"aduan-{state}.csv")

@@ -33,6 +33,12 @@ def reroute(
     target = request.app.state.profile.agency(agency) if agency else None
     if target is None or target.lapor_disposition_id is None:
         return redirect(request, here, "Pilih instansi tujuan (yang punya id LAPOR!).", "error")
+    if target.local_level is not None:
+        message = (
+            f"{target.name} diteruskan lewat kantor setempat ({target.local_level}), tidak lewat "
+            "satu id LAPOR!; pilih instansi lain."
+        )
+        return redirect(request, here, message, "error")
     reason = reason.strip()
     if not reason:
         return redirect(request, here, "Isi alasannya: alasan ini dikirim ke LAPOR!.", "error")
@@ -52,6 +58,7 @@ def reroute(
             agency=target.key,
             institution_id=target.lapor_disposition_id,
             reason=reason,
+            local_level=target.local_level,
         ),
         f"Kasus #{case_id}: permintaan diteruskan ke {target.name} dicatat; menunggu dikirim ke "
         "LAPOR! pada putaran kirim berikut.",

@@ -18,20 +18,36 @@ TEXTS = [
 ]
 
 
-def test_alternatives_go_through_the_same_calibrator_as_the_chosen_label(small_bundle):
+def test_alternatives_share_what_the_chosen_label_leaves(small_bundle):
     bundle = load_bundle(small_bundle)
     proba = bundle.model.predict_proba(TEXTS)
     order = bundle.model.rank(proba)
-    calibrators = bundle.model.top_calibrators_
-    assert calibrators, "the small bundle has top-label calibrators"
+    assert bundle.model.top_calibrators_, "the small bundle has top-label calibrators"
     for i, prediction in enumerate(bundle.predict(TEXTS)):
-        for head, calibrator in calibrators.items():
+        for head in bundle.model.top_calibrators_:
             names = bundle.model.classes_[head]
             shown = prediction.heads[head].alternatives
-            raw = [proba[head][i, names.index(label)] for label, _ in shown[1:]]
-            expected = calibrator.predict(np.array(raw))
-            assert np.allclose([p for _, p in shown[1:]], expected)
+            chosen = shown[0][1]
+            raw = proba[head][i]
+            others = raw.sum() - raw[order[head][i, 0]]
+            for label, chance in shown[1:]:
+                share = (1 - chosen) * raw[names.index(label)] / others
+                assert np.isclose(chance, min(share, chosen)), (head, label)
+            assert sum(p for _, p in shown) <= 1 + 1e-9
             assert [lab for lab, _ in shown] == [names[j] for j in order[head][i, :3]]
+
+
+def test_an_unlikely_alternative_is_not_lifted_to_the_calibrators_floor(small_bundle):
+    """The top-label calibrator is flat below its first knot (e.g. 0.40 for the least sure
+    block of first labels); a label with a probability of 0.001 must not be shown at 40%."""
+    bundle = load_bundle(small_bundle)
+    for prediction in bundle.predict(TEXTS):
+        for head in bundle.model.top_calibrators_:
+            floor = float(bundle.model.top_calibrators_[head].y[0])
+            shown = prediction.heads[head].alternatives
+            assert all(p <= 1 - shown[0][1] + 1e-9 for _, p in shown[1:])
+            if shown[0][1] > 0.9:
+                assert all(p < 0.1 for _, p in shown[1:]), (head, shown, floor)
 
 
 def test_classify_prints_the_likeliest_first_in_one_unit(aduan, small_bundle):  # noqa: F811

@@ -38,9 +38,9 @@ def test_cues_of_posts() -> None:
     assert _cues("") == {"mention_0", "words_1_5"}
 
 
-def _texts():
-    texts = SHORT_COMPLAINTS * 4 + CHATTER * 4
-    relevant = [True] * (len(SHORT_COMPLAINTS) * 4) + [False] * (len(CHATTER) * 4)
+def _texts(times: int = 4):
+    texts = SHORT_COMPLAINTS * times + CHATTER * times
+    relevant = [True] * (len(SHORT_COMPLAINTS) * times) + [False] * (len(CHATTER) * times)
     return texts, relevant
 
 
@@ -96,7 +96,7 @@ def test_relevance_head_can_be_one_classifier_on_all_rows() -> None:
 
 
 def test_complaint_share_weighs_other_complaints_down() -> None:
-    texts, relevant = _texts()
+    texts, relevant = _texts(times=6)  # 36 in-domain posts of each kind
     letters = ["Dengan hormat, jalan di kampung kami rusak parah sejak tahun lalu"] * 3
     letters += ["Yth bapak, lampu jalan mati dan belum diperbaiki sampai sekarang"] * 3
     all_texts, rel = letters + texts, [True] * 6 + relevant
@@ -119,3 +119,41 @@ def test_platt_map_is_increasing_and_fits_a_shift() -> None:
     out = m.predict(np.array([0.1, 0.2, 0.25, 0.3, 0.4]))
     assert np.all(np.diff(out) > 0)
     assert 0.3 < m.predict(np.array([0.25]))[0] < 0.7  # midway between the classes: about even
+
+
+def test_complaint_share_waits_for_enough_posts_of_each_kind() -> None:
+    """A few "Bukan aduan" labels (and no complaint posts) must not weigh every labelled
+    complaint down to almost nothing: the head would then archive everything."""
+    letters = ["Dengan hormat, jalan di kampung kami rusak parah sejak tahun lalu"] * 40
+    chatter = CHATTER * 6
+    rel = [True] * len(letters) + [False] * len(chatter)
+    model = ComplaintModel(min_df=1, complaint_share=0.25)
+    only_negatives = [False] * len(letters) + [True] * len(chatter)
+    assert model._relevance_weights(rel, only_negatives, None) is None
+    few_positives = [False] * 35 + [True] * 5 + [True] * len(chatter)
+    assert model._relevance_weights(rel, few_positives, None) is None
+
+
+def test_rows_marked_in_domain_reach_the_model_as_in_domain(monkeypatch) -> None:
+    from classifier import train
+
+    seen = {}
+    original = ComplaintModel.fit
+
+    def spy(self, texts, labels, relevant, **kwargs):
+        seen["in_domain"], seen["texts"] = list(kwargs["in_domain"]), list(texts)
+        return original(self, texts, labels, relevant, **kwargs)
+
+    monkeypatch.setattr(ComplaintModel, "fit", spy)
+    rows = [{"text": t, "agency": "pupr", train.IN_DOMAIN: True} for t in SHORT_COMPLAINTS * 3]
+    rows += [{"text": t + " surat", "agency": "dlhk", train.IN_DOMAIN: "True"} for t in CHATTER]
+    cleaned, _ = train.clean_labels(rows, ["agency"], "text")
+    assert sum(r.get(train.IN_DOMAIN) is True for r in cleaned) == len(SHORT_COMPLAINTS)
+    for r in cleaned:
+        r["text_"] = r["text"]
+    labels = {"agency": [r["agency"] for r in cleaned]}
+    train._fit(cleaned, labels, [t + " ya" for t in CHATTER], {"min_df": 1}, 0, None)
+    marks = dict(zip(seen["texts"], seen["in_domain"], strict=True))
+    assert all(marks[t] for t in SHORT_COMPLAINTS)  # marked rows: in domain
+    assert not any(marks[t + " surat"] for t in CHATTER)  # a CSV string "True" is not a mark
+    assert not any(marks[t + " ya"] for t in CHATTER)  # plain negatives

@@ -1,7 +1,9 @@
 """A fake X API v2 recent search: Bearer token, ``since_id``, ``max_results``, ``next_token``,
 ``x-rate-limit-*`` headers and 429 with ``x-rate-limit-reset``. Like the real API it returns
 only ``id``, ``text`` and ``edit_history_tweet_ids`` unless ``tweet.fields`` asks for more (so a
-client that does not ask for ``note_tweet`` gets the cut text)."""
+client that does not ask for ``note_tweet`` gets the cut text), and ``includes.media`` only with
+``expansions=attachments.media_keys`` (each entry's ``media_key`` and ``type``, its ``url`` only
+when ``media.fields`` asks for it), for the posts of the page."""
 
 from __future__ import annotations
 
@@ -22,7 +24,9 @@ class FakeX(FakeServer):
     ) -> None:
         super().__init__(**kw)
         self.token = token
-        self.tweets = json.loads(fixture_path("x", fixture).read_text("utf-8"))["data"]
+        recorded = json.loads(fixture_path("x", fixture).read_text("utf-8"))
+        self.tweets = recorded["data"]
+        self.media = (recorded.get("includes") or {}).get("media", [])
         self.rate_limited = 0
         self.reset_in = 2
 
@@ -72,9 +76,21 @@ class FakeX(FakeServer):
         if start + size < len(items):
             meta["next_token"] = str(start + size)
         body = {"data": chunk, "meta": meta} if chunk else {"meta": meta}
+        expansions = set(request.query.get("expansions", "").split(","))
+        if chunk and "attachments.media_keys" in expansions:
+            body["includes"] = {"media": self._media(items[start : start + size], request)}
         headers = {
             "x-rate-limit-limit": "450",
             "x-rate-limit-remaining": "449",
             "x-rate-limit-reset": reset,
         }
         return json_response(body, headers=headers)
+
+    def _media(self, tweets: list[dict], request: FakeRequest) -> list[dict]:
+        keys = {k for t in tweets for k in (t.get("attachments") or {}).get("media_keys", [])}
+        wanted = {"media_key", "type"} | set(request.query.get("media.fields", "").split(","))
+        return [
+            {k: v for k, v in m.items() if k in wanted}
+            for m in self.media
+            if m["media_key"] in keys
+        ]

@@ -51,6 +51,7 @@ class RawPost:
     parent_external_id: str | None = None
     raw: str | None = None
     by_publisher: bool = False
+    photo_urls: tuple[str, ...] = ()
     created_at: Any = None
     fetched_at: Any = None
 

@@ -169,7 +169,8 @@ def test_x_harvest_marks_a_configured_account_and_asks_for_user_names(session_fa
         )
         assert harvest(cfg, session_factory, http).ok
         asked = api.requests[-1].query
-    assert asked["expansions"] == "author_id" and asked["user.fields"] == "username"
+    assert asked["expansions"] == "attachments.media_keys,author_id"
+    assert asked["user.fields"] == "username"
     marked = [k for k, r in stored(session_factory).items() if r.by_publisher]
     assert marked == ["1862000000000007000"]
 

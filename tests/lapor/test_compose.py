@@ -3,7 +3,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from lapor.compose import compose_complaint, find_place
+from lapor.compose import compose_complaint, find_place, photo_urls
 from lapor.exceptions import MappingMissing
 from lapor.redact import PHONE_MARK
 
@@ -75,3 +75,18 @@ def test_unknown_agency_is_a_missing_mapping(mapped):
 )
 def test_find_place(text, place):
     assert find_place(text) == place
+
+
+def test_photo_urls_come_from_the_stored_column_and_from_full_picture_of_older_rows():
+    legacy = '{"id": "1_2", "full_picture": "https://scontent.xx.fbcdn.net/v/lama.jpg"}'
+    posts = [
+        SimpleNamespace(photo_urls=["https://pbs.twimg.com/media/A.jpg"], raw=None),
+        SimpleNamespace(photo_urls=None, raw=legacy),  # stored before posts.photo_urls
+        SimpleNamespace(photo_urls=["https://pbs.twimg.com/media/A.jpg", "javascript:x"], raw=None),
+        SimpleNamespace(photo_urls=None, raw='{"message": "tanpa foto"}'),
+    ]
+    assert photo_urls(posts, 3) == [
+        "https://pbs.twimg.com/media/A.jpg",
+        "https://scontent.xx.fbcdn.net/v/lama.jpg",
+    ]
+    assert photo_urls(posts, 1) == ["https://pbs.twimg.com/media/A.jpg"]

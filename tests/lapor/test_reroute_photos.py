@@ -8,24 +8,27 @@ import pytest
 from sqlalchemy import select
 
 from harvester.fake_server import FakeRequest, FakeResponse, FakeServer
+from harvester.http import PoliteSession
 from lapor.outbox import send_due
 from lapor.reroute import reroute_sent_case
 from store.exceptions import StoreError
 from store.repository import upsert_posts
 from store.tables import AuditEntry, Case, Forward, PostRow, Review
 from tests.factories import make_post
+from tests.fakes.x_api import FakeX
+from tests.harvester.test_sources import config, harvest
 from tests.lapor.conftest import approved_cases, client_for
 
 JPEG = b"\xff\xd8\xff\xe0" + b"foto jalan berlubang" * 20
 
 
 class FakeCdn(FakeServer):
-    """Serves one photo (and one page that is not an image)."""
+    """Serves a photo at every ``.jpg`` path (and a page that is not an image elsewhere)."""
 
     name = "fake-cdn"
 
     def handle(self, request: FakeRequest) -> FakeResponse:
-        if request.path == "/foto.jpg":
+        if request.path.endswith(".jpg"):
             return FakeResponse(200, JPEG, {"Content-Type": "image/jpeg"})
         return FakeResponse(200, b"<html></html>", {"Content-Type": "text/html"})
 
@@ -96,6 +99,28 @@ def test_photos_of_posts_are_uploaded_and_sent_by_id(session_factory, sim, mappe
     assert len(sim.state.uploads) == 1  # the page that is not an image was not uploaded
     assert "_photo_urls" not in complaint
     assert case_id
+
+
+def test_photos_of_an_x_post_reach_lapor_as_uploaded_ids(session_factory, sim, mapped, monkeypatch):
+    """The whole way: X search with the media expansion -> posts.photo_urls -> uploads -> the
+    create body's ``attachments`` (checked by the strict simulator)."""
+    monkeypatch.setenv("TEST_X_TOKEN", "x-test-token")
+    with FakeCdn() as cdn, FakeX(fixture="search_media.json") as api:
+        for media in api.media:  # the recorded pbs.twimg.com photos, served by the local CDN
+            if "url" in media:
+                media["url"] = media["url"].replace("https://pbs.twimg.com", cdn.url)
+        entry = {"name": "x-kupang", "type": "x_search", "query": "kupang"}
+        cfg = config(**entry, base_url=f"{api.url}/2", token_env="TEST_X_TOKEN")
+        with PoliteSession(min_interval=0, sleep=lambda _: None, max_retries=1) as http:
+            assert harvest(cfg, session_factory, http).ok
+        _case_of(session_factory, ["1862000000000009400"])  # the post with two photos
+        stats = send_due(factory=session_factory, client=client_for(sim), profile=mapped)
+        fetched = [r.path for r in cdn.requests]
+    assert stats.sent == 1
+    assert fetched == ["/media/ContohGot1AAAA.jpg", "/media/ContohGot2BBBB.jpg"]
+    [complaint] = sim.state.complaints.values()
+    assert complaint["attachments"] == "[" + ",".join(map(str, sorted(sim.state.uploads))) + "]"
+    assert len(sim.state.uploads) == 2
 
 
 def _case_of(factory, external_ids: list[str]) -> int:

@@ -195,7 +195,7 @@ def test_dashboard_renders_svg_charts_and_csv(session_factory, client):
     assert "belum ada data" in client.get("/dashboard?weeks=4").text  # seeded 2026-10-01
     html = client.get("/dashboard?weeks=52").text
     assert html.count('role="img"') == 4 and "belum ada data" not in html
-    assert "posting terkumpul: 5" in html and "ditinjau: 1" in html
+    assert "posting terkumpul: 5" in html and "ditinjau fasilitator: 1" in html
     assert "Zona merah:" in html  # the seeded cases wait > 3 working days: past the level
     rows = client.get("/dashboard.csv?weeks=52").text.splitlines()
     assert rows[0] == "instansi,minggu mulai,aduan" and "DLHK,28/09/2026,3" in rows

@@ -31,6 +31,7 @@ def test_other_states_are_refused_with_400(session_factory, client, state):
     response = client.get(f"/queue.csv?state={state}")
     assert response.status_code == 400
     assert "laporan.html" not in response.headers.get("content-disposition", "")
+    assert "Status CSV tidak dikenal" in response.text and "one of" not in response.text
 
 
 def test_content_disposition_is_rfc_6266_for_any_name():

@@ -123,3 +123,12 @@ def test_pages_of_twenty(session_factory, client):
     assert len(shown(first)) == 20 and len(shown(second)) == 2
     assert not set(shown(first)) & set(shown(second))
     assert 'id="total">22<' in first
+
+
+def test_a_page_past_the_last_shows_the_last_page(session_factory, client):
+    add_user(session_factory, "ana", "admin")
+    case_id = seed_case(session_factory, 1)
+    login(client, "ana")
+    page = client.get("/?page=99").text
+    assert "halaman 1/1" in page and "halaman 99" not in page
+    assert shown(page) == [case_id] and "Tidak ada kasus yang menunggu" not in page

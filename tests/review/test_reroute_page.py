@@ -146,3 +146,58 @@ def test_a_request_is_queued_then_the_page_shows_lapors_answer(session_factory, 
     with session_factory.begin() as session:
         session.get(Reroute, row.id).state = "sent"
     assert "Diteruskan di LAPOR!" in client.get(f"/cases/{case_id}").text
+
+
+def test_an_agency_routed_to_local_offices_is_neither_offered_nor_taken(
+    session_factory,
+    client,
+    mapped,  # noqa: F811
+):
+    local = [a for a in mapped.agencies if a.local_level is not None]
+    assert local, "the Kupang profile routes an agency to local offices"
+    add_user(session_factory, "ana", "facilitator")
+    case_id = a_case(session_factory)
+    login(client, "ana")
+    page = client.get(f"/cases/{case_id}").text
+    for agency in local:
+        assert f'<option value="{agency.key}">' not in page
+        answer = post(client, case_id, page, agency=agency.key, reason="bukan wewenang")
+        assert answer.status_code == 200
+        assert "kantor setempat" in answer.text or "Pilih instansi tujuan" in answer.text
+    assert requests_of(session_factory) == []
+
+
+def test_the_store_refuses_a_local_office_agency_so_the_cli_does_too(session_factory):
+    from store.exceptions import StoreError
+    from store.reroutes import request_reroute
+
+    case_id = a_case(session_factory)
+    with session_factory.begin() as session, pytest.raises(StoreError, match="local offices"):
+        request_reroute(
+            session=session,
+            case_id=case_id,
+            actor="ana",
+            agency="kelurahan",
+            institution_id="9",
+            reason="bukan wewenang",
+            local_level="kelurahan",
+        )
+    assert requests_of(session_factory) == []
+
+
+@pytest.mark.parametrize("status", ["Selesai", "Ditolak"])
+def test_a_case_lapor_has_closed_is_not_offered_and_is_refused_with_why(
+    session_factory, client, status
+):
+    add_user(session_factory, "ana", "facilitator")
+    case_id = a_case(session_factory)
+    with session_factory.begin() as session:
+        row = session.scalars(select(Forward).where(Forward.case_id == case_id)).one()
+        row.status_name, row.status_final = status, True
+    login(client, "ana")
+    page = client.get(f"/cases/{case_id}").text
+    assert FORM.format(case_id) not in page
+    assert f"LAPOR! sudah menutup aduan ini (status {status})" in page
+    answer = post(client, case_id, page, agency="dinkes", reason="bukan wewenang")
+    assert f"sudah ditutup di LAPOR! (status {status})" in answer.text
+    assert requests_of(session_factory) == []

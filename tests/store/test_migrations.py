@@ -150,3 +150,36 @@ def test_0006_adds_case_location_null_for_cases_stored_before_it(engine):
     assert "location" not in {c["name"] for c in inspect(engine).get_columns("cases")}
     upgrade(engine)
     check(engine)
+
+
+def test_0009_adds_post_photo_urls_null_for_posts_stored_before_it(engine):
+    downgrade(engine, "0008")
+    assert "photo_urls" not in {c["name"] for c in inspect(engine).get_columns("posts")}
+    now = datetime(2026, 12, 2, 8, tzinfo=UTC)
+    old_posts = sa.table(  # a Facebook post stored before 0009: its photo only in raw
+        "posts",
+        *(sa.column(n) for n in ("source", "external_id", "text", "content_hash", "state", "raw")),
+        *(sa.column(name, UTCDateTime()) for name in ("created_at", "fetched_at")),
+    )
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM posts"))
+        conn.execute(
+            sa.insert(old_posts).values(
+                source="fb",
+                external_id="old-1",
+                text="jalan berlubang",
+                content_hash="h",
+                state="new",
+                raw='{"full_picture": "https://scontent.xx.fbcdn.net/v/contoh.jpg"}',
+                created_at=now,
+                fetched_at=now,
+            )
+        )
+    upgrade(engine, "0009")
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT photo_urls FROM posts")).scalar_one() is None
+        conn.execute(text("DELETE FROM posts"))
+    downgrade(engine, "0008")
+    assert "photo_urls" not in {c["name"] for c in inspect(engine).get_columns("posts")}
+    upgrade(engine)
+    check(engine)

@@ -1,0 +1,34 @@
+"""``aduan review serve`` on a port already in use: one line naming the port and the option that
+changes it, exit 2, and no "review app on http://..." announced first."""
+
+from __future__ import annotations
+
+import socket
+
+from typer.testing import CliRunner
+
+from review.cli import port_problem
+
+
+def test_a_taken_port_is_said_in_one_line_and_exits_2(engine):
+    from flows.cli import _register_all, app
+
+    _register_all()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(app, ["review", "serve", "--port", str(port)])
+    assert result.exit_code == 2, result.output
+    assert f"port {port} on 127.0.0.1 is already in use; choose another with --port" in (
+        result.output
+    )
+    assert "review app on" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_free_port_has_no_problem():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert port_problem("127.0.0.1", port) is None
