@@ -30,13 +30,14 @@ from typing import Any
 import typer
 import yaml
 
-from flows.demo_serve import DemoSchedules, continuation, continuation_text
+from flows.demo_serve import DEMO_TOKEN_ENV, DemoSchedules, continuation, continuation_text
 
 DEMO_SOURCE = "pemkot-kupang-fb-demo"
-DEMO_TOKEN_ENV = "ADUAN_DEMO_FB_TOKEN"
 DEMO_CHANNEL_ID = "1"  # the simulator's channel for integrations
 DEMO_USER = "fasilitator"
 SEED_MIN_CLASS_SIZE = 20
+NOT_SENT_PREFIX = "balasan tidak bisa dikirim: "
+DEMO_REPLY_RATE = 0  # replies.yaml requests_per_second: 0 = no wait between requests
 
 
 @dataclass
@@ -106,6 +107,7 @@ def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str]]]:
             "ADUAN_LAPOR_BASE_URL": simulator.url,
             "ADUAN_LAPOR_API_KEY": simulator.state.config.api_key,
             "ADUAN_LAPOR_TOKEN": simulator.state.config.token,
+            "ADUAN_LAPOR_PUBLIC_URL": f"{simulator.url}/pengaduan/{{nomor}}",
             DEMO_TOKEN_ENV: "fake-demo-token",
         }
         stack.enter_context(_environment(env))
@@ -131,11 +133,7 @@ def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str]]]:
         _say("4/5 pipeline", json.dumps(summary.store))
         summary.labels_imported = import_seed_labels(base_profile)
         summary.replies = demo_reply_summary(page.api_url)
-        _say(
-            "4/5 replies",
-            f"{summary.replies['sent']} replies under the citizens' comments on the fake page; "
-            f"one thread: {summary.replies['example'] or '-'}",
-        )
+        _say("4/5 replies", summary.replies["line"])
         summary.user, summary.password = DEMO_USER, create_demo_user()
         _say(
             "5/5 account and labels",
@@ -159,32 +157,47 @@ def seed_files(profile_dir: Path) -> tuple[list[Path], list[Path], list[Path]]:
 
 def default_model(profile_dir: Path, models_dir: Path) -> tuple[str, bool]:
     """The champion of ``models_dir`` if it was trained from this profile's seed files as they
-    are now; otherwise train one from them (seconds) and make it the champion."""
+    are now; otherwise train one from them (seconds) and make it the champion.
+
+    The champion is trained without the seed complaints ``aduan retrain`` will hold out once
+    the demo has imported them as labels (the latest ``HOLDOUT_FRACTION`` by time): the first
+    retrain then judges champion and challenger on texts neither has seen. Which texts it was
+    trained on is recorded in the bundle (``training_keys.txt``, as a retrained model's), so a
+    retrain can check it.
+    """
     from classifier.data import file_info
     from classifier.registry import Registry
     from classifier.train import train_bundle
+    from flows.retrain import KEY_CHARS, TRAINING_KEYS
+    from flows.training_set import split_file, train_rows_of
 
     files, negatives, relevance = seed_files(profile_dir)
-    wanted = sorted(file_info(p, 0).sha256 for p in files + negatives + relevance)
+    targets = ["agency", "topic"]
+    train = [r for path in files for r in split_file(path, targets)[0]]
+    keys = "\n".join(sorted(r.key[:KEY_CHARS] for r in train)) + "\n"
+    wanted = sorted(file_info(p, 0).sha256 for p in negatives + relevance)
     registry = Registry(models_dir)
     champion = registry.champion_version()
     if champion and registry.is_trusted(champion):  # (a champion from before trusted.json: retrain)
         manifest = registry.manifest(champion)
-        used = [
-            *manifest.get("data_files", []),
-            *manifest.get("negative_files", []),
-            *manifest.get("relevance_files", []),
-        ]
-        if sorted(f.get("sha256", "") for f in used) == wanted:
+        used = [*manifest.get("negative_files", []), *manifest.get("relevance_files", [])]
+        trained_on = registry.path_of(champion) / TRAINING_KEYS
+        if (
+            not manifest.get("data_files")
+            and sorted(f.get("sha256", "") for f in used) == wanted
+            and trained_on.is_file()
+            and trained_on.read_text(encoding="utf-8") == keys
+        ):
             return champion, False
     out = train_bundle(
-        data_files=files,
-        targets=["agency", "topic"],
+        rows=train_rows_of(train, targets),
+        targets=targets,
         negatives=negatives,
         relevance_data=relevance,
         min_class_size=SEED_MIN_CLASS_SIZE,
         out_dir=models_dir / ".incoming",
     )
+    (out / TRAINING_KEYS).write_text(keys, encoding="utf-8")
     version = registry.add(out, move=True)
     registry.promote(version)
     return version, True
@@ -235,14 +248,18 @@ def demo_replies(base: Path, out: Path) -> None:
     """The profile's replies.yaml with replies on (sent automatically) for the fake page: the
     demo's forwarded cases get a reply under the citizen's comment on the fake Graph API."""
     replies = yaml.safe_load((base / "replies.yaml").read_text(encoding="utf-8")) or {}
-    replies["sources"] = {DEMO_SOURCE: {"enabled": True, "policy": "auto"}}
+    # No pause between requests: the fake page is local (real platforms keep the default 1/s).
+    replies["sources"] = {
+        DEMO_SOURCE: {"enabled": True, "policy": "auto", "requests_per_second": DEMO_REPLY_RATE}
+    }
     header = "# Written by `aduan demo`: replies under the fake page's comments, sent at once.\n"
     (out / "replies.yaml").write_text(header + yaml.safe_dump(replies, sort_keys=False))
 
 
 def demo_reply_summary(api_url: str) -> dict[str, Any]:
-    """How many replies were posted to the fake page, and a fake-API URL that shows one."""
-    from sqlalchemy import select
+    """How many replies were posted to the fake page, how many cannot be sent and why, a
+    fake-API URL that shows one, and the console line that says all of it."""
+    from sqlalchemy import func, select
 
     from store.db import session_factory
     from store.replies import count_replies_by_state
@@ -253,10 +270,26 @@ def demo_reply_summary(api_url: str) -> dict[str, Any]:
         target = session.scalars(
             select(Reply.target_id).where(Reply.state == "sent").order_by(Reply.id).limit(1)
         ).first()
+        reasons = session.execute(
+            select(Reply.last_error, func.count())
+            .where(Reply.state == "failed")
+            .group_by(Reply.last_error)
+            .order_by(func.count().desc())
+        ).all()
     example = (
         f"{api_url}/{target}/comments?fields=id,message,from&access_token=demo" if target else None
     )
-    return {"sent": counts.get("sent", 0), "states": counts, "example": example}
+    sent, failed = counts.get("sent", 0), counts.get("failed", 0)
+    line = f"{sent} balasan terkirim"
+    if failed:
+        why = "; ".join(
+            f"{(reason or 'tanpa alasan').removeprefix(NOT_SENT_PREFIX)}"
+            + (f" ({n})" if len(reasons) > 1 else "")
+            for reason, n in reasons
+        )
+        line += f", {failed} tidak bisa dikirim: {why}"
+    line += f"; satu thread di halaman palsu: {example or '-'}"
+    return {"sent": sent, "failed": failed, "states": counts, "example": example, "line": line}
 
 
 def run_pipeline() -> dict[str, Any]:
@@ -340,9 +373,22 @@ def _say(step: str, detail: str) -> None:
 
 
 def _fresh_folder(path: Path) -> None:
+    """An empty ``path``; a previous demo there is removed, and the console says so first."""
     if path.exists():
+        typer.echo(
+            f"[demo] removing the previous demo in {_shown(path)} (its decisions and users)",
+            err=True,
+        )
         shutil.rmtree(path)
     path.mkdir(parents=True)
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the current folder when it is under it (var/demo), else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 @contextmanager

@@ -5,25 +5,40 @@ against the LAPOR! simulator (every few seconds instead of every 5 min / hourly)
 facilitator accepts moves pending -> sent -> Terverifikasi … in the "Terkirim" view.
 
 ``continuation``: the demo's store, models and profile, written to ``<demo home>/aduan.env``
-and printed with the exact commands that continue from them (``aduan models list``,
-``aduan classify``, ``aduan retrain``, ``aduan review serve``).
+with the install's bin folder first on PATH (so ``aduan`` is found in a new shell without
+activating the venv) and the demo's fake secrets, and printed with the exact commands that
+continue from them (``aduan models list``, ``aduan classify``, ``aduan retrain``,
+``aduan review serve``).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shlex
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+DEMO_TOKEN_ENV = "ADUAN_DEMO_FB_TOKEN"  # the fake page's token (a fake value)
 FORWARD_EVERY_S = 3.0
 STATUS_EVERY_S = 6.0
-# What the data team's commands need to find the demo's data; the LAPOR! keys are the
-# simulator's, which stops with the demo, so they are not carried over.
-CONTINUED = ("ADUAN_DATABASE_URL", "ADUAN_MODELS_DIR", "ADUAN_PROFILE")
+# What the data team's commands need in another shell: the demo's data, and the demo's own
+# fake secrets (the fake page's token, the LAPOR! simulator's address and keys: demo values
+# only, never a real secret; the fakes answer while `aduan demo` serves).
+CONTINUED = (
+    "ADUAN_DATABASE_URL",
+    "ADUAN_MODELS_DIR",
+    "ADUAN_PROFILE",
+    DEMO_TOKEN_ENV,
+    "ADUAN_LAPOR_BASE_URL",
+    "ADUAN_LAPOR_API_KEY",
+    "ADUAN_LAPOR_TOKEN",
+    "ADUAN_LAPOR_PUBLIC_URL",
+)
 ENV_FILE = "aduan.env"
 
 
@@ -83,11 +98,20 @@ class DemoSchedules:
         self.stop()
 
 
-def continuation(env: dict[str, str], demo_home: Path) -> dict:
+def bin_folder() -> str:
+    """The absolute folder of the running python (a venv's ``bin``, where ``aduan`` is too)."""
+    return os.path.dirname(os.path.abspath(sys.executable))
+
+
+def continuation(env: dict[str, str], demo_home: Path, *, bin_dir: str | None = None) -> dict:
     """The env file and the exact commands that continue from the demo's data."""
     values = {name: env[name] for name in CONTINUED if name in env}
     path = Path(demo_home) / ENV_FILE
-    lines = ["# Written by `aduan demo`: source it to work on the demo's store and models."]
+    lines = [
+        "# Written by `aduan demo`: source it to work on the demo's store and models.",
+        "# The secrets below are the demo's fakes (local fake page, LAPOR! simulator), not real.",
+        f'export PATH={shlex.quote(bin_dir or bin_folder())}:"$PATH"',
+    ]
     lines += [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     source = f"source {shlex.quote(str(path))}"

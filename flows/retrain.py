@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flows.training_set import (
+    HOLDOUT_FRACTION,
     TrainingSets,
     assemble_sets,
     default_negatives,
@@ -127,7 +128,7 @@ def _retrain(
     data_files: Sequence[Path] = (),
     targets: Sequence[str] | None = None,
     text_column: str = "text",
-    holdout_fraction: float = 0.1,
+    holdout_fraction: float = HOLDOUT_FRACTION,
     seed: int = 0,
     min_class_size: int | None = None,
     negatives: Sequence[Path] | None = None,

@@ -31,10 +31,13 @@ __all__ = [
     "default_negatives",
     "default_relevance_data",
     "describe_sets",
+    "split_file",
     "summarise_sets",
+    "train_rows_of",
 ]
 
 MIN_HELD_OUT_COMPLAINTS = 10  # below twice this in all, the answer is "import more"
+HOLDOUT_FRACTION = 0.1  # `aduan retrain`'s default: the latest 10% of the texts by time
 
 
 @dataclass
@@ -79,6 +82,35 @@ def _safe_negative(text: str) -> str:
     return text + " " if text.rstrip().endswith((".csv", ".tsv", ".jsonl")) else text
 
 
+def split_file(
+    path: Path,
+    targets: Sequence[str],
+    text_column: str = "text",
+    holdout_fraction: float = HOLDOUT_FRACTION,
+) -> tuple[list[ResolvedLabel], list[ResolvedLabel]]:
+    """A labelled file resolved and split as ``aduan retrain`` splits it once it is the store's
+    only labels: (train, held out) by the same keys and times."""
+    resolved, _ = resolve_labels(_data_file_records(Path(path), targets, text_column))
+    return split_by_time(resolved, holdout_fraction)
+
+
+def train_rows_of(train: Sequence[ResolvedLabel], targets: Sequence[str]) -> list[dict]:
+    """The labelled complaints of ``train`` as ``train_bundle`` rows (a facilitator's label
+    marked in-domain)."""
+    from classifier.train import IN_DOMAIN
+
+    return [
+        {
+            "text": r.text,
+            "created_at": r.time.isoformat() if r.time else "",
+            **{t: r.labels.get(t) or "" for t in targets},
+            **({IN_DOMAIN: True} if r.origin == "review" else {}),
+        }
+        for r in train
+        if r.is_complaint
+    ]
+
+
 def assemble_sets(factory, data_files, targets, text_column, holdout_fraction) -> TrainingSets:
     """Stored labels + ``data_files``, resolved and split; raises RetrainError when there is
     nothing to train on or no labelled complaint among the held-out rows to judge by."""
@@ -91,21 +123,10 @@ def assemble_sets(factory, data_files, targets, text_column, holdout_fraction) -
             "no training labels: import some with `aduan data import FILE --map text=...` "
             "or give labelled CSVs with --data"
         )
-    from classifier.train import IN_DOMAIN
-
     train, holdout = split_by_time(resolved, holdout_fraction)
     if not any(_labelled_complaint(r, targets) for r in holdout):
         raise RetrainError(_nothing_to_judge(resolved, holdout, targets, holdout_fraction))
-    train_rows = [
-        {
-            "text": r.text,
-            "created_at": r.time.isoformat() if r.time else "",
-            **{t: r.labels.get(t) or "" for t in targets},
-            **({IN_DOMAIN: True} if r.origin == "review" else {}),
-        }
-        for r in train
-        if r.is_complaint
-    ]
+    train_rows = train_rows_of(train, targets)
     negatives = [_safe_negative(r.text) for r in train if not r.is_complaint]
     return TrainingSets(records, stats, train, holdout, train_rows, negatives)
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from html import escape
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from lapor.simulator import (
     BANNER,
@@ -27,6 +28,16 @@ def answer(body: dict[str, Any], status: int = 200, headers: dict | None = None)
 def answer_list(body: list[Any], status: int = 200) -> JSONResponse:
     """Open311 answers are JSON arrays; the simulator label rides in each element."""
     return JSONResponse([{"simulator": True, **item} for item in body], status_code=status)
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    """A tiny HTML page that says it is the simulator, not SP4N-LAPOR!."""
+    html = (
+        f'<!doctype html><html lang="id"><meta charset="utf-8"><title>{escape(title)} '
+        "(SIMULATOR)</title><p><b>LAPOR! SIMULATOR</b>: bukan SP4N-LAPOR!, hanya untuk demo "
+        f"dan uji.</p><h1>{escape(title)}</h1>{body}</html>"
+    )
+    return HTMLResponse(html, status_code=status)
 
 
 def build_app(state: SimulatorState, profile: Profile) -> FastAPI:
@@ -132,6 +143,23 @@ def build_app(state: SimulatorState, profile: Profile) -> FastAPI:
             for n, at in steps
         ]
         return answer({"success": True, "results": {"data": data, "data_logs": logs}})
+
+    @app.get("/pengaduan/{complaint_id}")
+    async def public_page(complaint_id: str) -> HTMLResponse:
+        """The public report page (lapor.go.id/pengaduan/{id}) in miniature, without auth: what a
+        citizen who follows the link in a reply sees, marked SIMULATOR."""
+        complaint = find(int(complaint_id)) if complaint_id.isdigit() else None
+        if complaint is None:
+            body = f"<p>Laporan {escape(complaint_id)} tidak ada di simulator ini.</p>"
+            return _page("Laporan tidak ditemukan", body, 404)
+        rows = "".join(
+            f"<li>{escape(wib(at))}: {escape(n)}</li>" for n, at in state.statuses(complaint)
+        )
+        body = (
+            f"<p>Nomor laporan: <b>{complaint_id}</b></p>"
+            f"<p>Judul: {escape(str(complaint['title']))}</p><ul>{rows}</ul>"
+        )
+        return _page(f"Laporan {complaint_id}", body)
 
     @app.get("/complaints/{complaint_id}/followups")
     async def followups(complaint_id: int, request: Request) -> JSONResponse:

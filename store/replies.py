@@ -18,6 +18,7 @@ Outcomes land only if the row is still in the attempt that produced them.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -177,10 +178,11 @@ def reply_targets(*, session: Session, case_ids: Sequence[int]) -> set[tuple[int
     return {tuple(row) for row in rows}
 
 
-def add_replies(*, session: Session, rows: Sequence[dict[str, Any]]) -> int:
-    """Insert reply rows; one that exists already (same post and kind) is left as it is."""
+def add_replies(*, session: Session, rows: Sequence[dict[str, Any]]) -> Counter[str]:
+    """Insert reply rows; one that exists already (same post and kind) is left as it is.
+    Returns how many were inserted, by state (``sum(...values())`` for the total)."""
     if not rows:
-        return 0
+        return Counter()
     dialect = session.get_bind().dialect.name
     make = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = datetime.now(UTC)
@@ -191,7 +193,9 @@ def add_replies(*, session: Session, rows: Sequence[dict[str, Any]]) -> int:
     statement = (
         make(Reply).values(values).on_conflict_do_nothing(index_elements=["post_id", "kind"])
     )
-    return len(session.execute(statement.returning(Reply.id)).all())
+    return Counter(
+        state for _, state in session.execute(statement.returning(Reply.id, Reply.state))
+    )
 
 
 def claim_due_replies(

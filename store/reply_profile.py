@@ -19,7 +19,7 @@ from store.exceptions import ConfigError
 REPLIES_FILE = "replies.yaml"
 PLACEHOLDERS = {
     "nomor": "the LAPOR! tracking number",
-    "tautan": "the link to the complaint on LAPOR! (from `link`)",
+    "tautan": "the link to the complaint on LAPOR! (ADUAN_LAPOR_PUBLIC_URL, or `link`)",
     "instansi": "the agency's name",
     "status": "the LAPOR! status (status templates)",
 }
@@ -85,14 +85,17 @@ class ReplyConfig(_Strict):
     """What replies.yaml says; ``ReplyConfig()`` (no file) replies to nobody."""
 
     policy: Literal["approve", "auto"] = "approve"
-    link: str = "https://www.lapor.go.id/pengaduan/{nomor}"
+    # None: the one definition, ADUAN_LAPOR_PUBLIC_URL (store.settings); a value overrides it.
+    link: str | None = None
     max_age_days: float = Field(14, gt=0, description="Only cases sent this recently get one.")
     templates: ReplyTemplates = ReplyTemplates()
     sources: dict[str, ReplySource] = {}
 
     @field_validator("link")
     @classmethod
-    def _link(cls, value: str) -> str:
+    def _link(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError("link: must start with http:// or https://")
         return check_template(value, "link", {"nomor"})
@@ -104,6 +107,14 @@ class ReplyConfig(_Strict):
         options = self.sources.get(source)
         return (options.policy if options and options.policy else None) or self.policy
 
+    def link_of(self, nomor: str) -> str:
+        """The public LAPOR! page of ``nomor`` (``link``, else ADUAN_LAPOR_PUBLIC_URL)."""
+        if self.link is not None:
+            return self.link.format(nomor=nomor)
+        from store.settings import get_settings
+
+        return get_settings().lapor_public_link(nomor)
+
     def render(self, kind: str, *, nomor: str, instansi: str, status: str | None) -> str:
         """The text of a reply of ``kind`` (``sent`` or ``status:<name>``)."""
         if kind == "sent":
@@ -112,7 +123,7 @@ class ReplyConfig(_Strict):
             template = self.templates.status[kind.removeprefix("status:")]
         values = {
             "nomor": nomor,
-            "tautan": self.link.format(nomor=nomor),
+            "tautan": self.link_of(nomor),
             "instansi": instansi,
             "status": status or "",
         }

@@ -7,10 +7,12 @@ from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# The public report page (../shared/EXTERNAL_APIS.md: lapor.go.id/pengaduan/{TrackingID}).
+LAPOR_PUBLIC_URL = "https://www.lapor.go.id/pengaduan/{nomor}"
 
 
 class Settings(BaseSettings):
@@ -37,6 +39,11 @@ class Settings(BaseSettings):
     # `auth` (what the public v3 clients send), `Authorization`, or `both`; see lapor/README.md
     lapor_auth_header: str = "auth"
     lapor_timeout_s: float = 20.0
+    lapor_public_url: str = Field(
+        LAPOR_PUBLIC_URL,
+        description="A complaint's public page on LAPOR! ({nomor}: its number); the review app's "
+        "links and the replies to citizens use it. `aduan demo` points it at the simulator.",
+    )
 
     dask_address: str | None = None
 
@@ -65,6 +72,17 @@ class Settings(BaseSettings):
                     "(e.g. 127.0.0.1,10.0.0.0/8)"
                 ) from None
         return networks
+
+    @field_validator("lapor_public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")) or "{nomor}" not in value:
+            raise ValueError("must be an http(s) URL with {nomor} where the number goes")
+        return value
+
+    def lapor_public_link(self, nomor: str) -> str:
+        """The public LAPOR! page of complaint ``nomor``."""
+        return self.lapor_public_url.replace("{nomor}", nomor)
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -9,6 +9,7 @@ top-level comments; Facebook nests two levels). ``approval`` or ``pending`` as t
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -92,14 +93,15 @@ def plan_replies(
     profile: Profile,
     sources: dict[str, ReplySourceSetup],
     now: datetime | None = None,
-) -> int:
-    """Make the reply rows now due (idempotent); returns how many were made."""
+) -> Counter[str]:
+    """Make the reply rows now due (idempotent); returns how many were made, by state
+    (``failed``: a reply that cannot be sent, ``NO_ID``)."""
+    made: Counter[str] = Counter()
     if not sources:
-        return 0
+        return made
     now = now or datetime.now(UTC)
     config = profile.replies
     since = now - timedelta(days=config.max_age_days)
-    made = 0
     while True:
         with factory.begin() as session:
             found = reply_candidates(
@@ -114,10 +116,10 @@ def plan_replies(
             )
             added = add_replies(session=session, rows=rows)
         made += added
-        if len(found) < 1000 or added == 0:
+        if len(found) < 1000 or not added:
             break
     if made:
-        log.info("planned %d replies", made)
+        log.info("planned %d replies (%s)", made.total(), dict(made))
     return made
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from lapor.replies.plan import plan_replies, reply_sources
+from lapor.replies.plan import NO_ID, plan_replies, reply_sources
 from lapor.replies.sender import ReplyRetry, ReplyStats, build_clients, send_replies
 from store.profile import Profile
 
@@ -29,9 +30,7 @@ def run_replies(
     sources = reply_sources(profile)
     planned = plan_replies(factory=factory, profile=profile, sources=sources)
     if not send or not sources:
-        stats = ReplyStats()
-        stats.planned = planned
-        return stats
+        return _with_plan(ReplyStats(), planned)
     clients = build_clients(sources, timeout=timeout)
     try:
         stats = send_replies(
@@ -40,7 +39,16 @@ def run_replies(
     finally:
         for client in clients.values():
             client.close()
-    stats.planned = planned
+    return _with_plan(stats, planned)
+
+
+def _with_plan(stats: ReplyStats, planned: Counter[str]) -> ReplyStats:
+    """The plan's figures in ``stats``: a reply made ``failed`` while planned (no comment id to
+    reply under) is counted as ``not_sendable``, with its reason among the problems."""
+    stats.planned = planned.total()
+    stats.not_sendable = planned.get("failed", 0)
+    if stats.not_sendable:
+        stats.problems.insert(0, f"{stats.not_sendable} x {NO_ID}")
     return stats
 
 

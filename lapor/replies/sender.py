@@ -76,6 +76,7 @@ class ReplyStats:
     retried: int = 0
     unknown: int = 0
     failed: int = 0
+    not_sendable: int = 0  # made failed while planned: the platform gave no id to reply under
     gone: int = 0
     blocked: int = 0
     recovered_unknown: int = 0

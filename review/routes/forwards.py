@@ -17,7 +17,6 @@ from store.queue import FORWARD_STATES, forward_counts, list_forwards, reconcile
 
 router = APIRouter()
 PAGE = 50
-LAPOR_COMPLAINT_URL = "https://www.lapor.go.id/laporan/detil/{id}"
 
 
 def _states(request: Request) -> tuple[str, ...] | None:
@@ -49,7 +48,7 @@ def forwards(request: Request, user: CurrentUser, session: SessionDep) -> Respon
         "state": request.query_params.get("state", ""),
         "counts": forward_counts(session=session, agencies=user.agencies),
         "states": FORWARD_STATES,
-        "lapor_url": LAPOR_COMPLAINT_URL,
+        "lapor_url": request.app.state.settings.lapor_public_link("{id}"),
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     }
     return render(request, "forwards.html", context)

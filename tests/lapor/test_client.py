@@ -57,6 +57,16 @@ def test_create_then_read_status_and_followups(sim):
     assert client.get_followups(complaint_id) == []
 
 
+def test_the_public_report_page_shows_the_complaint_marked_simulator(sim):
+    complaint_id = client_for(sim).create_complaint(PAYLOAD)
+    page = requests.get(f"{sim.url}/pengaduan/{complaint_id}", timeout=5)  # no keys: public
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "SIMULATOR" in page.text and PAYLOAD["title"] in page.text
+    assert "Belum Terverifikasi" in page.text
+    missing = requests.get(f"{sim.url}/pengaduan/<b>99</b>", timeout=5)
+    assert missing.status_code == 404 and "<b>99" not in missing.text
+
+
 def test_every_answer_is_labelled_as_the_simulator(sim):
     response = requests.get(f"{sim.url}/masters/categories", timeout=5)
     assert "NOT SP4N-LAPOR" in response.headers["x-simulator"]

@@ -12,7 +12,7 @@ import requests
 from sqlalchemy import select
 
 from harvester.fake_graph import FakeGraphAPI
-from lapor.replies.run import run_replies
+from lapor.replies.run import counts, run_replies
 from lapor.replies.sender import ReplyRetry
 from store.exceptions import ConfigError
 from store.profile import load_profile
@@ -127,6 +127,26 @@ def test_the_publishers_posts_are_never_replied_to(graph, session_factory, tmp_p
         row = session.scalars(select(PostRow).where(PostRow.external_id == comment_id)).one()
         row.by_publisher = True
     assert run(session_factory, profile).planned == 0 and graph.posted == []
+
+
+def test_a_comment_without_a_platform_id_is_counted_as_not_sendable(
+    graph, session_factory, tmp_path
+):
+    """A post the platform delivered without an id (``derived:``) cannot be replied to: the run
+    says so in its figures and problems instead of showing failed 0."""
+    profile, entry = fb_profile(tmp_path, graph)
+    harvest_into(session_factory, entry)
+    cases = sent_cases(session_factory, source="pemkot-fb", n=3)
+    with session_factory.begin() as session:
+        row = session.scalars(select(PostRow).where(PostRow.external_id == cases[0][1])).one()
+        row.external_id = "derived:" + "0" * 32
+    stats = run(session_factory, profile)
+    assert (stats.planned, stats.sent, stats.not_sendable) == (3, 2, 1)
+    assert counts(stats)["not_sendable"] == 1
+    assert "platform tidak memberi id komentar" in stats.problems[0]
+    assert sorted(r.state for r in replies(session_factory)) == ["failed", "sent", "sent"]
+    again = run(session_factory, profile)  # planned once: not counted again
+    assert (again.planned, again.not_sendable) == (0, 0)
 
 
 def test_a_reply_to_a_comment_goes_under_that_comments_thread(graph, session_factory, tmp_path):

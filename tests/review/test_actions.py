@@ -165,6 +165,7 @@ def test_forwarded_view_and_reconcile(session_factory, client):
     login(client, "ana")
     html = client.get("/forwards").text
     assert "LPR-1001" in html and "Dalam Proses" in html and "Terverifikasi" in html
+    assert 'href="https://www.lapor.go.id/pengaduan/LPR-1001"' in html  # ADUAN_LAPOR_PUBLIC_URL
     attention = client.get("/forwards?state=attention").text
     assert "HTTP 502" in attention and "LPR-1001" not in attention
     csrf = csrf_of(attention)
