@@ -54,22 +54,26 @@ def _cues(raw: str, normalised: str) -> list[int]:
     """Column indices (into CUES) that hold for one post: string tests on the raw text, the
     rest from its normalised words (classifier.normalise marks mentions, links, numbers)."""
     tokens = normalised.split()
-    words = [w for w in tokens if w not in _MARKER_WORDS]
-    on = []
-    if "?" in raw:
-        on.append(0)
-    if words and (words[0] in QUESTION_WORDS or (len(words) > 1 and words[1] in QUESTION_WORDS)):
+    on = [0] if "?" in raw else []
+    first = []
+    for w in tokens:
+        if w not in _MARKER_WORDS:
+            first.append(w)
+            if len(first) == 2:
+                break
+    if first and (first[0] in QUESTION_WORDS or (len(first) > 1 and first[1] in QUESTION_WORDS)):
         on.append(1)
-    on.append(2 + min(tokens.count(_MENTION), 3))
-    if _URL in tokens:
+    mentions = tokens.count(_MENTION) if _MENTION in normalised else 0
+    on.append(2 + min(mentions, 3))
+    if _URL in normalised and _URL in tokens:
         on.append(6)
     if raw.lstrip()[:3].upper() == "RT ":
         on.append(7)
     if "!" in raw:
         on.append(8)
-    if _NUM in tokens:
+    if _NUM in normalised and _NUM in tokens:
         on.append(9)
-    n = len(words)
+    n = len(tokens) - sum(tokens.count(m) for m in _MARKER_WORDS if m in normalised)
     on.append(10 if n <= 5 else 11 if n <= 12 else 12 if n <= 25 else 13)
     return on
 
