@@ -33,10 +33,11 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 _WRITTEN_EMAIL = re.compile(
     rf"(?<![\w.+-])[\w.+-]*\w{_AT}{_LABEL}(?:{_DOT}{_LABEL})*?{_DOT}{_TLD}(?![\w-])", re.I
 )
-# landline: (0380) 821234, 0380-821234, 021 555 1234, +62 380 821234 (area code 2-4 digits)
+# landline: (0380) 821234, 0380-821234, 021 555 1234, +62 380 821234 (area code 2-4 digits; none
+# starts with 08, which is mobile, and none follows "digit." as the thousands of an amount do)
 _SEP = r"[ .\-]?"
 _LANDLINE = re.compile(
-    r"(?<![\w+])(?:\(0[2-9]\d{1,2}\)|0[2-9]\d{1,2}|\+62[ .\-]?\(?[2-9]\d{1,2}\)?)"
+    r"(?<![\w+])(?<!\d\.)(?:\(0[2-79]\d{1,2}\)|0[2-79]\d{1,2}|\+62[ .\-]?\(?[2-79]\d{1,2}\)?)"
     r"[ .\-]?\d(?:" + _SEP + r"\d){4,7}(?![\d])"
 )
 # the letter o written for the 0 of 08.. ("o812 ...", "hpo812", "HP O812"): read as 0 (same length)
@@ -90,7 +91,8 @@ def _numbers_in_run(run: str, offset: int) -> list[tuple[int, int, str]]:
     plus = run.lstrip().startswith(("+", "("))
     found, i, free = [], 0, 0  # groups[free:] are not part of a number found already
     while i < len(groups):
-        hit = _phone_at(groups, i, plus and i == 0)
+        amount = not (plus and i == 0) and _thousands_of(run, groups, i)
+        hit = None if amount else _phone_at(groups, i, plus and i == 0)
         if hit is None:
             hit = _nik_at(groups, i, run, i > free)
         if hit is None:
@@ -100,6 +102,20 @@ def _numbers_in_run(run: str, offset: int) -> list[tuple[int, int, str]]:
         found.append((offset + start, offset + groups[hit][1], hit_mark(groups, i, hit)))
         i = free = hit + 1
     return found
+
+
+def _thousands_of(run: str, groups: list, i: int) -> bool:
+    """Group ``i`` is part of an amount written with a thousands dot ("Rp 1.081", "Rp 62.826"),
+    so no phone starts there (else "Rp 1.081 12/03/2024" reads as 0811 2032 024 and
+    "Rp 62.826 20/02/2029" as +62 826 2002 2029)."""
+
+    def amount(j: int) -> bool:  # groups j and j + 1 are "d[dd].ddd"
+        if j < 0 or j + 1 >= len(groups) or run[groups[j][1] : groups[j + 1][0]] != ".":
+            return False
+        head, tail = groups[j][2], groups[j + 1][2]
+        return len(tail) == 3 and len(head) <= 3 and not head.startswith("0")
+
+    return amount(i - 1) or amount(i)
 
 
 def hit_mark(groups: list, i: int, j: int) -> str:

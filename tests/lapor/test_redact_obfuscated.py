@@ -175,6 +175,25 @@ def ordinary(draw) -> str:
     return " ".join(draw(st.permutations(pieces)))
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # found by hypothesis: the thousands of an amount followed by a date read as 080/081...
+        "RT 01/RW 01 tanggal 01-01-2020 jam 00.00 Rp 1.080 01/01/2020 No. 1 2 KK terdampak",
+        "Rp 5.081 12/03/2024 dibayar",
+        "Rp 12.089 05 06 2025",
+        "Rp 62.826 20/02/2029 No. 84",
+    ],
+)
+def test_an_amount_before_a_date_is_kept(text):
+    assert redact(text) == text
+
+
+def test_a_phone_after_an_amount_is_still_redacted():
+    out = redact("Rp 1.500 hubungi 0812 3456 7890")
+    assert out == f"Rp 1.500 hubungi {PHONE_MARK}"
+
+
 @settings(max_examples=300, deadline=None)
 @given(ordinary())
 def test_property_ordinary_numbers_are_kept(text):
