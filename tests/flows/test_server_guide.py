@@ -136,6 +136,17 @@ def _machine_of(run_id, workers: list[subprocess.Popen]) -> int | None:
     return None
 
 
+def _all_logs(api: str, log_filter) -> list[str]:
+    """Every log message of the filter, page by page (the API returns at most 200 at a time)."""
+    messages: list[str] = []
+    with _client(api) as client:
+        while True:
+            page = client.read_logs(log_filter=log_filter, limit=200, offset=len(messages))
+            messages += [entry.message for entry in page]
+            if len(page) < 200:
+                return messages
+
+
 def _running_somewhere(api: str, runs: list[str], workers, tmp_path) -> tuple[str, int]:
     """The one run in Running (the deployment's concurrency limit is 1) and its machine."""
     deadline = time.monotonic() + TIMEOUT_S
@@ -272,10 +283,14 @@ def test_the_server_guide_as_written(db_url, prefect_database, fake_graph, tmp_p
         assert done.state.is_completed(), (tmp_path / f"worker-{2 - machine}.log").read_text()
         from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
-        with _client(api) as client:
-            only = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[done.id]))
-            logs = [entry.message for entry in client.read_logs(log_filter=only)]
-        assert any(m.startswith("triage: {") for m in logs)  # the counts in the pipeline's log
+        only = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[done.id]))
+        deadline = time.monotonic() + 60  # a worker's last logs may reach the API after the state
+        while True:
+            logs = _all_logs(api, only)
+            if any(m.startswith("triage: {") for m in logs) or time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert any(m.startswith("triage: {") for m in logs), logs[-20:]  # the pipeline's counts
     finally:
         for proc in reversed(procs):
             _stop(proc)
