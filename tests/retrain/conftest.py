@@ -61,3 +61,29 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> Loop:
     models = folder / "models"
     first = retrain(factory=factory, models_dir=models, seed=0, **RETRAIN_ARGS)
     return Loop(factory=factory, models_dir=models, first=first)
+
+
+def approve_posts(factory, texts_and_times) -> None:
+    """Store each (text, created_at) as a post whose case (tagged dishub) a facilitator accepts
+    with agency pln: review-origin labels for the next retrain."""
+    from store.cases import approve_case, create_case
+    from store.repository import upsert_posts
+    from store.tables import PostRow
+    from tests.factories import make_post
+
+    with factory() as session, session.begin():
+        posts = [
+            make_post(i, text=text, created_at=when)
+            for i, (text, when) in enumerate(texts_and_times)
+        ]
+        upsert_posts(session=session, posts=posts)
+        for post in session.query(PostRow).order_by(PostRow.id):
+            case = create_case(
+                session=session,
+                post=post,
+                agency="dishub",
+                topic="penerangan_jalan_umum",
+                agency_confidence=0.8,
+                topic_confidence=0.9,
+            )
+            approve_case(session=session, case_id=case.id, actor="ina", agency="pln")

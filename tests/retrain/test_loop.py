@@ -14,11 +14,14 @@ import pytest
 from classifier.exceptions import BundleTampered
 from classifier.registry import Registry
 from flows.retrain import retrain
-from store.cases import approve_case, create_case
-from store.repository import upsert_posts
-from store.tables import PostRow
-from tests.factories import make_post
-from tests.retrain.conftest import RETRAIN_ARGS, SEED, copy_registry, import_seed, new_store
+from tests.retrain.conftest import (
+    RETRAIN_ARGS,
+    SEED,
+    approve_posts,
+    copy_registry,
+    import_seed,
+    new_store,
+)
 
 # Street-light complaints written for this test (not in the seed), and the seed's agency for them.
 STREET_LIGHTS = [
@@ -43,22 +46,7 @@ def test_corrections_change_the_next_model(loop, tmp_path: Path) -> None:
     factory = new_store(tmp_path)
     import_seed(factory)
     lights = [r for r in _seed_rows() if r["topic"] == "penerangan_jalan_umum"]
-    with factory() as session, session.begin():
-        posts = [
-            make_post(i, text=r["text"], created_at=datetime.fromisoformat(r["created_at"]))
-            for i, r in enumerate(lights)
-        ]
-        upsert_posts(session=session, posts=posts)
-        for post in session.query(PostRow).order_by(PostRow.id):
-            case = create_case(
-                session=session,
-                post=post,
-                agency="dishub",
-                topic="penerangan_jalan_umum",
-                agency_confidence=0.8,
-                topic_confidence=0.9,
-            )
-            approve_case(session=session, case_id=case.id, actor="ina", agency="pln")
+    approve_posts(factory, [(r["text"], datetime.fromisoformat(r["created_at"])) for r in lights])
     models = copy_registry(loop, tmp_path / "models")
     result = retrain(factory=factory, models_dir=models, seed=0, **RETRAIN_ARGS)
     assert result.training_set["label_stats"]["texts_with_review_label"] == len(lights)

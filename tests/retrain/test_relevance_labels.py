@@ -79,29 +79,14 @@ def test_facilitators_decisions_are_in_domain_rows(tmp_path: Path) -> None:
 
     from classifier.train import IN_DOMAIN
     from flows.training_set import assemble_sets
-    from store.cases import approve_case, create_case
-    from store.repository import upsert_posts
-    from store.tables import PostRow
-    from tests.factories import make_post
+    from tests.retrain.conftest import approve_posts
 
     factory = new_store(tmp_path)
     import_seed(factory)
-    with factory() as session, session.begin():
-        posts = [
-            make_post(i, text=text, created_at=datetime(2023, 1, 1 + i, 10, tzinfo=UTC))
-            for i, text in enumerate(SHORT_COMPLAINTS)
-        ]
-        upsert_posts(session=session, posts=posts)
-        for post in session.query(PostRow).order_by(PostRow.id):
-            case = create_case(
-                session=session,
-                post=post,
-                agency="dishub",
-                topic="penerangan_jalan_umum",
-                agency_confidence=0.8,
-                topic_confidence=0.9,
-            )
-            approve_case(session=session, case_id=case.id, actor="ina", agency="pln")
+    approve_posts(
+        factory,
+        [(t, datetime(2023, 1, 1 + i, 10, tzinfo=UTC)) for i, t in enumerate(SHORT_COMPLAINTS)],
+    )
     sets = assemble_sets(factory, [], ["agency", "topic"], "text", 0.1)
     marked = {r["text"] for r in sets.train_rows if r.get(IN_DOMAIN) is True}
     reviewed = {r.text for r in sets.train if r.origin == "review"}
