@@ -42,7 +42,7 @@ VALID_FROM = "2022-11-01"
 POOL_MONTHS = 6  # corrections come from the months just before the split
 CURVE = (0, 100, 300, 1000)
 MIN_CLASS = 30
-SEED_MIN_CLASS = 20  # flows.demo.SEED_MIN_CLASS_SIZE
+SEED_MIN_CLASS = 20  # classifier.train.SEED_MIN_CLASS_SIZE
 # Chosen with --tune on the validation months (bench/README.md): seed rows weigh
 # SEED_HALF / (SEED_HALF + n_real); None = every row weighs 1, which did best there.
 SEED_HALF = None

@@ -103,8 +103,8 @@ def make_page(n_items: int, rng: random.Random) -> dict:
 
 def mapped_profile(out: Path, graph_url: str) -> Path:
     """The Kupang profile with the simulator's LAPOR! ids and one source: the fake Page."""
+    from demo.lapor_simulator import reference_lists
     from lapor.mapping import auto_map, fold, write_profile_copy
-    from lapor.simulator import reference_lists
     from store.profile import load_profile
 
     kupang = load_profile(REPO / "profiles" / "kupang")
@@ -284,7 +284,7 @@ def store_check(url: str, graph, simulator) -> dict:
 
 
 def one_config(n_workers: int, ctx: dict) -> dict:
-    from lapor.simulator import start_simulator
+    from demo.lapor_simulator_routes import start_simulator
     from store.db import make_engine
     from store.migrate import upgrade
     from store.profile import load_profile
@@ -346,7 +346,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args()
-    from harvester.fake_graph import FakeGraphAPI
+    from demo.fake_facebook import FakeGraphAPI
 
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     tmp = Path(tempfile.mkdtemp(prefix="aduan-scale-"))

@@ -12,7 +12,6 @@ Where things are:
     flows.training_set  the labelled rows a retrain uses (stored labels + files, time hold-out)
     flows.label_import  labelled exports (CSV, JSONL, XLSX) into training_labels
     flows.retrain_cli   `aduan retrain` and `aduan data import`
-    flows.demo          `aduan demo`: the whole job offline on the fake page and the simulator
     flows.local_server  the private Prefect server `aduan serve` starts
 
 Importing this package imports no Prefect.

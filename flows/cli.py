@@ -29,7 +29,7 @@ COMMAND_MODULES = [
     "review.cli",
     "flows.commands",
     "flows.retrain_cli",
-    "flows.demo",
+    "demo.run",
 ]
 
 _debug = False

@@ -140,7 +140,7 @@ def champion_version(models_dir: Path | None = None) -> str:
 def seed_train_command(models_dir: Path, profile_dir: Path) -> str:
     """A shell command that trains a champion from the profile's seed corpus (Kupang's when the
     profile has none) into ``models_dir``, as ``aduan demo`` does; it works in any shell."""
-    from flows.demo import SEED_MIN_CLASS_SIZE
+    from classifier.train import SEED_MIN_CLASS_SIZE
     from store.settings import REPO_ROOT
 
     seed = profile_dir.resolve() / "seed"

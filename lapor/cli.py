@@ -394,7 +394,7 @@ def simulator(
     Key `simulator-key`, token `simulator-token`: set ADUAN_LAPOR_BASE_URL=http://HOST:PORT,
     ADUAN_LAPOR_API_KEY=simulator-key, ADUAN_LAPOR_TOKEN=simulator-token.
     """
-    from lapor.simulator import run_simulator
+    from demo.lapor_simulator_routes import run_simulator
 
     typer.echo(
         f"LAPOR! SIMULATOR (not SP4N-LAPOR!) on http://{host}:{port}  "

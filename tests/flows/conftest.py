@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from demo.lapor_simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from flows.env import prefect_defaults
-from lapor.simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "profiles" / "kupang" / "seed"
@@ -123,7 +123,7 @@ def write_profile(
 
 @pytest.fixture
 def fake_graph() -> Iterator:
-    from harvester.fake_graph import FakeGraphAPI
+    from demo.fake_facebook import FakeGraphAPI
 
     fake = FakeGraphAPI.from_file(DEMO_PAGE).start()
     yield fake
@@ -133,7 +133,7 @@ def fake_graph() -> Iterator:
 @pytest.fixture
 def world(tmp_path: Path, fake_graph, models_dir: Path, aduan_env: Path) -> Iterator[dict]:
     """Profile + fake Graph API + LAPOR! simulator + the environment of an ``aduan`` process."""
-    from lapor.simulator import start_simulator
+    from demo.lapor_simulator_routes import start_simulator
     from store.profile import load_profile
 
     profile_dir = write_profile(

@@ -5,9 +5,9 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
+from demo.lapor_simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from lapor.cli import register
 from lapor.exceptions import AuthRejected, ReconcileError
-from lapor.simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from store.settings import reset_settings
 from tests.lapor.conftest import KUPANG, approved_cases
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from harvester.fake_graph import FakeGraphAPI
+from demo.fake_facebook import FakeGraphAPI
 from lapor.replies.run import counts, run_replies
 from lapor.replies.sender import ReplyRetry
 from store.exceptions import ConfigError

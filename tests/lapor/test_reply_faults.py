@@ -14,7 +14,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-from harvester.fake_graph import FakeGraphAPI, synthetic_page
+from demo.fake_facebook import FakeGraphAPI, synthetic_page
 from lapor.replies.run import run_replies
 from lapor.replies.sender import ReplyRetry
 from store.profile import load_profile

@@ -30,12 +30,11 @@ from typing import Any
 import typer
 import yaml
 
-from flows.demo_serve import DEMO_TOKEN_ENV, DemoSchedules, continuation, continuation_text
+from demo.serve import DEMO_TOKEN_ENV, DemoSchedules, continuation, continuation_text
 
 DEMO_SOURCE = "pemkot-kupang-fb-demo"
 DEMO_CHANNEL_ID = "1"  # the simulator's channel for integrations
 DEMO_USER = "fasilitator"
-SEED_MIN_CLASS_SIZE = 20
 NOT_SENT_PREFIX = "balasan tidak bisa dikirim: "
 DEMO_REPLY_RATE = 0  # replies.yaml requests_per_second: 0 = no wait between requests
 
@@ -82,8 +81,8 @@ def demo(
 @contextmanager
 def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str]]]:
     """Set up and run the demo; the fakes stop when the block ends."""
-    from harvester.fake_graph import FakeGraphAPI
-    from lapor.simulator import start_simulator
+    from demo.fake_facebook import FakeGraphAPI
+    from demo.lapor_simulator_routes import start_simulator
     from store.profile import load_profile
     from store.settings import get_settings, reset_settings
 
@@ -167,7 +166,7 @@ def default_model(profile_dir: Path, models_dir: Path) -> tuple[str, bool]:
     """
     from classifier.data import file_info
     from classifier.registry import Registry
-    from classifier.train import train_bundle
+    from classifier.train import SEED_MIN_CLASS_SIZE, train_bundle
     from flows.retrain import KEY_CHARS, TRAINING_KEYS
     from flows.training_set import split_file, train_rows_of
 
@@ -205,9 +204,9 @@ def default_model(profile_dir: Path, models_dir: Path) -> tuple[str, bool]:
 
 def demo_profile(base: Path, out: Path, graph_url: str) -> Path:
     """A copy of ``base`` with LAPOR! ids mapped from the simulator and the fake page enabled."""
+    from demo.lapor_simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
     from lapor.client import LaporClient
     from lapor.mapping import auto_map, fold, write_profile_copy
-    from lapor.simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
     from store.profile import load_profile
     from store.settings import get_settings
 
