@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from classifier.chances import by_chance
 from store.areas import get_gazetteer, locate
-from store.cases import SYSTEM, approve_case, attach_post, create_case
+from store.audit import SYSTEM
+from store.cases import approve_case, attach_post, create_case
 from store.locks import hold_step
 from store.pipeline import (
     TriageItem,
