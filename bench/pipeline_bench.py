@@ -2,8 +2,8 @@
 
 Both runs do the same work on their own fresh SQLite store in this process: harvest the synthetic
 fake Page (posts + comments), classify with a model trained on the Kupang seed corpus, triage,
-forward the auto-approved cases to the LAPOR! simulator. "direct" calls the plain functions of
-flows/steps.py; "prefect" runs ``pipeline_flow`` on Prefect's embedded API (the ephemeral server
+forward the auto-approved cases to the LAPOR! simulator. "direct" calls the step functions the
+tasks call; "prefect" runs ``pipeline_flow`` on Prefect's embedded API (the ephemeral server
 this process starts, as ``aduan run pipeline`` does). The Prefect figures are given with and
 without the embedded API's start-up, which happens once per process: on a fresh PREFECT_HOME
 (first run on a machine: Prefect creates its database) and, measured in a child process afterwards,
@@ -81,13 +81,15 @@ def reset_caches(memo_after_training: dict) -> None:
 
 def run_direct() -> dict:
     from flows import steps
+    from harvester.run import enabled_sources, harvest_one
+    from lapor.forward import forward_due
 
-    (name,) = steps.enabled_sources()[0]
+    (name,) = enabled_sources()[0]
     return {
-        "harvest": steps.harvest_one(name),
+        "harvest": harvest_one(name),
         "classify": steps.classify_pending(),
         "triage": steps.triage_pending(),
-        "forward": steps.forward_due(),
+        "forward": forward_due(),
     }
 
 

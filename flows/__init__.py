@@ -1,8 +1,10 @@
 """Prefect flows and tasks: thin wrappers around the packages; deployments and schedules.
 
 Where things are:
-    flows.steps         the pipeline's steps as plain functions (no Prefect): harvest_one,
-                        classify_pending, triage_pending, forward_due, sync_status, retrain
+    flows.steps         the pipeline's steps as plain functions (no Prefect): classify_pending,
+                        triage_pending, retrain (harvest: harvester.run.harvest_one; forward,
+                        status, replies: lapor.forward.forward_due, lapor.status.sync_due,
+                        lapor.replies.run.send_due_replies)
     flows.triage        triage rules (archive, near-duplicate grouping, auto-approval)
     flows.flows         the Prefect flows (pipeline_flow, harvest_flow, classify_flow, ...)
     flows.deployments   the schedule table `aduan serve` serves (prefect.yaml mirrors it)
