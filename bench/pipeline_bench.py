@@ -71,24 +71,24 @@ def counts(url: str) -> dict:
 
 def reset_caches(memo_after_training: dict) -> None:
     """Same start for both runs: the model not loaded yet, the stemming memo as after training."""
+    from cases import scoring
     from classifier import stemming
-    from flows import steps
 
-    steps.load_model.cache_clear()
+    scoring.load_model.cache_clear()
     stemming._MEMO.clear()
     stemming._MEMO.update(memo_after_training)
 
 
 def run_direct() -> dict:
-    from flows import steps
+    from cases import scoring, triage
     from harvester.run import enabled_sources, harvest_one
     from lapor.forward import forward_due
 
     (name,) = enabled_sources()[0]
     return {
         "harvest": harvest_one(name),
-        "classify": steps.classify_pending(),
-        "triage": steps.triage_pending(),
+        "classify": scoring.classify_pending(),
+        "triage": triage.triage_pending().as_dict(),
         "forward": forward_due(),
     }
 

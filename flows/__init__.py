@@ -1,11 +1,9 @@
 """Prefect flows and tasks: thin wrappers around the packages; deployments and schedules.
 
 Where things are:
-    flows.steps         the pipeline's steps as plain functions (no Prefect): classify_pending,
-                        triage_pending, retrain (harvest: harvester.run.harvest_one; forward,
-                        status, replies: lapor.forward.forward_due, lapor.status.sync_due,
-                        lapor.replies.run.send_due_replies)
-    flows.triage        triage rules (archive, near-duplicate grouping, auto-approval)
+    flows.steps         the pipeline's steps as plain functions (no Prefect): retrain (harvest:
+                        harvester.run; classify and triage: cases/; forward, status, replies:
+                        lapor.forward, lapor.status.sync_due, lapor.replies.run)
     flows.flows         the Prefect flows (pipeline_flow, harvest_flow, classify_flow, ...)
     flows.deployments   the schedule table `aduan serve` serves (prefect.yaml mirrors it)
     flows.env           Prefect's private defaults (telemetry off, PREFECT_HOME in ADUAN_HOME)
