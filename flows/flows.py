@@ -24,6 +24,7 @@ from prefect.states import Failed
 from prefect.tasks import exponential_backoff
 
 from flows import steps
+from training.retrain import retrain_step
 
 IO_RETRIES = dict(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=5))
 
@@ -185,7 +186,7 @@ def lapor_status_flow(limit: int | None = None) -> dict[str, Any]:
 
 @task(name="retrain", cache_policy=NO_CACHE)
 def retrain_task() -> dict[str, Any]:
-    return steps.retrain()
+    return retrain_step()
 
 
 @flow(name="retrain")
