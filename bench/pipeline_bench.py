@@ -177,7 +177,7 @@ def main() -> None:
     direct, flow = min(times["direct"]), min(times["prefect"])
     total = startup.seconds + flow
     rows = [
-        ("direct calls (flows/steps.py)", direct, 1.0),
+        ("direct calls (step functions)", direct, 1.0),
         ("prefect pipeline_flow, embedded API warm", flow, flow / direct),
         ("prefect incl. embedded API start-up", total, total / direct),
         ("  embedded API start-up, fresh PREFECT_HOME", startup.seconds, None),

@@ -27,12 +27,13 @@ from prefect.tasks import exponential_backoff
 
 from cases import scoring, triage
 from classifier.exceptions import NoChampion
-from flows import steps
 from harvester.run import enabled_sources, harvest_one
 from lapor.forward import forward_due
 from lapor.replies.run import send_due_replies
 from lapor.status import sync_due
+from store.db import session_factory
 from store.settings import get_settings
+from training.retrain import retrain_step
 
 # The one retry layer of the tasks whose only I/O is the store (a lost connection, a deadlock);
 # the tasks of the other steps never retry (docs/running.md, "Retries").
@@ -192,7 +193,7 @@ def lapor_status_flow(limit: int | None = None) -> dict[str, Any]:
 
 @task(name="retrain", cache_policy=NO_CACHE)
 def retrain_task() -> dict[str, Any]:
-    return steps.retrain()
+    return retrain_step()
 
 
 @flow(name="retrain")
@@ -216,7 +217,7 @@ def pipeline_flow(max_pages: int | None = None, forward: bool = True) -> dict[st
     summary["triage"] = triage_flow()
     if forward:
         summary["forward"] = forward_flow()
-    with steps.store_factory()() as session:
+    with session_factory()() as session:
         summary["store"] = pipeline_counts(session=session)
     logger = get_run_logger()
     # Each step's counts again in the pipeline's own log (`prefect flow-run logs` of this run);
