@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from store.cases import approve_case
+from cases.states import approve_case
 from store.dashboard import build_dashboard
 from store.service_levels import breached, working_days_between
 from store.tables import Forward, LaporStatusChange
