@@ -16,6 +16,8 @@ module only after ``flows.env.configure_prefect()`` (the CLI does), so telemetry
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -25,31 +27,54 @@ from prefect.tasks import exponential_backoff
 
 from flows import steps
 
-IO_RETRIES = dict(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=5))
+
+def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
+    """A task is retried unless it failed with an error the user must fix (a rejected key, a
+    missing mapping): trying again would fail the same way."""
+    try:
+        state.result()
+    except Exception as exc:
+        return not getattr(type(exc), "user_error", False)
+    return True
+
+
+IO_RETRIES = dict(
+    retries=3,
+    retry_delay_seconds=exponential_backoff(backoff_factor=5),
+    retry_condition_fn=worth_retrying,
+)
 
 
 @task(name="harvest-source", task_run_name="harvest-{name}", cache_policy=NO_CACHE, **IO_RETRIES)
-def harvest_source_task(name: str, max_pages: int | None = None) -> dict[str, Any]:
-    return steps.harvest_one(name, max_pages=max_pages)
+def harvest_source_task(
+    name: str, max_pages: int | None = None, since: datetime | None = None
+) -> dict[str, Any]:
+    return steps.harvest_one(name, max_pages=max_pages, since=since)
 
 
 @flow(name="harvest", log_prints=False)
-def harvest_flow(sources: list[str] | None = None, max_pages: int | None = None) -> dict[str, Any]:
-    """Harvest every enabled source (or the named ones) concurrently, each as its own task."""
+def harvest_flow(
+    sources: list[str] | None = None,
+    max_pages: int | None = None,
+    since: datetime | None = None,
+) -> dict[str, Any]:
+    """Harvest every enabled source (or exactly the named ones) concurrently, each as its own
+    task, from its stored cursor (or from ``since``)."""
     logger = get_run_logger()
-    names, problems = steps.enabled_sources()
+    names, problems = steps.enabled_sources(names=sources)
     for problem in problems:
         logger.warning("source config problem: %s", problem)
-    if sources:
-        names = [n for n in names if n in set(sources)]
-    futures = [harvest_source_task.submit(name, max_pages) for name in names]
+    futures = [harvest_source_task.submit(name, max_pages, since) for name in names]
     summary: dict[str, Any] = {"sources": len(names), "new": 0, "seen": 0, "failed": []}
+    per_source = []
     for name, future in zip(names, futures, strict=True):
         future.wait()
         if not future.state.is_completed():
             summary["failed"].append(name)
+            per_source.append({"source": name, "error": future.state.message or "task failed"})
             continue
         result = future.result()
+        per_source.append(result)
         summary["new"] += result["new"]
         summary["seen"] += result["seen"]
         if result["error"]:
@@ -61,7 +86,7 @@ def harvest_flow(sources: list[str] | None = None, max_pages: int | None = None)
         summary["seen"],
         ", ".join(summary["failed"]) or "none",
     )
-    return summary
+    return {**summary, "per_source": per_source}
 
 
 @task(name="classify-batch", cache_policy=NO_CACHE, **IO_RETRIES)
@@ -140,14 +165,15 @@ def triage_flow() -> dict[str, Any]:
 
 
 @task(name="forward-due", cache_policy=NO_CACHE, **IO_RETRIES)
-def forward_task(limit: int | None = None) -> dict[str, Any]:
-    return steps.forward_due(limit=limit)
+def forward_task(limit: int | None = None, concurrency: int | None = None) -> dict[str, Any]:
+    return steps.forward_due(limit=limit, concurrency=concurrency)
 
 
 @flow(name="forward")
-def forward_flow(limit: int | None = None) -> dict[str, Any]:
-    """Send the LAPOR! outbox rows that are due, then the replies they make due."""
-    result = forward_task(limit)
+def forward_flow(limit: int | None = None, concurrency: int | None = None) -> dict[str, Any]:
+    """Send the LAPOR! outbox rows that are due (``concurrency`` requests in flight), then the
+    replies they make due."""
+    result = forward_task(limit, concurrency)
     get_run_logger().info("forward: %s", result)
     state = replies_flow(return_state=True)
     if state.is_completed():
@@ -184,15 +210,38 @@ def lapor_status_flow(limit: int | None = None) -> dict[str, Any]:
 
 
 @task(name="retrain", cache_policy=NO_CACHE)
-def retrain_task() -> dict[str, Any]:
-    return steps.retrain()
+def retrain_task(options: dict[str, Any]) -> dict[str, Any]:
+    return steps.retrain(**options)
 
 
 @flow(name="retrain")
-def retrain_flow() -> dict[str, Any]:
-    """Train a challenger; it becomes champion only if the profile's promotion rules hold."""
-    result = retrain_task()
-    get_run_logger().info("retrain: %s", result)
+def retrain_flow(
+    data: list[Path] | None = None,
+    holdout_fraction: float | None = None,
+    seed: int = 0,
+    targets: list[str] | None = None,
+    min_class_size: int | None = None,
+    negatives: list[Path] | None = None,
+    promote: bool = True,
+) -> dict[str, Any]:
+    """Train a challenger on the stored labels (plus ``data`` files), judge it against the
+    champion on the latest ``holdout_fraction`` of texts; it becomes champion only if
+    ``promote`` and the profile's promotion rules hold."""
+    options: dict[str, Any] = {
+        "data_files": list(data or []),
+        "seed": seed,
+        "targets": targets,
+        "min_class_size": min_class_size,
+        "negatives": negatives,
+        "promote": promote,
+    }
+    if holdout_fraction is not None:
+        options["holdout_fraction"] = holdout_fraction
+    result = retrain_task(options)
+    get_run_logger().info(
+        "retrain: %s",
+        {k: result.get(k) for k in ("version", "promoted", "reasons", "champion_version")},
+    )
     return result
 
 

@@ -1,4 +1,5 @@
-"""The data team's retraining loop: ``retrain`` (``retrain_flow`` and ``aduan retrain`` call it).
+"""The data team's retraining loop: ``retrain`` (``retrain_flow``, which ``aduan run retrain`` runs,
+calls it).
 
 Assemble the training set (flows.training_set: imports + facilitators' corrections + ``--data``
 files, the latest rows by time held out), train a challenger on the rest, score challenger and
@@ -76,7 +77,7 @@ def _champion_overlap(champion_dir: Path | None, holdout: Sequence[ResolvedLabel
     keys_file = champion_dir / TRAINING_KEYS
     if not keys_file.is_file():
         return (
-            "the champion's training rows are not recorded (not trained by `aduan retrain`); "
+            "the champion's training rows are not recorded (not trained by `aduan run retrain`); "
             "if it saw the held-out rows its figures are optimistic"
         )
     seen = set(keys_file.read_text(encoding="utf-8").split())
@@ -109,7 +110,7 @@ def retrain(*, factory=None, **options) -> RetrainResult:
     if the profile's rules hold (see ``_retrain`` for the options).
 
     One retrain at a time per store: a second one started meanwhile (another worker, or
-    ``aduan retrain`` during the weekly flow) raises RetrainBusy and trains nothing.
+    ``aduan run retrain`` during the weekly flow) raises RetrainBusy and trains nothing.
     """
     from flows.exceptions import RetrainBusy
     from store.db import session_factory

@@ -12,6 +12,7 @@ import logging
 import math
 import shlex
 from collections.abc import Sequence
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -42,13 +43,17 @@ def _counts(result: Any) -> dict[str, Any]:
 
 
 # -- harvest -------------------------------------------------------------------------------------
-def enabled_sources(profile_dir: Path | None = None) -> tuple[list[str], list[str]]:
-    """Names of the enabled sources in the profile's sources.yaml, and the config problems."""
-    from harvester.config import load_sources
+def enabled_sources(
+    profile_dir: Path | None = None, names: list[str] | None = None
+) -> tuple[list[str], list[str]]:
+    """Names of the sources to harvest (the enabled ones, or exactly ``names``, even if disabled;
+    SourceConfigError for a name that is invalid or missing) and the sources.yaml problems."""
+    from harvester.config import load_sources, select_sources
     from store.settings import get_settings
 
     configs, problems = load_sources(Path(profile_dir or get_settings().profile))
-    return [c.name for c in configs if c.enabled], [str(p) for p in problems]
+    chosen = select_sources(configs, problems, names)
+    return [c.name for c in chosen], [str(p) for p in problems]
 
 
 def harvest_one(
@@ -57,14 +62,17 @@ def harvest_one(
     factory: sessionmaker[Session] | None = None,
     profile_dir: Path | None = None,
     max_pages: int | None = None,
+    since: datetime | None = None,
 ) -> dict[str, Any]:
-    """Harvest one source by name from its stored cursor; a source error comes back in ``error``."""
+    """Harvest one source by name from its stored cursor (or from ``since``); a source error
+    comes back in ``error``."""
     from harvester.config import load_sources
     from harvester.exceptions import SourceConfigError
     from harvester.http import PoliteSession, user_agent
     from harvester.run import harvest_source
     from harvester.sources import build_source
     from store.deployment_keys import author_key_for_store
+    from store.exceptions import ConfigError
     from store.profile import get_profile
     from store.settings import get_settings
 
@@ -76,7 +84,11 @@ def harvest_one(
         raise LookupError(f"no valid source named {name!r} in {folder}/sources.yaml")
     factory = factory or store_factory()
     key = author_key_for_store(factory=factory, settings=settings)  # one key per deployment
-    with PoliteSession(user_agent=user_agent(get_profile(folder).contact)) as http:
+    try:
+        contact = get_profile(folder).contact
+    except ConfigError:  # a sources-only folder: the user agent names no contact
+        contact = None
+    with PoliteSession(user_agent=user_agent(contact)) as http:
         try:
             source = build_source(config, http=http, author_key=key)
         except SourceConfigError as exc:  # e.g. its token is not set: retrying will not help
@@ -88,9 +100,11 @@ def harvest_one(
                 "new": 0,
                 "duplicates": 0,
                 "skipped": 0,
+                "refused": 0,
                 "error": str(exc),
+                "seconds": 0.0,
             }
-        result = harvest_source(source, factory=factory, max_pages=max_pages)
+        result = harvest_source(source, factory=factory, max_pages=max_pages, since=since)
     counts = {
         "source": result.source,
         "pages": result.pages,
@@ -100,6 +114,7 @@ def harvest_one(
         "skipped": result.skipped,
         "refused": result.refused,
         "error": result.error,
+        "seconds": round(result.seconds, 1),
     }
     log.info("harvest %s: %d new of %d seen", name, result.new, result.seen)
     if result.refused:
@@ -256,12 +271,13 @@ def forward_due(
         limit=limit,
         concurrency=concurrency or DEFAULT_CONCURRENCY,
     )
-    result = _counts(stats)
+    result: dict[str, Any] = {**_counts(stats), "problems": stats.problems[:20]}
     if client is not None:
         rerouted = send_pending_reroutes(factory=factory, client=client, profile=profile)
         for problem in rerouted.problems[:5]:
             log.warning("reroute: %s", problem)
         result.update({f"reroutes_{k}": v for k, v in _counts(rerouted).items()})
+        result["reroutes_problems"] = rerouted.problems[:20]
     return result
 
 
@@ -303,15 +319,23 @@ def send_replies(
 
 
 # -- retrain -------------------------------------------------------------------------------------
-def retrain() -> dict[str, Any]:
-    """Train a challenger and promote it if the profile's rules hold (flows.retrain.retrain)."""
+def retrain(**options: Any) -> dict[str, Any]:
+    """Train a challenger and promote it if the profile's rules hold (flows.retrain.retrain,
+    ``options`` passed on). The result has ``training_on``: what it trained on, said (logged)
+    before the training started."""
     from flows.exceptions import RetrainBusy
     from flows.retrain import retrain as retrain_loop
 
+    said: list[str] = []
+
+    def announce(line: str) -> None:
+        said.append(line)
+        log.info("%s", line)
+
     try:
-        result = retrain_loop(factory=store_factory()).as_dict()
+        result = retrain_loop(factory=store_factory(), announce=announce, **options).as_dict()
     except RetrainBusy as exc:  # the other run does the work: this one is a no-op, not a failure
         log.warning("retrain skipped: %s", exc)
         return {"version": None, "promoted": False, "reasons": [str(exc)], "skipped": True}
     log.info("retrain: challenger %s, promoted: %s", result["version"], result["promoted"])
-    return {key: result.get(key) for key in ("version", "promoted", "reasons", "champion_version")}
+    return {**result, "training_on": "\n".join(said)}

@@ -177,7 +177,7 @@ def test_configured_targets_reads_open311_yaml(monkeypatch, tmp_path, mapped_fol
 def test_pipeline_steps_send_and_poll_every_configured_target(
     monkeypatch, tmp_path, session_factory, simulator, mapped_folder
 ):
-    """flows.steps.forward_due / sync_status use the same targets as `aduan forward`: LAPOR!
+    """flows.steps.forward_due / sync_status use the same targets as `aduan run forward`: LAPOR!
     from the settings and Open311 from the profile's open311.yaml."""
     import shutil
 
