@@ -18,12 +18,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cases.scoring import champion_version
 from cli.common import Profile, command_group, use_profile
 from flows.deployments import SCHEDULES
 from flows.env import configure_prefect
 from flows.exceptions import BadSchedule, RetrainBusy, UnknownFlow
 from flows.local_server import LocalPrefectServer
-from flows.steps import champion_version
 from harvester.config import load_sources, select_sources
 from harvester.exceptions import HarvestError
 from lapor import DEFAULT_CONCURRENCY

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.cases import SYSTEM
+from store.audit import SYSTEM
 from store.forward_status import CLOSED_UNDONE_STATUSES, closed_undone, done_in_lapor
 from store.service_levels import LEVELS, REVIEW_LEVEL_DAYS, breached, working_days_between
 from store.tables import Case, Forward, LaporStatusChange, PostRow
