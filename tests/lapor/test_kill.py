@@ -45,7 +45,8 @@ def test_sigkill_after_the_request_leaves_unknown_never_resent(
         "ADUAN_LAPOR_BASE_URL": sim.url,
         "ADUAN_LAPOR_API_KEY": "simulator-key",
         "ADUAN_LAPOR_TOKEN": "simulator-token",
-        "ADUAN_LAPOR_TIMEOUT_S": "3",  # lease = 2 * 3 + 5 s
+        # lease = 2 * 30 + 5 s: the restart (a new Prefect temporary server) starts within it
+        "ADUAN_LAPOR_TIMEOUT_S": "30",
     }
     sender = forward_cli(env, "--concurrency", "1")
     deadline = time.monotonic() + 60
