@@ -8,9 +8,9 @@ from pathlib import Path
 import typer
 
 from cli.common import command_group
-from flows.label_import import import_file, parse_mapping
 from store.profile import get_profile
-from store.training import RESOLUTION_RULE
+from training.dataset import RESOLUTION_RULE
+from training.label_import import import_file, parse_mapping
 
 app = command_group()
 

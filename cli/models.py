@@ -21,10 +21,10 @@ from classifier.registry import Registry
 from classifier.routing import parse_local_offices
 from classifier.train import train_bundle
 from cli.common import command_group
-from flows.training_set import default_negatives, default_relevance_data
 from store.areas import get_gazetteer
 from store.profile import get_profile
 from store.settings import get_settings
+from training.dataset import default_negatives, default_relevance_data
 
 app = command_group()
 

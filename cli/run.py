@@ -281,7 +281,7 @@ def run_retrain(
         None, "--data", help="Extra labelled CSV with text and target columns (repeatable)."
     ),
     holdout_fraction: float = typer.Option(
-        0.1,  # = flows.training_set.HOLDOUT_FRACTION
+        0.1,  # = training.dataset.HOLDOUT_FRACTION
         "--holdout-fraction",
         help="Latest fraction of texts (by time) held out.",
     ),

@@ -30,6 +30,7 @@ from cases import scoring, triage
 from classifier.exceptions import NoChampion
 from flows import steps
 from store.settings import get_settings
+from training.retrain import retrain_step
 
 
 def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
@@ -211,7 +212,7 @@ def lapor_status_flow(limit: int | None = None) -> dict[str, Any]:
 
 @task(name="retrain", cache_policy=NO_CACHE)
 def retrain_task(options: dict[str, Any]) -> dict[str, Any]:
-    return steps.retrain(**options)
+    return retrain_step(**options)
 
 
 @flow(name="retrain")

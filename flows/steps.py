@@ -189,26 +189,3 @@ def send_replies(
     for problem in stats.problems[:5]:
         log.warning("reply: %s", problem)
     return counts(stats)
-
-
-# -- retrain -------------------------------------------------------------------------------------
-def retrain(**options: Any) -> dict[str, Any]:
-    """Train a challenger and promote it if the profile's rules hold (flows.retrain.retrain,
-    ``options`` passed on). The result has ``training_on``: what it trained on, said (logged)
-    before the training started."""
-    from flows.exceptions import RetrainBusy
-    from flows.retrain import retrain as retrain_loop
-
-    said: list[str] = []
-
-    def announce(line: str) -> None:
-        said.append(line)
-        log.info("%s", line)
-
-    try:
-        result = retrain_loop(factory=store_factory(), announce=announce, **options).as_dict()
-    except RetrainBusy as exc:  # the other run does the work: this one is a no-op, not a failure
-        log.warning("retrain skipped: %s", exc)
-        return {"version": None, "promoted": False, "reasons": [str(exc)], "skipped": True}
-    log.info("retrain: challenger %s, promoted: %s", result["version"], result["promoted"])
-    return {**result, "training_on": "\n".join(said)}

@@ -191,8 +191,8 @@ def test_odd_text_classifies_with_low_relevance(aduan, small_bundle) -> None:
 
 
 def test_default_negatives_come_from_the_profile(monkeypatch, tmp_path) -> None:
-    from flows.training_set import default_negatives as _default_negatives
     from store.settings import reset_settings
+    from training.dataset import default_negatives as _default_negatives
 
     profile = tmp_path / "profile"
     monkeypatch.setenv("ADUAN_PROFILE", str(profile))
