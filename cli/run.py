@@ -22,12 +22,13 @@ from cases.scoring import champion_version
 from cli.common import Profile, command_group, use_profile
 from flows.deployments import SCHEDULES
 from flows.env import configure_prefect
-from flows.exceptions import BadSchedule, RetrainBusy, UnknownFlow
+from flows.exceptions import BadSchedule, UnknownFlow
 from flows.local_server import LocalPrefectServer
 from harvester.config import load_sources, select_sources
 from harvester.exceptions import HarvestError
 from lapor import DEFAULT_CONCURRENCY
 from store.profile import get_profile
+from training.exceptions import RetrainBusy
 
 app = command_group()
 
