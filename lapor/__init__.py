@@ -6,6 +6,7 @@ Where things are:
     lapor.compose       compose_complaint(case, posts, profile): the JSON body (pure)
     lapor.redact        redact(text): NIK, phone numbers and e-mails out of the content
     lapor.outbox        send_due(...): the sender over store.forwards (the outbox)
+    lapor.reconcile     reconcile(...): a person settles a failed/unknown forward
     lapor.status        sync_status(...): status polling into lapor_status_history
     lapor.open311       Open311 GeoReport v2 as a second target behind the same outbox
     lapor.mapping       the profile's LAPOR! ids: check and fill by name (``aduan lapor map``)
