@@ -71,22 +71,23 @@ def counts(url: str) -> dict:
 
 def reset_caches(memo_after_training: dict) -> None:
     """Same start for both runs: the model not loaded yet, the stemming memo as after training."""
+    from cases import scoring
     from classifier import stemming
-    from flows import steps
 
-    steps.load_model.cache_clear()
+    scoring.load_model.cache_clear()
     stemming._MEMO.clear()
     stemming._MEMO.update(memo_after_training)
 
 
 def run_direct() -> dict:
+    from cases import scoring, triage
     from flows import steps
 
     (name,) = steps.enabled_sources()[0]
     return {
         "harvest": steps.harvest_one(name),
-        "classify": steps.classify_pending(),
-        "triage": steps.triage_pending(),
+        "classify": scoring.classify_pending(),
+        "triage": triage.triage_pending().as_dict(),
         "forward": steps.forward_due(),
     }
 

@@ -2,8 +2,7 @@
 
 Where things are:
     flows.steps         the pipeline's steps as plain functions (no Prefect): harvest_one,
-                        classify_pending, triage_pending, forward_due, sync_status, retrain
-    flows.triage        triage rules (archive, near-duplicate grouping, auto-approval)
+                        forward_due, sync_status, retrain (classify and triage: cases/)
     flows.flows         the Prefect flows (pipeline_flow, harvest_flow, classify_flow, ...)
     flows.deployments   the schedule table `aduan serve` serves (prefect.yaml mirrors it)
     flows.env           Prefect's private defaults (telemetry off, PREFECT_HOME in ADUAN_HOME)

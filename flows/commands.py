@@ -46,7 +46,7 @@ def _run(name: str, profile: Path | None, as_json: bool, **parameters: Any) -> N
     if name not in FLOWS:
         raise UnknownFlow(f"no flow named {name!r}; one of: {', '.join(FLOWS)}")
     if name in NEEDS_MODEL:
-        from flows.steps import champion_version
+        from cases.scoring import champion_version
 
         champion_version()  # NoChampion: one line with the command that trains one, exit 2
     state = FLOWS[name](**parameters, return_state=True)

@@ -1,10 +1,10 @@
-"""Prefect flows and tasks: thin wrappers around flows/steps.py (all logic lives in the packages).
+"""Prefect flows and tasks: thin wrappers around the step functions (the logic lives in packages).
 
     pipeline_flow       harvest_flow -> classify_flow -> triage_flow -> forward_flow (every 15 min)
     harvest_flow        one task per enabled source, concurrently; a failing source fails alone
     classify_flow       unclassified posts in batches with the champion; on Dask when
                         ADUAN_DASK_ADDRESS is set (prefect-dask), in this process otherwise
-    triage_flow         archive / group near-duplicates / auto-approve or queue (flows.triage)
+    triage_flow         archive / group near-duplicates / auto-approve or queue (cases.triage)
     forward_flow        the LAPOR! outbox (every 5 min), then replies_flow
     replies_flow        replies to citizens under their comment (the reply outbox)
     lapor_status_flow   status sync of forwarded complaints (hourly)
@@ -16,6 +16,7 @@ module only after ``flows.env.configure_prefect()`` (the CLI does), so telemetry
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -23,7 +24,10 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 from prefect.tasks import exponential_backoff
 
+from cases import scoring, triage
+from classifier.exceptions import NoChampion
 from flows import steps
+from store.settings import get_settings
 
 IO_RETRIES = dict(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=5))
 
@@ -66,7 +70,7 @@ def harvest_flow(sources: list[str] | None = None, max_pages: int | None = None)
 
 @task(name="classify-batch", cache_policy=NO_CACHE, **IO_RETRIES)
 def classify_batch_task(post_ids: list[int], version: str) -> int:
-    return steps.classify_batch(post_ids, version=version)
+    return scoring.classify_batch(post_ids, version=version)
 
 
 @flow(name="classify-batches")
@@ -77,36 +81,32 @@ def classify_batches_flow(batches: list[list[int]], version: str) -> int:
 
 
 @flow(name="classify")
-def classify_flow(batch_size: int = steps.CLASSIFY_BATCH, limit: int | None = None) -> dict:
+def classify_flow(batch_size: int = scoring.CLASSIFY_BATCH, limit: int | None = None) -> dict:
     """Classify the posts still ``new`` with the champion model, ``batch_size`` at a time."""
-    from classifier.exceptions import NoChampion
-    from store.pipeline import unclassified_id_batches
-    from store.settings import get_settings
-
     logger = get_run_logger()
+    address = get_settings().dask_address
     try:
-        version = steps.champion_version()
+        result = scoring.classify_pending(
+            batch=batch_size, limit=limit, run_batches=partial(_run_batches, address)
+        )
     except NoChampion as exc:  # a setup step is missing: one line saying which, no traceback
         logger.error("%s", exc)
         return Failed(message=str(exc))
-    batches = list(
-        unclassified_id_batches(factory=steps.store_factory(), batch=batch_size, limit=limit)
-    )
-    address = get_settings().dask_address
-    if not batches:
-        classified = 0
-    elif address:
-        classified = _classify_on_dask(address, batches, version)
-    else:
-        classified = sum(classify_batch_task(ids, version) for ids in batches)
     logger.info(
         "classified %d posts in %d batches with model %s%s",
-        classified,
-        len(batches),
-        version,
-        " on Dask" if address and batches else "",
+        result["classified"],
+        result["batches"],
+        result["model_version"],
+        " on Dask" if address and result["batches"] else "",
     )
-    return {"classified": classified, "batches": len(batches), "model_version": version}
+    return result
+
+
+def _run_batches(address: str | None, batches: list[list[int]], version: str) -> int:
+    """One task per batch: on the Dask cluster at ``address``, or one after the other here."""
+    if address:
+        return _classify_on_dask(address, batches, version)
+    return sum(classify_batch_task(ids, version) for ids in batches)
 
 
 def _classify_on_dask(address: str, batches: list[list[int]], version: str) -> int:
@@ -128,7 +128,7 @@ def _classify_on_dask(address: str, batches: list[list[int]], version: str) -> i
 
 @task(name="triage", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=10)
 def triage_task() -> dict[str, Any]:
-    return steps.triage_pending()
+    return triage.triage_pending().as_dict()
 
 
 @flow(name="triage")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from classifier.chances import by_chance
-from store.cases import SYSTEM
+from store.audit import SYSTEM
 
 DECIDING = ("accept", "correct", "reroute", "auto_approve")
 SAID = {"accept": "dipilih fasilitator", "correct": "dipilih fasilitator", "reroute": "diteruskan"}

@@ -8,6 +8,8 @@ from sqlalchemy.orm import Session
 
 from store.tables import AuditEntry
 
+SYSTEM = "system"  # the actor of what no person did (auto-approval, the outbox's own steps)
+
 
 def record_audit(
     *,

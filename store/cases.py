@@ -20,12 +20,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.audit import record_audit
+from store.audit import SYSTEM, record_audit
 from store.exceptions import StaleAction, StoreError
 from store.repository import content_hash
 from store.tables import Case, Forward, PostRow, Review, TrainingLabel
 
-SYSTEM = "system"
 DECIDED = ("approved", "rejected", "merged")
 
 

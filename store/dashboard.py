@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from store.cases import SYSTEM
+from store.audit import SYSTEM
 from store.forward_status import closed_undone, done_in_lapor
 from store.tables import Case, Forward, LaporStatusChange, PostRow
 

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from store.audit import SYSTEM
 from store.outbox_claims import record_guarded
 from store.tables import AuditEntry, Forward
 
@@ -25,7 +26,6 @@ __all__ = ["Outcome", "record_outcomes", "recover_stale"]
 # Core statements on the sender's hot path, as in store.forward_claims.
 F, A = Forward.__table__, AuditEntry.__table__
 
-SYSTEM = "system"
 _NO_SYNC = {"synchronize_session": False}
 
 

@@ -1,6 +1,6 @@
 """SQL of the regular pipeline: posts to classify, classifications, posts to triage, summary counts.
 
-The flows (flows/steps.py, flows/triage.py) call these; each takes the caller's session and does
+The steps (cases/scoring.py, cases/triage.py) call these; each takes the caller's session and does
 not commit, except the streaming readers which take a sessionmaker and use short read sessions.
 """
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from flows.triage import triage_pending
+from cases.triage import triage_pending
 from store.pipeline import save_classifications
 from store.profile import Agency, Profile, Topic, Triage
 from store.repository import upsert_posts
@@ -172,11 +172,11 @@ def test_concurrent_triage_runs_make_the_cases_of_one_run(session_factory, batch
 
 
 def test_concurrent_classify_runs_classify_each_post_once(session_factory, models_dir):
-    from flows import steps
+    from cases import scoring
 
     with session_factory() as session, session.begin():
         upsert_posts(session=session, posts=[make_post(i) for i in range(600)])
-    bundle = steps.load_model(str(models_dir), steps.champion_version(models_dir))
+    bundle = scoring.load_model(str(models_dir), scoring.champion_version(models_dir))
     predicted: list[int] = []
     real_predict = bundle.predict
 
@@ -187,7 +187,9 @@ def test_concurrent_classify_runs_classify_each_post_once(session_factory, model
     bundle.predict = counting_predict
     try:
         results = run_at_once(
-            lambda: steps.classify_pending(factory=session_factory, models_dir=models_dir, batch=50)
+            lambda: scoring.classify_pending(
+                factory=session_factory, models_dir=models_dir, batch=50
+            )
         )
     finally:
         del bundle.predict

@@ -222,7 +222,7 @@ def test_classify_flow_on_a_local_dask_cluster(prefect_server, models_dir, engin
     from distributed import Client, LocalCluster
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from flows import steps
+    from cases import scoring
     from store.repository import upsert_posts
     from store.settings import reset_settings
     from tests.factories import make_post
@@ -243,7 +243,7 @@ def test_classify_flow_on_a_local_dask_cluster(prefect_server, models_dir, engin
         assert state.is_completed(), state.message
         result = state.result()
         with Client(cluster) as client:
-            loaded = client.run(lambda: steps.load_model.cache_info().currsize)
+            loaded = client.run(lambda: scoring.load_model.cache_info().currsize)
     assert result["batches"] == 6 and result["classified"] == 1200
     assert len(loaded) == 2 and any(loaded.values())  # the batches ran on the Dask workers
     with factory() as session:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from flows.triage import Candidate, auto_forward_allowed, group_duplicates, triage_pending
+from cases.grouping import Candidate, group_duplicates
+from cases.triage import auto_forward_allowed, triage_pending
 from store.pipeline import save_classifications
 from store.profile import Agency, Profile, Topic, Triage
 from store.repository import upsert_posts

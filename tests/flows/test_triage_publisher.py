@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from flows.triage import triage_pending
+from cases.triage import triage_pending
 from store.cases import reject_case
 from store.pipeline import save_classifications
 from store.queue import get_case_view

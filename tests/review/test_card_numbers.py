@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import select
 
+from cases.triage import triage_pending
 from classifier.chances import LEGEND, by_chance, shown
-from flows.triage import triage_pending
 from store.pipeline import save_classifications
 from store.profile import get_profile
 from store.repository import upsert_posts
