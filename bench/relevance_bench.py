@@ -204,7 +204,7 @@ def seed_complaint_rows() -> list[dict]:
     """The seed complaints the shipped default trains on (flows.demo.default_model leaves out
     the latest ones, which the first `aduan retrain` holds out), as train_bundle rows."""
     from flows.demo import seed_files
-    from flows.training_set import split_file, train_rows_of
+    from training.dataset import split_file, train_rows_of
 
     complaints, _, _ = seed_files(PROFILE)
     targets = ["agency", "topic"]

@@ -1,6 +1,6 @@
 """MODEL_CARD.md beside a bundle: data, classes, per-class figures, confusions, calibration.
 
-The figures come from held-out rows scored by ``classifier.promotion.score_bundle`` (the rows the
+The figures come from held-out rows scored by ``classifier.evaluate.score_bundle`` (the rows the
 promotion decision used). A confusion-matrix PNG is drawn only when matplotlib is installed
 (optional extra ``plots``); without it the card says so and the rest is unchanged.
 
@@ -14,10 +14,11 @@ import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from classifier.promotion import Decision, HeadScores
+from classifier.evaluate import HeadScores
 
 __all__ = ["CARD_FILE", "build_card", "reliability_table", "write_card"]
 
@@ -27,6 +28,13 @@ CARD_FILE = "MODEL_CARD.md"
 RELIABILITY_EDGES = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 MAX_PLOT_CLASSES = 25
 FIGURES = ("accuracy", "accuracy_all", "macro_f1", "coverage_at_95", "coverage_at_90")
+
+
+class Decision(Protocol):
+    """What the card shows of a promotion decision (``training.promotion.Decision``)."""
+
+    promote: bool
+    reasons: list[str]
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:

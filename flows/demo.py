@@ -168,8 +168,8 @@ def default_model(profile_dir: Path, models_dir: Path) -> tuple[str, bool]:
     from classifier.data import file_info
     from classifier.registry import Registry
     from classifier.train import train_bundle
-    from flows.retrain import KEY_CHARS, TRAINING_KEYS
-    from flows.training_set import split_file, train_rows_of
+    from training.dataset import split_file, train_rows_of
+    from training.retrain import KEY_CHARS, TRAINING_KEYS
 
     files, negatives, relevance = seed_files(profile_dir)
     targets = ["agency", "topic"]
@@ -309,8 +309,8 @@ def run_pipeline() -> dict[str, Any]:
 
 def import_seed_labels(profile_dir: Path) -> int:
     """The profile's seed complaints as training labels in the demo store (with provenance)."""
-    from flows.label_import import import_file
     from store.profile import get_profile
+    from training.label_import import import_file
 
     mapping = {"text": "text", "agency": "agency", "topic": "topic", "created_at": "created_at"}
     report, _ = import_file(

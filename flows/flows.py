@@ -28,6 +28,7 @@ from cases import scoring, triage
 from classifier.exceptions import NoChampion
 from flows import steps
 from store.settings import get_settings
+from training.retrain import retrain_step
 
 IO_RETRIES = dict(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=5))
 
@@ -185,7 +186,7 @@ def lapor_status_flow(limit: int | None = None) -> dict[str, Any]:
 
 @task(name="retrain", cache_policy=NO_CACHE)
 def retrain_task() -> dict[str, Any]:
-    return steps.retrain()
+    return retrain_step()
 
 
 @flow(name="retrain")

@@ -36,9 +36,9 @@ def data_import(
     show: int = typer.Option(10, "--show-conflicts", help="How many conflicts to list."),
 ) -> None:
     """Import labelled rows into training_labels (exact duplicates merged, conflicts reported)."""
-    from flows.label_import import import_file, parse_mapping
     from store.profile import get_profile
-    from store.training import RESOLUTION_RULE
+    from training.dataset import RESOLUTION_RULE
+    from training.label_import import import_file, parse_mapping
 
     profile = get_profile()
     report, info = import_file(
@@ -78,7 +78,7 @@ def retrain(
         None, "--data", help="Extra labelled CSV with text and target columns (repeatable)."
     ),
     holdout_fraction: float = typer.Option(
-        0.1,  # = flows.training_set.HOLDOUT_FRACTION (not imported: the CLI starts fast)
+        0.1,  # = training.dataset.HOLDOUT_FRACTION (not imported: the CLI starts fast)
         "--holdout-fraction",
         help="Latest fraction of texts (by time) held out.",
     ),
@@ -104,7 +104,7 @@ def retrain(
     """
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from flows.retrain import retrain as run_retrain
+    from training.retrain import retrain as run_retrain
 
     with Progress(
         SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), transient=True

@@ -173,18 +173,3 @@ def send_replies(
     for problem in stats.problems[:5]:
         log.warning("reply: %s", problem)
     return counts(stats)
-
-
-# -- retrain -------------------------------------------------------------------------------------
-def retrain() -> dict[str, Any]:
-    """Train a challenger and promote it if the profile's rules hold (flows.retrain.retrain)."""
-    from flows.exceptions import RetrainBusy
-    from flows.retrain import retrain as retrain_loop
-
-    try:
-        result = retrain_loop(factory=store_factory()).as_dict()
-    except RetrainBusy as exc:  # the other run does the work: this one is a no-op, not a failure
-        log.warning("retrain skipped: %s", exc)
-        return {"version": None, "promoted": False, "reasons": [str(exc)], "skipped": True}
-    log.info("retrain: challenger %s, promoted: %s", result["version"], result["promoted"])
-    return {key: result.get(key) for key in ("version", "promoted", "reasons", "champion_version")}

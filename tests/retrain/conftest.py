@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.label_import import import_file
-from flows.retrain import RetrainResult, retrain
 from store.db import make_engine
 from store.db import session_factory as make_session_factory
 from store.migrate import upgrade
+from training.label_import import import_file
+from training.retrain import RetrainResult, retrain
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "profiles" / "kupang" / "seed"

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from classifier.exceptions import DataError
-from flows.label_import import MAX_LABEL_CHARS, MAX_TEXT_CHARS, import_file
 from store.tables import TrainingLabel
+from training.label_import import MAX_LABEL_CHARS, MAX_TEXT_CHARS, import_file
 
 REPO = Path(__file__).resolve().parents[2]
 KUPANG = REPO / "profiles" / "kupang"

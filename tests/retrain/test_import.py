@@ -9,13 +9,14 @@ import typer
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
-from flows.label_import import import_file
 from flows.retrain_cli import register
 from store.cases import approve_case, create_case
 from store.repository import upsert_posts
 from store.tables import PostRow, TrainingLabel
-from store.training import load_label_records, resolve_labels
+from store.training import load_label_records
 from tests.factories import make_post
+from training.dataset import resolve_labels
+from training.label_import import import_file
 
 HEADER = ["isi", "instansi", "kategori", "tanggal"]
 FIRST = [

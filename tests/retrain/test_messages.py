@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from classifier.registry import Registry
-from flows.exceptions import RetrainError
-from flows.label_import import import_file
-from flows.retrain import TRAINING_KEYS, retrain
 from tests.retrain.conftest import MAPPING, RETRAIN_ARGS, SEED, copy_registry, new_store
+from training.exceptions import RetrainError
+from training.label_import import import_file
+from training.retrain import TRAINING_KEYS, retrain
 
 
 def _write(path: Path, rows: list[dict]) -> Path:
