@@ -1,7 +1,7 @@
 """What the review app reads: the queue of open cases, one case with its posts, the audit log.
 
 Reads are scoped: ``agencies`` None means every agency, a list means only cases tagged with one
-of them (a facilitator's agencies). Nothing here changes a case; see store.cases for decisions.
+of them (a facilitator's agencies). Nothing here changes a case; see cases/states.py for decisions.
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from cases.states import approve_case
 from lapor.service_levels import breached, service_report, working_days_between
-from store.cases import approve_case
 from store.dashboard import build_dashboard
 from store.tables import Forward, LaporStatusChange
 from tests.review.conftest import add_user, login, seed_case
