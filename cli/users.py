@@ -7,12 +7,12 @@ import sys
 import typer
 
 from cli.common import command_group
-from review.auth import MIN_PASSWORD, hash_password
+from review.auth import MIN_PASSWORD, hash_password, name_key
 from review.exceptions import ReviewError
 from store.db import session_factory, transaction
 from store.profile import get_profile
 from store.settings import get_settings
-from store.throttle import forget_name
+from store.throttle import forget_key
 from store.users import (
     create_user,
     get_user_by_name,
@@ -100,7 +100,8 @@ def users_unlock(name: str = typer.Argument(..., help="Login name.")) -> None:
         user = _account(session, name)
         was = lockout_state(user)
         unlock_user(session=session, user_id=user.id, actor="cli")
-        forget_name(session=session, secret=get_settings().cookie_key(), name=user.name)
+        key = name_key(secret=get_settings().cookie_key(), name=user.name)
+        forget_key(session=session, key=key)
     if was.locked:
         typer.echo(f"user {name} unlocked (was locked until {was.locked_until:%d/%m/%Y %H:%M} UTC)")
     else:

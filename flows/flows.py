@@ -10,8 +10,9 @@
     lapor_status_flow   status sync of forwarded complaints (hourly)
     retrain_flow        train a challenger (weekly)
 
-Tasks return counts, never post text; I/O tasks retry with exponential backoff. Import this
-module only after ``flows.env.configure_prefect()`` (the CLI does), so telemetry stays off.
+Tasks return counts, never post text. Only the store-only tasks retry (classify-batch, triage):
+each other kind of I/O has its own retry layer (docs/running.md, "Retries"). Import this module only
+after ``flows.env.configure_prefect()`` (the CLI does), so telemetry stays off.
 """
 
 from __future__ import annotations
@@ -28,33 +29,24 @@ from prefect.tasks import exponential_backoff
 
 from cases import scoring, triage
 from classifier.exceptions import NoChampion
-from flows import steps
+from harvester.run import enabled_sources, harvest_one
+from lapor.forward import forward_due
+from lapor.replies.run import send_due_replies
+from lapor.status import sync_due
+from store.db import session_factory
 from store.settings import get_settings
 from training.retrain import retrain_step
 
-
-def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
-    """A task is retried unless it failed with an error the user must fix (a rejected key, a
-    missing mapping): trying again would fail the same way."""
-    try:
-        state.result()
-    except Exception as exc:
-        return not getattr(type(exc), "user_error", False)
-    return True
+# The one retry layer of the tasks whose only I/O is the store (a lost connection, a deadlock);
+# the tasks of the other steps never retry (docs/running.md, "Retries").
+STORE_RETRIES = dict(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=5))
 
 
-IO_RETRIES = dict(
-    retries=3,
-    retry_delay_seconds=exponential_backoff(backoff_factor=5),
-    retry_condition_fn=worth_retrying,
-)
-
-
-@task(name="harvest-source", task_run_name="harvest-{name}", cache_policy=NO_CACHE, **IO_RETRIES)
+@task(name="harvest-source", task_run_name="harvest-{name}", cache_policy=NO_CACHE)
 def harvest_source_task(
     name: str, max_pages: int | None = None, since: datetime | None = None
 ) -> dict[str, Any]:
-    return steps.harvest_one(name, max_pages=max_pages, since=since)
+    return harvest_one(name, max_pages=max_pages, since=since)
 
 
 @flow(name="harvest", log_prints=False)
@@ -66,7 +58,7 @@ def harvest_flow(
     """Harvest every enabled source (or exactly the named ones) concurrently, each as its own
     task, from its stored cursor (or from ``since``)."""
     logger = get_run_logger()
-    names, problems = steps.enabled_sources(names=sources)
+    names, problems = enabled_sources(names=sources)
     for problem in problems:
         logger.warning("source config problem: %s", problem)
     futures = [harvest_source_task.submit(name, max_pages, since) for name in names]
@@ -94,7 +86,7 @@ def harvest_flow(
     return {**summary, "per_source": per_source}
 
 
-@task(name="classify-batch", cache_policy=NO_CACHE, **IO_RETRIES)
+@task(name="classify-batch", cache_policy=NO_CACHE, **STORE_RETRIES)
 def classify_batch_task(post_ids: list[int], version: str) -> int:
     return scoring.classify_batch(post_ids, version=version)
 
@@ -165,9 +157,9 @@ def triage_flow() -> dict[str, Any]:
     return result
 
 
-@task(name="forward-due", cache_policy=NO_CACHE, **IO_RETRIES)
+@task(name="forward-due", cache_policy=NO_CACHE)
 def forward_task(limit: int | None = None, concurrency: int | None = None) -> dict[str, Any]:
-    return steps.forward_due(limit=limit, concurrency=concurrency)
+    return forward_due(limit=limit, concurrency=concurrency)
 
 
 @flow(name="forward")
@@ -184,9 +176,9 @@ def forward_flow(limit: int | None = None, concurrency: int | None = None) -> di
     return result
 
 
-@task(name="send-replies", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=30)
+@task(name="send-replies", cache_policy=NO_CACHE)
 def replies_task(limit: int | None = None) -> dict[str, Any]:
-    return steps.send_replies(limit=limit)
+    return send_due_replies(limit=limit)
 
 
 @flow(name="replies")
@@ -197,9 +189,9 @@ def replies_flow(limit: int | None = None) -> dict[str, Any]:
     return result
 
 
-@task(name="sync-status", cache_policy=NO_CACHE, **IO_RETRIES)
+@task(name="sync-status", cache_policy=NO_CACHE)
 def status_task(limit: int | None = None) -> dict[str, Any]:
-    return steps.sync_status(limit=limit)
+    return sync_due(limit=limit)
 
 
 @flow(name="lapor-status")
@@ -259,7 +251,7 @@ def pipeline_flow(max_pages: int | None = None, forward: bool = True) -> dict[st
     summary["triage"] = triage_flow()
     if forward:
         summary["forward"] = forward_flow()
-    with steps.store_factory()() as session:
+    with session_factory()() as session:
         summary["store"] = pipeline_counts(session=session)
     logger = get_run_logger()
     # Each step's counts again in the pipeline's own log (`prefect flow-run logs` of this run);
