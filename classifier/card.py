@@ -1,11 +1,11 @@
 """MODEL_CARD.md beside a bundle: data, classes, per-class figures, confusions, calibration.
 
-The figures come from held-out rows scored by ``classifier.promotion.score_bundle`` (the rows the
+The figures come from held-out rows scored by ``classifier.evaluate.score_bundle`` (the rows the
 promotion decision used). A confusion-matrix PNG is drawn only when matplotlib is installed
 (optional extra ``plots``); without it the card says so and the rest is unchanged.
 
 ``aduan train`` has no such scores: its card shows the summary figures of the manifest's
-validation split and says which sections need ``aduan retrain``.
+validation split and says which sections need ``aduan run retrain``.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from classifier.promotion import Decision, HeadScores
+from classifier.evaluate import HeadScores
 
 __all__ = ["CARD_FILE", "build_card", "reliability_table", "write_card"]
 
@@ -27,6 +28,13 @@ CARD_FILE = "MODEL_CARD.md"
 RELIABILITY_EDGES = (0.0, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 MAX_PLOT_CLASSES = 25
 FIGURES = ("accuracy", "accuracy_all", "macro_f1", "coverage_at_95", "coverage_at_90")
+
+
+class Decision(Protocol):
+    """What the card shows of a promotion decision (``training.promotion.Decision``)."""
+
+    promote: bool
+    reasons: list[str]
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
@@ -219,7 +227,7 @@ def _training_validation_section(manifest: dict) -> list[str]:
     lines += [
         "Not in this card: per-class precision/recall/F1, the most confused pairs and the "
         "reliability table (they need each held-out row's prediction, which `aduan train` does "
-        "not keep), and a comparison with the champion. `aduan retrain` writes them.",
+        "not keep), and a comparison with the champion. `aduan run retrain` writes them.",
         "",
     ]
     return lines

@@ -1,4 +1,5 @@
-"""Reading labelled CSVs, negative (non-complaint) files and JSONL inputs, with clear errors."""
+"""Every reader of labelled and input files (CSV/TSV, JSONL, XLSX), with clear errors; text files
+are UTF-8, a byte-order mark tolerated."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import hashlib
 import io
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +18,11 @@ __all__ = [
     "NEGATIVE_STATUSES",
     "FileInfo",
     "file_info",
+    "read_jsonl",
     "read_jsonl_texts",
     "read_negatives",
     "read_rows",
+    "read_xlsx",
     "require_columns",
 ]
 
@@ -100,16 +103,32 @@ def read_negatives(path: Path) -> list[str]:
     return [r[column] for r in rows]
 
 
-def read_jsonl_texts(path: Path, text_column: str = "text") -> list[tuple[dict, str]]:
-    """(record, text) per non-blank line of a JSONL file; a line may be an object or a string."""
-    out = []
+def _jsonl_values(path: Path) -> Iterator[tuple[int, object]]:
+    """(line number, parsed value) per non-blank line of a JSONL file."""
     for n, line in enumerate(_read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            yield n, json.loads(line)
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
+
+
+def read_jsonl(path: Path) -> tuple[list[dict], list[str]]:
+    """All rows of a JSONL file, one object a line; returns (rows, columns in first-seen order)."""
+    rows, columns = [], {}
+    for n, obj in _jsonl_values(path):
+        if not isinstance(obj, dict):
+            raise DataError(f"{path}:{n}: expected a JSON object per line")
+        rows.append(obj)
+        columns.update(dict.fromkeys(obj))
+    return rows, list(columns)
+
+
+def read_jsonl_texts(path: Path, text_column: str = "text") -> list[tuple[dict, str]]:
+    """(record, text) per non-blank line of a JSONL file; a line may be an object or a string."""
+    out = []
+    for n, record in _jsonl_values(path):
         if isinstance(record, str):
             record = {text_column: record}
         if not isinstance(record, dict) or text_column not in record:
@@ -117,3 +136,20 @@ def read_jsonl_texts(path: Path, text_column: str = "text") -> list[tuple[dict, 
             raise MissingColumn(text_column, found, f"{path}:{n}")
         out.append((record, str(record[text_column] or "")))
     return out
+
+
+def read_xlsx(path: Path) -> tuple[list[dict], list[str]]:
+    """The rows of a workbook's first sheet under its header row (empty rows left out); returns
+    (rows, columns)."""
+    from openpyxl import load_workbook  # only for .xlsx files
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises several unrelated types for a bad file
+        raise DataError(f"{path} is not a readable .xlsx workbook: {exc}") from None
+    sheet = book.worksheets[0]
+    lines = sheet.iter_rows(values_only=True)
+    header = [str(c).strip() if c is not None else "" for c in next(lines, [])]
+    rows = [dict(zip(header, values, strict=False)) for values in lines]
+    book.close()
+    return [r for r in rows if any(v not in (None, "") for v in r.values())], header

@@ -1,9 +1,11 @@
-"""Evaluation of a bundle on labelled rows: the JSON object `aduan evaluate --json` prints."""
+"""Evaluation of a bundle on labelled rows: the figures `aduan evaluate --json` prints, and the
+per-head held-out scores (``score_bundle``) that a retrain compares and the model card shows."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +16,17 @@ from classifier.exceptions import DataError
 from classifier.model import RELEVANCE
 from classifier.relevance_data import ALLOWED, label_column, parse_flag
 
-__all__ = ["coverage_at", "evaluate", "head_metrics", "relevance_metrics"]
+__all__ = [
+    "HeadScores",
+    "coverage_at",
+    "evaluate",
+    "head_metrics",
+    "relevance_metrics",
+    "score_bundle",
+    "shared_classes",
+]
+
+RELEVANCE_THRESHOLD = 0.5  # where score_bundle cuts the relevance head
 
 
 def coverage_at(confidence: Sequence[float], correct: Sequence[bool], precision: float) -> float:
@@ -160,3 +172,106 @@ def evaluate(
         result[RELEVANCE] = relevance_metrics(gold_rel, scores, relevance_threshold)
     result["posts_per_s"] = float(len(texts) / elapsed) if elapsed > 0 and texts else 0.0
     return result
+
+
+@dataclass
+class HeadScores:
+    """One head of one model on the held-out rows (with its predictions, for the model card)."""
+
+    n: int
+    n_unknown_label: int
+    accuracy: float
+    macro_f1: float
+    coverage_at_95: float
+    coverage_at_90: float
+    accuracy_all: float = 0.0  # correct / every labelled row, unknown gold labels counted wrong
+    gold: list[str] = field(repr=False, default_factory=list)
+    predicted: list[str] = field(repr=False, default_factory=list)
+    confidence: list[float] = field(repr=False, default_factory=list)
+
+    def figures(self) -> dict:
+        return {
+            "n": self.n,
+            "n_unknown_label": self.n_unknown_label,
+            "accuracy": round(self.accuracy, 4),
+            "accuracy_all": round(self.accuracy_all, 4),
+            "macro_f1": round(self.macro_f1, 4),
+            "coverage_at_95": round(self.coverage_at_95, 4),
+            "coverage_at_90": round(self.coverage_at_90, 4),
+        }
+
+
+def _head_scores(gold, predicted, confidence, n_unknown: int) -> HeadScores:
+    from sklearn.metrics import f1_score
+
+    correct = [g == p for g, p in zip(gold, predicted, strict=True)]
+    return HeadScores(
+        n=len(gold) + n_unknown,
+        n_unknown_label=n_unknown,
+        accuracy=float(np.mean(correct)) if gold else 0.0,
+        accuracy_all=float(sum(correct) / (len(gold) + n_unknown)) if gold or n_unknown else 0.0,
+        macro_f1=float(
+            f1_score(gold, predicted, labels=sorted(set(gold)), average="macro", zero_division=0)
+        )
+        if gold
+        else 0.0,
+        coverage_at_95=coverage_at(confidence, correct, 0.95),
+        coverage_at_90=coverage_at(confidence, correct, 0.90),
+        gold=list(gold),
+        predicted=list(predicted),
+        confidence=[float(c) for c in confidence],
+    )
+
+
+def score_bundle(
+    bundle: Bundle,
+    texts: Sequence[str],
+    gold: Mapping[str, Sequence[str | None]],
+    is_complaint: Sequence[bool] | None = None,
+    known: Mapping[str, set[str]] | None = None,
+) -> dict[str, HeadScores]:
+    """Score each head the bundle has on the rows with a gold label it knows (``known``).
+
+    Champion and challenger are scored on the same rows: those whose gold label is a class both
+    know; the others count in ``n_unknown_label``, as in ``evaluate``. Macro-F1 averages over the
+    gold classes of those rows, so a prediction of a class only one model knows is an error (it
+    lowers that gold class's recall) but adds no zero term of its own.
+
+    ``gold[target][i]`` is row i's label or None (row not labelled for that head); ``known``
+    narrows the classes counted (default: the bundle's own); ``is_complaint`` (optional) scores
+    the relevance head at 0.5 when the rows hold both complaints and non-complaints.
+    """
+    texts = list(texts)
+    proba = bundle.predict_proba(texts) if texts else {}
+    top = bundle.model.best(proba) if texts else {}
+    classes = bundle.model.classes_
+    out: dict[str, HeadScores] = {}
+    for target, column in gold.items():
+        if target not in classes or not texts:
+            continue
+        names = classes[target]
+        allowed = set(names) & set(known[target] if known and target in known else names)
+        labelled = [i for i, g in enumerate(column) if g]
+        if not labelled:
+            continue  # no gold label for this head among the rows: nothing to score it on
+        rows = [i for i in labelled if column[i] in allowed]
+        labels, probabilities = top[target]
+        predicted = [labels[i] for i in rows]
+        confidence = list(probabilities[rows])
+        out[target] = _head_scores(
+            [str(column[i]) for i in rows], predicted, confidence, len(labelled) - len(rows)
+        )
+    if is_complaint is not None and RELEVANCE in proba and len(set(is_complaint)) == 2:
+        rel = proba[RELEVANCE]
+        predicted = ["complaint" if r >= RELEVANCE_THRESHOLD else "other" for r in rel]
+        confidence = [max(r, 1 - r) for r in rel]
+        gold_rel = ["complaint" if c else "other" for c in is_complaint]
+        out[RELEVANCE] = _head_scores(gold_rel, predicted, confidence, 0)
+    return out
+
+
+def shared_classes(*bundles: Bundle | None) -> dict[str, set[str]]:
+    """Per head, the classes every given bundle knows (heads missing from one are skipped)."""
+    present = [b.model.classes_ for b in bundles if b is not None]
+    heads = set.intersection(*(set(c) for c in present)) if present else set()
+    return {h: set.intersection(*(set(c[h]) for c in present)) for h in heads}

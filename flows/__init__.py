@@ -1,16 +1,9 @@
 """Prefect flows and tasks: thin wrappers around the packages; deployments and schedules.
 
 Where things are:
-    flows.steps         the pipeline's steps as plain functions (no Prefect): harvest_one,
-                        forward_due, sync_status, retrain (classify and triage: cases/)
     flows.flows         the Prefect flows (pipeline_flow, harvest_flow, classify_flow, ...)
     flows.deployments   the schedule table `aduan serve` serves (prefect.yaml mirrors it)
     flows.env           Prefect's private defaults (telemetry off, PREFECT_HOME in ADUAN_HOME)
-    flows.commands      `aduan run <flow>` and `aduan serve`
-    flows.retrain       the retraining loop: train a challenger, judge it, promote by the rules
-    flows.training_set  the labelled rows a retrain uses (stored labels + files, time hold-out)
-    flows.label_import  labelled exports (CSV, JSONL, XLSX) into training_labels
-    flows.retrain_cli   `aduan retrain` and `aduan data import`
     flows.demo          `aduan demo`: the whole job offline on the fake page and the simulator
     flows.local_server  the private Prefect server `aduan serve` starts
 

@@ -7,7 +7,7 @@ facilitator accepts moves pending -> sent -> Terverifikasi … in the "Terkirim"
 ``continuation``: the demo's store, models and profile, written to ``<demo home>/aduan.env``
 with the install's bin folder first on PATH (so ``aduan`` is found in a new shell without
 activating the venv) and the demo's fake secrets, and printed with the exact commands that
-continue from them (``aduan models list``, ``aduan classify``, ``aduan retrain``,
+continue from them (``aduan models list``, ``aduan classify``, ``aduan run retrain``,
 ``aduan review serve``).
 """
 
@@ -53,11 +53,12 @@ class DemoSchedules:
         forward: Callable[[], dict] | None = None,
         status: Callable[[], dict] | None = None,
     ) -> None:
-        from flows.steps import forward_due, sync_status
+        from lapor.forward import forward_due
+        from lapor.status import sync_due
 
         self.forward_every_s, self.status_every_s = forward_every_s, status_every_s
         self._forward = forward or forward_due
-        self._status = status or sync_status
+        self._status = status or sync_due
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="demo-schedules", daemon=True)
         self.runs = {"forward": 0, "status": 0, "errors": 0}
@@ -118,7 +119,7 @@ def continuation(env: dict[str, str], demo_home: Path, *, bin_dir: str | None = 
     commands = [
         "aduan models list",
         'aduan classify "Sampah di depan pasar Oeba belum diangkut dua minggu"',
-        "aduan retrain",
+        "aduan run retrain",
         "aduan review serve",
     ]
     return {"env_file": str(path), "env": values, "source": source, "commands": commands}

@@ -1,19 +1,5 @@
-"""Labelled training data: import with provenance, conflict resolution, time-ordered split.
-
-Rules (also printed by ``aduan data import`` and recorded in every retrained model's manifest):
-
-- Two labelled rows are *the same text* when their ``content_hash`` is equal (case-folded,
-  whitespace collapsed, as for posts).
-- *Exact duplicates* (same text, same labels) are merged: the first row is stored, the others
-  are recorded in its provenance: ``duplicate_rows`` (same file; each is a vote) and ``also_in``
-  (a later file repeating it, e.g. an overlapping export; not a new vote). A file already
-  imported (same sha256) is not imported again.
-- *Conflicts* (same text, different labels) are all stored and reported. They are resolved when a
-  training set is assembled (``resolve_labels``): a facilitator's label (origin ``review``)
-  overrides every imported label for that text, the latest review winning; among imported
-  labels, each label column takes the majority vote of the rows that said it (duplicates within
-  a file count), ties going to the most recent row (text time, then import order).
-"""
+"""The training_labels table: labelled texts stored with provenance (``aduan data import`` and
+facilitators' corrections), read back as ``LabelRecord``s for ``training.dataset``."""
 
 from __future__ import annotations
 
@@ -21,7 +7,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,26 +14,10 @@ from sqlalchemy.orm import Session
 from store.repository import content_hash
 from store.tables import TrainingLabel
 
-__all__ = [
-    "RESOLUTION_RULE",
-    "Conflict",
-    "ImportReport",
-    "LabelRecord",
-    "ResolvedLabel",
-    "import_labels",
-    "load_label_records",
-    "resolve_labels",
-    "split_by_time",
-]
+__all__ = ["Conflict", "ImportReport", "LabelRecord", "import_labels", "load_label_records"]
 
-RESOLUTION_RULE = (
-    "a facilitator's correction overrides imported labels for that text (latest correction "
-    "wins); among imported labels each column takes the majority vote of the rows (duplicates "
-    "within a file count, a later export repeating a row does not), ties to the most recent row"
-)
 CORE_COLUMNS = ("agency", "topic")
 _BATCH = 500
-_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -99,19 +68,6 @@ class ImportReport:
     already_imported: bool = False
     conflicts: list[Conflict] = field(default_factory=list)
     class_counts: dict[str, dict[str, int]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ResolvedLabel:
-    """The label a text gets in the training set after the resolution rule."""
-
-    text: str
-    key: str
-    labels: dict[str, str | None]
-    is_complaint: bool
-    time: datetime | None
-    origin: str
-    conflicting: bool
 
 
 def _labels_of(row: TrainingLabel) -> dict[str, str | None]:
@@ -166,7 +122,14 @@ def import_labels(
 ) -> ImportReport:
     """Store the labelled rows of one file (``record.where`` = its row number) with provenance.
 
-    Does not commit: the caller's transaction makes the whole file one change.
+    Two rows are the same text when their ``content_hash`` is equal (case-folded, whitespace
+    collapsed, as for posts). Exact duplicates (same text, same labels) are merged: the first row
+    is stored, the others recorded in its provenance, ``duplicate_rows`` (same file; each is a
+    vote) and ``also_in`` (a later file repeating it, e.g. an overlapping export; not a new
+    vote). Conflicts (same text, different labels) are all stored and reported; they are resolved
+    when a training set is assembled (``training.dataset.resolve_labels``). A file already
+    imported (same sha256) is not imported again. Does not commit: the caller's transaction
+    makes the whole file one change.
     """
     imported_at = imported_at or datetime.now(UTC)
     report = ImportReport(file=file, sha256=sha256)
@@ -248,92 +211,3 @@ def load_label_records(*, session: Session) -> list[LabelRecord]:
     """Every stored training label (imports and facilitators' corrections), in id order."""
     query = select(TrainingLabel).order_by(TrainingLabel.id).execution_options(yield_per=1000)
     return [_record_of(row) for row in session.scalars(query)]
-
-
-def _time(rec: LabelRecord) -> datetime:
-    return rec.text_created_at or rec.labelled_at or _EPOCH
-
-
-def resolve_labels(records: Iterable[LabelRecord]) -> tuple[list[ResolvedLabel], dict[str, int]]:
-    """One label per text by ``RESOLUTION_RULE``; returns (resolved labels, counts)."""
-    groups: dict[str, list[LabelRecord]] = defaultdict(list)
-    n_in = 0
-    for rec in records:
-        n_in += 1
-        if rec.text.strip():
-            groups[rec.key].append(rec)
-    out, stats = [], Counter()
-    for key, group in groups.items():
-        group.sort(key=lambda r: (_time(r), r.order))
-        reviews = sorted(
-            (r for r in group if r.origin == "review"),
-            key=lambda r: (r.labelled_at or _EPOCH, r.order),
-        )
-        imports = [r for r in group if r.origin != "review"]
-        conflicting = len({r.label_tuple() for r in group}) > 1
-        labels = _majority(imports) if imports else {}
-        is_complaint = (
-            _vote([r.is_complaint for r in imports], [r.weight for r in imports])
-            if imports
-            else True
-        )
-        if reviews:
-            latest = reviews[-1]
-            is_complaint = latest.is_complaint
-            labels = {**labels, **{k: v for k, v in latest.labels.items() if v}}
-            stats["texts_with_review_label"] += 1
-        if not is_complaint:
-            labels = {k: None for k in labels}
-        stats["conflicting_texts"] += conflicting
-        times = [r.text_created_at for r in group if r.text_created_at is not None]
-        if not times and reviews:
-            times = [reviews[-1].labelled_at] if reviews[-1].labelled_at else []
-        out.append(
-            ResolvedLabel(
-                text=group[-1].text,
-                key=key,
-                labels=labels,
-                is_complaint=is_complaint,
-                time=min(times) if times else None,
-                origin="review" if reviews else group[-1].origin,
-                conflicting=conflicting,
-            )
-        )
-    stats.update({"label_rows": n_in, "texts": len(out)})
-    return out, dict(stats)
-
-
-def _vote(values: Sequence[Any], weights: Sequence[int] | None = None) -> Any:
-    """Weighted majority; ties to the value seen last (values are in time order)."""
-    counts: Counter = Counter()
-    for value, weight in zip(values, weights or [1] * len(values), strict=True):
-        counts[value] += weight
-    best = max(counts.values())
-    return next(v for v in reversed(values) if counts[v] == best)
-
-
-def _majority(group: Sequence[LabelRecord]) -> dict[str, str | None]:
-    columns = dict.fromkeys(c for r in group for c in r.labels)
-    out: dict[str, str | None] = {}
-    for column in columns:
-        voters = [r for r in group if r.labels.get(column)]
-        values = [r.labels[column] for r in voters]
-        out[column] = _vote(values, [r.weight for r in voters]) if values else None
-    return out
-
-
-def split_by_time(
-    labels: Sequence[ResolvedLabel], fraction: float
-) -> tuple[list[ResolvedLabel], list[ResolvedLabel]]:
-    """(train, held out): the latest ``fraction`` of the texts that have a time are held out.
-
-    Texts without any time are always trained on. Ordering is (time, key), so the split is the
-    same for the same data whatever order it was read in.
-    """
-    if not 0 <= fraction < 1:
-        raise ValueError("the held-out fraction must be in [0, 1)")
-    dated = sorted((r for r in labels if r.time is not None), key=lambda r: (r.time, r.key))
-    undated = sorted((r for r in labels if r.time is None), key=lambda r: r.key)
-    n_hold = int(round(len(dated) * fraction))
-    cut = len(dated) - n_hold
-    return undated + dated[:cut], dated[cut:]

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from flows.label_import import import_file
-from flows.retrain import RetrainResult, retrain
 from store.db import make_engine
 from store.db import session_factory as make_session_factory
 from store.migrate import upgrade
+from training.label_import import import_file
+from training.retrain import RetrainResult, retrain
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "profiles" / "kupang" / "seed"
@@ -66,7 +66,8 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> Loop:
 def approve_posts(factory, texts_and_times) -> None:
     """Store each (text, created_at) as a post whose case (tagged dishub) a facilitator accepts
     with agency pln: review-origin labels for the next retrain."""
-    from store.cases import approve_case, create_case
+    from cases.states import approve_case
+    from store.cases import create_case
     from store.repository import upsert_posts
     from store.tables import PostRow
     from tests.factories import make_post

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from classifier.exceptions import DataError
-from flows.label_import import MAX_LABEL_CHARS, MAX_TEXT_CHARS, import_file
 from store.tables import TrainingLabel
+from training.label_import import MAX_LABEL_CHARS, MAX_TEXT_CHARS, import_file
 
 REPO = Path(__file__).resolve().parents[2]
 KUPANG = REPO / "profiles" / "kupang"
@@ -25,7 +25,7 @@ def aduan(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     import os
 
     return subprocess.run(
-        [sys.executable, "-c", "from flows.cli import main; main()", *args],
+        [sys.executable, "-c", "from cli.main import main; main()", *args],
         capture_output=True,
         text=True,
         env={**os.environ, **env},

@@ -7,10 +7,10 @@ import threading
 from pathlib import Path
 
 from classifier.registry import Registry
-from flows.exceptions import RetrainBusy
-from flows.retrain import retrain
 from store.locks import exclusive_run
 from tests.retrain.conftest import RETRAIN_ARGS, copy_registry, import_seed
+from training.exceptions import RetrainBusy
+from training.retrain import retrain
 
 
 def test_a_second_retrain_meanwhile_trains_nothing(loop, session_factory, tmp_path: Path):

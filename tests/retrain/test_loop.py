@@ -13,7 +13,6 @@ import pytest
 
 from classifier.exceptions import BundleTampered
 from classifier.registry import Registry
-from flows.retrain import retrain
 from tests.retrain.conftest import (
     RETRAIN_ARGS,
     SEED,
@@ -22,6 +21,7 @@ from tests.retrain.conftest import (
     import_seed,
     new_store,
 )
+from training.retrain import retrain
 
 # Street-light complaints written for this test (not in the seed), and the seed's agency for them.
 STREET_LIGHTS = [
@@ -150,7 +150,7 @@ def _agency_only_import(tmp_path: Path) -> Path:
 
 def test_retrain_without_topic_labels_keeps_the_topic_head(loop, tmp_path: Path) -> None:
     """An import with no topic column: the topic head is kept (from the seeds), not an error."""
-    from flows.label_import import import_file
+    from training.label_import import import_file
 
     factory = new_store(tmp_path)
     mapping = {"text": "text", "agency": "agency", "created_at": "created_at"}

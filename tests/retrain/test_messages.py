@@ -1,4 +1,4 @@
-"""What `aduan retrain` says: what it trains on before it starts, why it cannot judge a
+"""What `aduan run retrain` says: what it trains on before it starts, why it cannot judge a
 challenger (without contradicting itself), and the same notes in the model card as on screen."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from classifier.registry import Registry
-from flows.exceptions import RetrainError
-from flows.label_import import import_file
-from flows.retrain import TRAINING_KEYS, retrain
 from tests.retrain.conftest import MAPPING, RETRAIN_ARGS, SEED, copy_registry, new_store
+from training.exceptions import RetrainError
+from training.label_import import import_file
+from training.retrain import TRAINING_KEYS, retrain
 
 
 def _write(path: Path, rows: list[dict]) -> Path:

@@ -1,4 +1,5 @@
-"""`aduan retrain` trains the relevance head on imported is_complaint labels (aduan/bukan_aduan)."""
+"""`aduan run retrain` trains the relevance head on imported is_complaint labels
+(aduan/bukan_aduan)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import pytest
 
 from classifier.exceptions import DataError
 from classifier.registry import Registry
-from flows.label_import import import_file
-from flows.retrain import retrain
 from tests.retrain.conftest import RETRAIN_ARGS, import_seed, new_store
+from training.label_import import import_file
+from training.retrain import retrain
 
 # Written for this test: comments that are not complaints, and short complaints with no agency.
 CHATTER = [
@@ -78,8 +79,8 @@ def test_facilitators_decisions_are_in_domain_rows(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
     from classifier.train import IN_DOMAIN
-    from flows.training_set import assemble_sets
     from tests.retrain.conftest import approve_posts
+    from training.dataset import assemble_sets
 
     factory = new_store(tmp_path)
     import_seed(factory)

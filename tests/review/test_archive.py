@@ -7,12 +7,12 @@ import re
 import pytest
 from sqlalchemy import select
 
-from flows.training_set import assemble_sets
 from store.archive import count_archived, list_archived, promote_post
 from store.exceptions import StaleAction
 from store.tables import AuditEntry, Case, PostRow, Review, TrainingLabel
 from tests.review.archive_seed import ARCHIVED, seed_archive
 from tests.review.conftest import add_user, csrf_of, login, seed_case
+from training.dataset import assemble_sets
 
 
 def texts_in_order(html: str) -> list[str]:

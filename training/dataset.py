@@ -1,43 +1,62 @@
-"""The retrain loop's data: stored labels + ``--data`` files, resolved, split by time.
-
-``assemble_sets`` gathers the labelled texts (imports and facilitators' corrections from the store,
-plus labelled CSVs), resolves conflicting labels (``store.training.resolve_labels``), holds out
-the latest texts by time and shapes the rest into ``train_bundle`` rows and non-complaint texts.
-``summarise_sets`` describes both parts for the manifest (counts, time range, key hashes,
-sources), so a retrained model says exactly what it was trained and judged on.
-"""
+"""A retrain's data: stored labels + ``--data`` files, one label per text by the conflict rule
+(``resolve_labels``), the latest texts held out by time (``split_by_time``)."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from flows.exceptions import RetrainError
-from flows.label_import import parse_time
-from store.training import (
-    LabelRecord,
-    ResolvedLabel,
-    load_label_records,
-    resolve_labels,
-    split_by_time,
-)
+from classifier.data import read_rows, require_columns
+from store.db import session_factory
+from store.settings import get_settings
+from store.training import LabelRecord, load_label_records
+from training.exceptions import RetrainError
+from training.label_import import parse_time
 
 __all__ = [
+    "HOLDOUT_FRACTION",
+    "RESOLUTION_RULE",
+    "ResolvedLabel",
     "TrainingSets",
     "assemble_sets",
     "default_negatives",
     "default_relevance_data",
     "describe_sets",
+    "resolve_labels",
+    "split_by_time",
     "split_file",
     "summarise_sets",
     "train_rows_of",
 ]
 
 MIN_HELD_OUT_COMPLAINTS = 10  # below twice this in all, the answer is "import more"
-HOLDOUT_FRACTION = 0.1  # `aduan retrain`'s default: the latest 10% of the texts by time
+HOLDOUT_FRACTION = 0.1  # `aduan run retrain`'s default: the latest 10% of the texts by time
+# The conflict rule, as `aduan data import` prints it and every retrained manifest records it.
+RESOLUTION_RULE = (
+    "a facilitator's correction overrides imported labels for that text (latest correction "
+    "wins); among imported labels each column takes the majority vote of the rows (duplicates "
+    "within a file count, a later export repeating a row does not), ties to the most recent row"
+)
+_EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ResolvedLabel:
+    """The label a text gets in the training set after the resolution rule."""
+
+    text: str
+    key: str
+    labels: dict[str, str | None]
+    is_complaint: bool
+    time: datetime | None
+    origin: str
+    conflicting: bool
 
 
 @dataclass
@@ -52,16 +71,105 @@ class TrainingSets:
     review_negatives: list[str]
 
 
-def _stored_records(factory) -> list[LabelRecord]:
-    from store.db import session_factory
+def _time(rec: LabelRecord) -> datetime:
+    return rec.text_created_at or rec.labelled_at or _EPOCH
 
+
+def resolve_labels(records: Iterable[LabelRecord]) -> tuple[list[ResolvedLabel], dict[str, int]]:
+    """One label per text by ``RESOLUTION_RULE``; returns (resolved labels, counts).
+
+    "Most recent" orders by the text's time, then import order; a review's own time orders the
+    facilitators' labels.
+    """
+    groups: dict[str, list[LabelRecord]] = defaultdict(list)
+    n_in = 0
+    for rec in records:
+        n_in += 1
+        if rec.text.strip():
+            groups[rec.key].append(rec)
+    out, stats = [], Counter()
+    for key, group in groups.items():
+        group.sort(key=lambda r: (_time(r), r.order))
+        reviews = sorted(
+            (r for r in group if r.origin == "review"),
+            key=lambda r: (r.labelled_at or _EPOCH, r.order),
+        )
+        imports = [r for r in group if r.origin != "review"]
+        conflicting = len({r.label_tuple() for r in group}) > 1
+        labels = _majority(imports) if imports else {}
+        is_complaint = (
+            _vote([r.is_complaint for r in imports], [r.weight for r in imports])
+            if imports
+            else True
+        )
+        if reviews:
+            latest = reviews[-1]
+            is_complaint = latest.is_complaint
+            labels = {**labels, **{k: v for k, v in latest.labels.items() if v}}
+            stats["texts_with_review_label"] += 1
+        if not is_complaint:
+            labels = {k: None for k in labels}
+        stats["conflicting_texts"] += conflicting
+        times = [r.text_created_at for r in group if r.text_created_at is not None]
+        if not times and reviews:
+            times = [reviews[-1].labelled_at] if reviews[-1].labelled_at else []
+        out.append(
+            ResolvedLabel(
+                text=group[-1].text,
+                key=key,
+                labels=labels,
+                is_complaint=is_complaint,
+                time=min(times) if times else None,
+                origin="review" if reviews else group[-1].origin,
+                conflicting=conflicting,
+            )
+        )
+    stats.update({"label_rows": n_in, "texts": len(out)})
+    return out, dict(stats)
+
+
+def _vote(values: Sequence[Any], weights: Sequence[int] | None = None) -> Any:
+    """Weighted majority; ties to the value seen last (values are in time order)."""
+    counts: Counter = Counter()
+    for value, weight in zip(values, weights or [1] * len(values), strict=True):
+        counts[value] += weight
+    best = max(counts.values())
+    return next(v for v in reversed(values) if counts[v] == best)
+
+
+def _majority(group: Sequence[LabelRecord]) -> dict[str, str | None]:
+    columns = dict.fromkeys(c for r in group for c in r.labels)
+    out: dict[str, str | None] = {}
+    for column in columns:
+        voters = [r for r in group if r.labels.get(column)]
+        values = [r.labels[column] for r in voters]
+        out[column] = _vote(values, [r.weight for r in voters]) if values else None
+    return out
+
+
+def split_by_time(
+    labels: Sequence[ResolvedLabel], fraction: float
+) -> tuple[list[ResolvedLabel], list[ResolvedLabel]]:
+    """(train, held out): the latest ``fraction`` of the texts that have a time are held out.
+
+    Texts without any time are always trained on. Ordering is (time, key), so the split is the
+    same for the same data whatever order it was read in.
+    """
+    if not 0 <= fraction < 1:
+        raise ValueError("the held-out fraction must be in [0, 1)")
+    dated = sorted((r for r in labels if r.time is not None), key=lambda r: (r.time, r.key))
+    undated = sorted((r for r in labels if r.time is None), key=lambda r: r.key)
+    n_hold = int(round(len(dated) * fraction))
+    cut = len(dated) - n_hold
+    return undated + dated[:cut], dated[cut:]
+
+
+def _stored_records(factory) -> list[LabelRecord]:
     with (factory or session_factory())() as session:
         return load_label_records(session=session)
 
 
 def _data_file_records(path: Path, targets: Sequence[str], text_column: str) -> list[LabelRecord]:
-    from classifier.data import read_rows, require_columns
-
     rows, columns = read_rows(path)
     require_columns(columns, [text_column, *targets], path)
     return [
@@ -88,7 +196,7 @@ def split_file(
     text_column: str = "text",
     holdout_fraction: float = HOLDOUT_FRACTION,
 ) -> tuple[list[ResolvedLabel], list[ResolvedLabel]]:
-    """A labelled file resolved and split as ``aduan retrain`` splits it once it is the store's
+    """A labelled file resolved and split as ``aduan run retrain`` splits it once it is the store's
     only labels: (train, held out) by the same keys and times."""
     resolved, _ = resolve_labels(_data_file_records(Path(path), targets, text_column))
     return split_by_time(resolved, holdout_fraction)
@@ -177,8 +285,6 @@ def describe_sets(
 
 def default_negatives() -> list[Path]:
     """The profile's seed non-complaints, when it has them (the relevance head's negatives)."""
-    from store.settings import get_settings
-
     seed = Path(get_settings().profile) / "seed" / "non_complaints.csv"
     return [seed] if seed.is_file() else []
 
@@ -186,8 +292,6 @@ def default_negatives() -> list[Path]:
 def default_relevance_data() -> list[Path]:
     """The profile's seed relevance files (``seed/relevance*.csv``: comments labelled complaint
     or not), used with the default negatives."""
-    from store.settings import get_settings
-
     return sorted((Path(get_settings().profile) / "seed").glob("relevance*.csv"))
 
 

@@ -1,10 +1,5 @@
-"""The data team's retraining loop: ``retrain`` (``retrain_flow`` and ``aduan retrain`` call it).
-
-Assemble the training set (flows.training_set: imports + facilitators' corrections + ``--data``
-files, the latest rows by time held out), train a challenger on the rest, score challenger and
-champion on the same held-out rows, promote by the profile's rules, and write the manifest's
-``retrain`` record and the model card. Labelled exports come in through flows.label_import.
-"""
+"""The retraining loop: train a challenger on the assembled labels, judge it against the champion
+on the same held-out rows, promote it by the profile's rules, write its manifest record and card."""
 
 from __future__ import annotations
 
@@ -12,12 +7,22 @@ import json
 import logging
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from flows.training_set import (
+from classifier.data import read_rows
+from classifier.relevance_data import RelevanceRow
+from store.db import session_factory
+from store.locks import exclusive_run
+from store.profile import get_profile
+from store.settings import get_settings
+from training.dataset import (
     HOLDOUT_FRACTION,
+    RESOLUTION_RULE,
+    ResolvedLabel,
     TrainingSets,
     assemble_sets,
     default_negatives,
@@ -25,9 +30,10 @@ from flows.training_set import (
     describe_sets,
     summarise_sets,
 )
-from store.training import RESOLUTION_RULE, ResolvedLabel
+from training.exceptions import RetrainBusy
+from training.promotion import Rules, decide
 
-__all__ = ["RetrainResult", "retrain"]
+__all__ = ["RetrainResult", "retrain", "retrain_step"]
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +82,7 @@ def _champion_overlap(champion_dir: Path | None, holdout: Sequence[ResolvedLabel
     keys_file = champion_dir / TRAINING_KEYS
     if not keys_file.is_file():
         return (
-            "the champion's training rows are not recorded (not trained by `aduan retrain`); "
+            "the champion's training rows are not recorded (not trained by `aduan run retrain`); "
             "if it saw the held-out rows its figures are optimistic"
         )
     seen = set(keys_file.read_text(encoding="utf-8").split())
@@ -91,7 +97,7 @@ def _champion_overlap(champion_dir: Path | None, holdout: Sequence[ResolvedLabel
 
 def _judge(challenger, champion, holdout: Sequence[ResolvedLabel], targets, rules):
     """Both models on the same held-out rows; returns (challenger, champion scores, decision)."""
-    from classifier.promotion import decide, score_bundle, shared_classes
+    from classifier.evaluate import score_bundle, shared_classes
 
     texts = [r.text for r in holdout]
     heads = list(dict.fromkeys([*targets, *(champion.targets if champion else [])]))
@@ -109,12 +115,8 @@ def retrain(*, factory=None, **options) -> RetrainResult:
     if the profile's rules hold (see ``_retrain`` for the options).
 
     One retrain at a time per store: a second one started meanwhile (another worker, or
-    ``aduan retrain`` during the weekly flow) raises RetrainBusy and trains nothing.
+    ``aduan run retrain`` during the weekly flow) raises RetrainBusy and trains nothing.
     """
-    from flows.exceptions import RetrainBusy
-    from store.db import session_factory
-    from store.locks import exclusive_run
-
     factory = factory or session_factory()
     with exclusive_run(factory=factory, name="retrain") as held:
         if not held:
@@ -146,7 +148,6 @@ def _retrain(
     from classifier.card import write_card
     from classifier.registry import Registry
     from classifier.train import train_bundle
-    from store.settings import get_settings
 
     step = progress or (lambda _s: None)
     rules = _rules(max_macro_f1_drop, allow_accuracy_drop)
@@ -226,17 +227,12 @@ def _retrain(
 
 
 def _learnable(rows: Sequence[Mapping], target: str, min_class_size: int) -> bool:
-    from collections import Counter
-
     counts = Counter(r.get(target) for r in rows if r.get(target))
     return sum(1 for c in counts.values() if c >= min_class_size) >= 2
 
 
 def _seed_rows(targets: Sequence[str]) -> list[dict]:
     """The profile's seed complaints (seed/complaints.csv), when it has them."""
-    from classifier.data import read_rows
-    from store.settings import get_settings
-
     path = Path(get_settings().profile) / "seed" / "complaints.csv"
     if not path.is_file():
         return []
@@ -281,8 +277,6 @@ def _relevance_rows(sets: TrainingSets, targets) -> tuple[list[dict], list]:
     """(complaint rows with a label for a target, relevance rows): stored non-complaints and
     complaints without any target label train the relevance head as relevance data (posts
     labelled complaint or not), exactly as ``aduan train --relevance-data`` rows do."""
-    from classifier.relevance_data import RelevanceRow
-
     labelled = [r for r in sets.train_rows if any(r.get(t) for t in targets)]
     rows = [RelevanceRow(t, False) for t in sets.review_negatives]
     rows += [
@@ -330,13 +324,29 @@ def _champion_default(champion, key: str, default):
     return (champion.manifest.get(key) or default) if champion is not None else default
 
 
-def _rules(max_f1_drop: float | None, acc_drop: float | None):
-    from classifier.promotion import Rules
-
+def _rules(max_f1_drop: float | None, acc_drop: float | None) -> Rules:
     if max_f1_drop is None or acc_drop is None:
-        from store.profile import get_profile
-
         promotion = get_profile().promotion
         max_f1_drop = promotion.max_macro_f1_drop if max_f1_drop is None else max_f1_drop
         acc_drop = promotion.allow_accuracy_drop if acc_drop is None else acc_drop
     return Rules(max_macro_f1_drop=max_f1_drop, allow_accuracy_drop=acc_drop)
+
+
+def retrain_step(**options: Any) -> dict[str, Any]:
+    """``retrain`` (``options`` passed on; else the settings' and profile's defaults) as a flow
+    run's result (the retrain flow, which ``aduan run retrain`` runs): the RetrainResult as a dict
+    plus ``training_on``, what it trained on, said (logged) before the training started. A retrain
+    already running makes it a skipped no-op."""
+    said: list[str] = []
+
+    def announce(line: str) -> None:
+        said.append(line)
+        logger.info("%s", line)
+
+    try:
+        result = retrain(announce=announce, **options).as_dict()
+    except RetrainBusy as exc:  # the other run does the work: this one is a no-op, not a failure
+        logger.warning("retrain skipped: %s", exc)
+        return {"version": None, "promoted": False, "reasons": [str(exc)], "skipped": True}
+    logger.info("retrain: challenger %s, promoted: %s", result["version"], result["promoted"])
+    return {**result, "training_on": "\n".join(said)}

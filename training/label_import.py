@@ -1,24 +1,21 @@
-"""Labelled exports (CSV, JSONL, XLSX) read into ``training_labels`` with provenance.
-
-``aduan data import`` calls ``import_file``: ``read_label_file`` turns the rows into
-``LabelRecord``s through a ``--map`` of field names to columns, and ``store.training.import_labels``
-stores them in one transaction (exact duplicates merged, conflicts reported). It lives in flows/
-because it needs both the classifier's file readers and the store.
-"""
+"""Labelled exports (CSV, JSONL, XLSX) into ``training_labels`` with provenance: ``aduan data
+import`` calls ``import_file`` (rows mapped to ``LabelRecord``s by ``--map``, stored in one go)."""
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from classifier.data import read_jsonl, read_rows, read_xlsx
 from classifier.exceptions import DataError, MissingColumn
-from flows.exceptions import RetrainError
+from classifier.relevance_data import ALLOWED, parse_flag
+from store.db import session_factory, transaction
 from store.training import ImportReport, LabelRecord, import_labels
+from training.exceptions import RetrainError
 
 __all__ = ["FORMATS", "import_file", "parse_mapping", "parse_time", "read_label_file"]
 
@@ -40,43 +37,6 @@ def parse_mapping(spec: str) -> dict[str, str]:
     return mapping
 
 
-def _rows_csv(path: Path) -> tuple[list[dict], list[str]]:
-    from classifier.data import read_rows
-
-    return read_rows(path)
-
-
-def _rows_jsonl(path: Path) -> tuple[list[dict], list[str]]:
-    rows, columns = [], {}
-    for n, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{n}: not valid JSON ({exc.msg})") from None
-        if not isinstance(obj, dict):
-            raise DataError(f"{path}:{n}: expected a JSON object per line")
-        rows.append(obj)
-        columns.update(dict.fromkeys(obj))
-    return rows, list(columns)
-
-
-def _rows_xlsx(path: Path) -> tuple[list[dict], list[str]]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises several unrelated types for a bad file
-        raise DataError(f"{path} is not a readable .xlsx workbook: {exc}") from None
-    sheet = book.worksheets[0]
-    lines = sheet.iter_rows(values_only=True)
-    header = [str(c).strip() if c is not None else "" for c in next(lines, [])]
-    rows = [dict(zip(header, values, strict=False)) for values in lines]
-    book.close()
-    return [r for r in rows if any(v not in (None, "") for v in r.values())], header
-
-
 def parse_time(value: object, tz: tzinfo) -> datetime | None:
     """A cell as an aware datetime (naive ones in ``tz``); None when empty or unreadable, so one
     odd date does not stop an import (the import counts them instead)."""
@@ -95,8 +55,6 @@ def parse_time(value: object, tz: tzinfo) -> datetime | None:
 
 def _flag(value: object, where: str) -> bool:
     """The relevance label vocabulary of ``--relevance-data``; an empty cell is a complaint."""
-    from classifier.relevance_data import ALLOWED, parse_flag
-
     if str(value if value is not None else "").strip() == "":
         return True
     flag = parse_flag(value)
@@ -114,7 +72,7 @@ def read_label_file(
     if not path.is_file():
         raise DataError(f"file not found: {path}")
     fmt = (fmt or path.suffix.lstrip(".")).lower()
-    readers = {"csv": _rows_csv, "jsonl": _rows_jsonl, "xlsx": _rows_xlsx}
+    readers = {"csv": read_rows, "jsonl": read_jsonl, "xlsx": read_xlsx}
     if fmt not in readers:
         raise DataError(f"unknown format {fmt!r} for {path}; use --format csv, jsonl or xlsx")
     rows, columns = readers[fmt](path)
@@ -201,8 +159,6 @@ def import_file(
 ) -> tuple[ImportReport, dict]:
     """Read ``path`` and store its labels in one transaction; returns (report, file info).
     With ``profile``, agency and topic labels must be keys of its taxonomy."""
-    from store.db import session_factory, transaction
-
     records, info = read_label_file(path, fmt, mapping, timezone)
     if profile is not None:
         check_taxonomy(records, profile, Path(path))
