@@ -316,8 +316,8 @@ def promote_post(
 
     Of two facilitators promoting the same post the second gets StaleAction. Writes the review
     row, a training label (a complaint, the tags left to the facilitator who accepts the case; as
-    reject_case writes one that is not: both reach ``aduan retrain`` as relevance labels) and the
-    audit entry.
+    reject_case writes one that is not: both reach ``aduan run retrain`` as relevance labels) and
+    the audit entry.
     """
     post, classification = claim_archived(session=session, post_id=post_id, agencies=agencies)
     case = create_case(
