@@ -138,3 +138,9 @@ def test_no_private_api_of_another_package() -> None:
         if any(part.startswith("_") for part in module.split(".")[1:]) or name.startswith("_")
     ]
     assert not private, "private modules or names of other packages:\n" + "\n".join(private)
+
+
+def test_every_top_level_package_ships() -> None:
+    # a package left out of [tool.setuptools.packages.find] works from the checkout, not a wheel
+    packages = {p.parent.name for p in ROOT.glob("*/*.py")} - {"tests", "bench", ".venv"}
+    assert packages <= set(_shipped_packages()), sorted(packages - set(_shipped_packages()))
