@@ -2,8 +2,8 @@
 
 Both runs do the same work on their own fresh SQLite store in this process: harvest the synthetic
 fake Page (posts + comments), classify with a model trained on the Kupang seed corpus, triage,
-forward the auto-approved cases to the LAPOR! simulator. "direct" calls the plain functions of
-flows/steps.py; "prefect" runs ``pipeline_flow`` on Prefect's embedded API (the ephemeral server
+forward the auto-approved cases to the LAPOR! simulator. "direct" calls the step functions the
+tasks call; "prefect" runs ``pipeline_flow`` on Prefect's embedded API (the ephemeral server
 this process starts, as ``aduan run pipeline`` does). The Prefect figures are given with and
 without the embedded API's start-up, which happens once per process: on a fresh PREFECT_HOME
 (first run on a machine: Prefect creates its database) and, measured in a child process afterwards,
@@ -81,14 +81,15 @@ def reset_caches(memo_after_training: dict) -> None:
 
 def run_direct() -> dict:
     from cases import scoring, triage
-    from flows import steps
+    from harvester.run import enabled_sources, harvest_one
+    from lapor.forward import forward_due
 
-    (name,) = steps.enabled_sources()[0]
+    (name,) = enabled_sources()[0]
     return {
-        "harvest": steps.harvest_one(name),
+        "harvest": harvest_one(name),
         "classify": scoring.classify_pending(),
         "triage": triage.triage_pending().as_dict(),
-        "forward": steps.forward_due(),
+        "forward": forward_due(),
     }
 
 
@@ -176,7 +177,7 @@ def main() -> None:
     direct, flow = min(times["direct"]), min(times["prefect"])
     total = startup.seconds + flow
     rows = [
-        ("direct calls (flows/steps.py)", direct, 1.0),
+        ("direct calls (step functions)", direct, 1.0),
         ("prefect pipeline_flow, embedded API warm", flow, flow / direct),
         ("prefect incl. embedded API start-up", total, total / direct),
         ("  embedded API start-up, fresh PREFECT_HOME", startup.seconds, None),

@@ -53,11 +53,12 @@ class DemoSchedules:
         forward: Callable[[], dict] | None = None,
         status: Callable[[], dict] | None = None,
     ) -> None:
-        from flows.steps import forward_due, sync_status
+        from lapor.forward import forward_due
+        from lapor.status import sync_due
 
         self.forward_every_s, self.status_every_s = forward_every_s, status_every_s
         self._forward = forward or forward_due
-        self._status = status or sync_status
+        self._status = status or sync_due
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="demo-schedules", daemon=True)
         self.runs = {"forward": 0, "status": 0, "errors": 0}

@@ -3,7 +3,7 @@
 ``harvest_source`` stores each page with its cursor through ``store.repository.ingest_pages`` and
 turns a source's failure (token expired, layout changed, throttled beyond the limit, ...) into a
 ``SourceResult`` with the error, recorded on the source's cursor row; ``harvest_all`` carries on
-with the other sources.
+with the other sources. ``harvest_one`` is the pipeline's harvest step (one source by name).
 """
 
 from __future__ import annotations
@@ -14,11 +14,19 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session, sessionmaker
+
+from harvester.config import load_sources
 from harvester.exceptions import HarvestError, SourceConfigError
-from harvester.http import PoliteSession
+from harvester.http import PoliteSession, user_agent
 from harvester.sources import Page, Source, build_source
+from store.db import session_factory
+from store.deployment_keys import author_key_for_store
+from store.profile import get_profile
+from store.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -136,3 +144,58 @@ def harvest_all(
             )
         )
     return results
+
+
+def enabled_sources(profile_dir: Path | None = None) -> tuple[list[str], list[str]]:
+    """Names of the enabled sources in the profile's sources.yaml, and the config problems."""
+    configs, problems = load_sources(Path(profile_dir or get_settings().profile))
+    return [c.name for c in configs if c.enabled], [str(p) for p in problems]
+
+
+def harvest_one(
+    name: str,
+    *,
+    factory: sessionmaker[Session] | None = None,
+    profile_dir: Path | None = None,
+    max_pages: int | None = None,
+) -> dict[str, Any]:
+    """Harvest one source by name from its stored cursor; a source error comes back in ``error``."""
+    settings = get_settings()
+    folder = Path(profile_dir or settings.profile)
+    configs, _ = load_sources(folder)
+    config = next((c for c in configs if c.name == name), None)
+    if config is None:
+        raise LookupError(f"no valid source named {name!r} in {folder}/sources.yaml")
+    factory = factory or session_factory()
+    key = author_key_for_store(factory=factory, settings=settings)  # one key per deployment
+    with PoliteSession(user_agent=user_agent(get_profile(folder).contact)) as http:
+        try:
+            source = build_source(config, http=http, author_key=key)
+        except SourceConfigError as exc:  # e.g. its token is not set: retrying will not help
+            log.error("source %s not harvested: %s", name, exc)
+            return {
+                "source": name,
+                "pages": 0,
+                "seen": 0,
+                "new": 0,
+                "duplicates": 0,
+                "skipped": 0,
+                "error": str(exc),
+            }
+        result = harvest_source(source, factory=factory, max_pages=max_pages)
+    counts = {
+        "source": result.source,
+        "pages": result.pages,
+        "seen": result.seen,
+        "new": result.new,
+        "duplicates": result.duplicates,
+        "skipped": result.skipped,
+        "refused": result.refused,
+        "error": result.error,
+    }
+    log.info("harvest %s: %d new of %d seen", name, result.new, result.seen)
+    if result.refused:
+        log.warning(
+            "harvest %s: %d posts refused by the database (ids on its cursor)", name, result.refused
+        )
+    return counts

@@ -297,7 +297,9 @@ def outbox(
     with session_factory()() as session:
         counts = count_by_state(session=session)
         typer.echo("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "outbox empty")
-        for row in list_forwards(session=session, states=[state] if state else None, limit=limit):
+        states = [state] if state else None
+        views, _ = list_forwards(session=session, states=states, changed_first=True, limit=limit)
+        for row in (view.forward for view in views):
             typer.echo(
                 f"#{row.id} case {row.case_id} {row.target} {row.state} attempts {row.attempts} "
                 f"id {row.complaint_id or '-'} status {row.status_name or '-'}"
@@ -318,24 +320,26 @@ def reconcile_command(
     --sent ID: it is in LAPOR! with this id; --resend: it is not, send again; --cancel: do not send.
     """
     from lapor.exceptions import ReconcileError
+    from lapor.reconcile import reconcile
     from store.db import session_factory
-    from store.exceptions import StoreError
-    from store.forwards import reconcile
 
-    try:
-        with session_factory().begin() as session:
-            row = reconcile(
-                session=session,
-                forward_id=forward_id,
-                actor=actor,
-                complaint_id=sent,
-                resend=resend,
-                cancel=cancel,
-                now=_now(),
-            )
-            state = row.state
-    except StoreError as exc:
-        raise ReconcileError(str(exc)) from None
+    chosen = [
+        name
+        for name, given in (("sent", sent is not None), ("retry", resend), ("cancel", cancel))
+        if given
+    ]
+    if len(chosen) != 1:
+        raise ReconcileError("reconcile needs exactly one of: --sent ID, --resend, --cancel")
+    with session_factory().begin() as session:
+        row = reconcile(
+            session=session,
+            forward_id=forward_id,
+            actor=actor,
+            resolution=chosen[0],
+            complaint_id=sent,
+            now=_now(),
+        )
+        state = row.state
     typer.echo(f"forward {forward_id} is now {state}")
 
 

@@ -1,16 +1,20 @@
-"""Status sync: poll complaints that are not final, store each status change with its time."""
+"""Status sync: poll complaints that are not final, store each status change with its time.
+``sync_due`` is the pipeline's status step (the configured targets, counts only)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from lapor.client import ComplaintStatus, LaporClient
 from lapor.exceptions import AuthRejected, LaporApiError, LaporConfigError
+from lapor.outbox import configured_targets
+from store.db import session_factory
 from store.forward_status import (
     StatusChange,
     claim_status_poll,
@@ -120,3 +124,14 @@ def sync_status(
         stats.changes += added
         stats.became_final += int(final)
     return stats
+
+
+def sync_due(
+    *, factory: sessionmaker[Session] | None = None, limit: int | None = None
+) -> dict[str, Any]:
+    """Poll LAPOR! (and Open311) for the status of forwarded complaints that are not final."""
+    client, extra = configured_targets()
+    stats = sync_status(
+        factory=factory or session_factory(), client=client, limit=limit, extra_sources=extra
+    )
+    return asdict(stats)

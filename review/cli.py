@@ -149,16 +149,18 @@ def _account(session, name: str):
 @users_app.command("unlock")
 def users_unlock(name: str = typer.Argument(..., help="Login name.")) -> None:
     """Unlock an account locked after failed logins (its open sessions end too)."""
+    from review.auth import name_key
     from store.db import session_factory, transaction
     from store.settings import get_settings
-    from store.throttle import forget_name
+    from store.throttle import forget_key
     from store.users import lockout_state, unlock_user
 
     with transaction(session_factory()) as session:
         user = _account(session, name)
         was = lockout_state(user)
         unlock_user(session=session, user_id=user.id, actor="cli")
-        forget_name(session=session, secret=get_settings().cookie_key(), name=user.name)
+        key = name_key(secret=get_settings().cookie_key(), name=user.name)
+        forget_key(session=session, key=key)
     if was.locked:
         typer.echo(f"user {name} unlocked (was locked until {was.locked_until:%d/%m/%Y %H:%M} UTC)")
     else:

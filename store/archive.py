@@ -2,7 +2,7 @@
 
 "Mungkin aduan" in the review app lists them; a facilitator promotes one into a case. A promotion
 writes a training label (origin ``review``, ``is_complaint`` true) beside the review row and the
-audit entry, as a "Bukan aduan" (store.cases.reject_case) writes one with ``is_complaint`` false:
+audit entry, as a "Bukan aduan" (cases.states.reject_case) writes one with ``is_complaint`` false:
 both reach ``aduan retrain`` as relevance labels.
 
 Only posts archived by triage are listed (``case_id`` is empty): the posts of a case a facilitator

@@ -1,7 +1,7 @@
 """Undo ("Batalkan") a facilitator's approval while its forward is still held back.
 
 A facilitator's accept or correction writes the outbox row with ``next_attempt_at`` a few
-seconds ahead (``hold_s`` of store.cases.approve_case): the forwarder does not claim it before
+seconds ahead (``hold_s`` of cases.states.approve_case): the forwarder does not claim it before
 then, so the decision can still be taken back. The cancel is one conditional UPDATE (still
 ``pending`` and not yet due), so a forwarder that claimed the row meanwhile wins and the undo
 says it came too late; nothing is sent and then undone, nothing undone is sent.
@@ -14,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from store.audit import record_audit
-from store.cases import case_snapshot, get_case_for_update
+from store.audit import case_snapshot, record_audit
+from store.cases import get_case_for_update
 from store.exceptions import StaleAction
 from store.tables import Case, Forward, PostRow, Review, TrainingLabel
 

@@ -1,36 +1,23 @@
-"""One module per platform behind one ``Source`` protocol; ``REGISTRY`` maps config type to class.
-
-Add a platform: write ``harvester/sources/<platform>.py`` with a class taking
-``(config, *, http, author_key)`` and list it here.
+"""One module per platform: its config model and its ``Source``, registered together with
+``@register(<Config>)``; every module of this package is imported here, so that is all it takes.
 """
 
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from typing import Any
 
 from harvester.http import PoliteSession
-from harvester.sources.base import Page, Source
+from harvester.sources.base import PLATFORMS, Page, Source
 
-__all__ = ["REGISTRY", "Page", "Source", "build_source"]
+__all__ = ["PLATFORMS", "Page", "Source", "build_source"]
 
-# type -> "module:Class" (imported on first use so `aduan --help` stays fast)
-REGISTRY: dict[str, str] = {
-    "facebook_page": "harvester.sources.facebook:FacebookPageSource",
-    "feed": "harvester.sources.feed:FeedSource",
-    "wordpress_comments": "harvester.sources.wordpress:WordPressCommentsSource",
-    "x_search": "harvester.sources.x:XSearchSource",
-    "youtube_comments": "harvester.sources.youtube:YouTubeCommentsSource",
-    "instagram_account": "harvester.sources.instagram:InstagramAccountSource",
-    "html": "harvester.sources.html:HtmlSource",
-}
-
-
-def source_class(type_name: str) -> type:
-    module_name, _, class_name = REGISTRY[type_name].partition(":")
-    return getattr(importlib.import_module(module_name), class_name)
+for _module in pkgutil.iter_modules(__path__):
+    if _module.name != "base":
+        importlib.import_module(f"{__name__}.{_module.name}")
 
 
 def build_source(config: Any, *, http: PoliteSession, author_key: bytes) -> Source:
     """The source for a validated config entry (MissingSecret if its token is not set)."""
-    return source_class(config.type)(config, http=http, author_key=author_key)
+    return PLATFORMS[config.type].source(config, http=http, author_key=author_key)

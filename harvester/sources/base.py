@@ -1,4 +1,5 @@
-"""What every source is: ``fetch(cursor)`` yields ``Page``s of ``Post``s with the cursor after them.
+"""What every source is: a config model, ``fetch(cursor)`` yielding ``Page``s of ``Post``s with the
+cursor after them, and ``register`` that makes a platform known (see harvester/README.md).
 
 The caller stores each page's posts and its cursor in one transaction, so a crash resumes at the
 last stored page. A page's cursor must therefore describe a point from which resuming loses
@@ -10,15 +11,83 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, get_args, runtime_checkable
 
-from harvester.exceptions import InvalidPost
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from harvester.exceptions import InvalidPost, MissingSecret, SourceConfigError
 from harvester.models import MAX_PHOTOS, Post, is_photo_url
 
 log = logging.getLogger(__name__)
+
+
+class SourceConfig(BaseModel):
+    """The fields every ``sources.yaml`` entry has; each platform's model adds its own and a
+    ``type: Literal["<type>"]``.
+
+    ``name`` is the Posts' ``source``; ``base_url`` defaults to the platform's real API (override
+    it to point at a local server); ``token_env`` names the environment variable holding the
+    secret.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    default_base_url: ClassVar[str | None] = None
+    default_rate: ClassVar[float] = 1.0
+    needs_token: ClassVar[bool] = False
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+    enabled: bool = True
+    base_url: str | None = None
+    token_env: str | None = Field(None, pattern=r"^[A-Z_][A-Z0-9_]*$")
+    requests_per_second: float | None = Field(None, ge=0)
+    max_pages: int | None = Field(None, ge=1)
+    publisher_accounts: list[str] = Field(
+        [],
+        description="Accounts that speak for the publisher of this source (ids, user names or "
+        "profile URLs, as the platform gives them): their posts are marked by_publisher.",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _token_env_given(self) -> SourceConfig:
+        if self.needs_token and not self.token_env:
+            raise ValueError(f"token_env is required for type {self.type!r}")  # type: ignore[attr-defined]
+        return self
+
+    @property
+    def api_url(self) -> str:
+        """``base_url`` or the platform's real API."""
+        url = self.base_url or self.default_base_url
+        if not url:
+            raise SourceConfigError(f"source {self.name!r}: base_url is required")
+        return url
+
+    @property
+    def rate(self) -> float:
+        """Requests per second to this source's host (0 means no limit)."""
+        return self.default_rate if self.requests_per_second is None else self.requests_per_second
+
+    def token(self) -> str | None:
+        """The secret from the environment (never logged); MissingSecret if it is not set."""
+        if not self.token_env:
+            return None
+        value = os.environ.get(self.token_env, "").strip()
+        if not value:
+            raise MissingSecret(
+                f"source {self.name!r}: environment variable {self.token_env} is not set"
+            )
+        return value
 
 
 @dataclass(frozen=True)
@@ -45,6 +114,34 @@ class Source(Protocol):
     def check(self) -> str:
         """One cheap request that proves the source answers; returns a short description."""
         ...
+
+
+@dataclass(frozen=True)
+class Platform:
+    """A known source type: the model its ``sources.yaml`` entries are validated with, and the
+    ``Source`` class built from a validated entry (``(config, *, http, author_key)``)."""
+
+    type: str
+    config: type[SourceConfig]
+    source: type
+
+
+PLATFORMS: dict[str, Platform] = {}  # type -> Platform, filled as harvester.sources imports
+
+
+def register(config: type[SourceConfig]) -> Callable[[type], type]:
+    """Class decorator of a platform's ``Source``: the platform is known from then on under the
+    ``type`` its config model names (``type: Literal["x_search"]``)."""
+    (type_name,) = get_args(config.model_fields["type"].annotation)
+
+    def add(source: type) -> type:
+        known = PLATFORMS.get(type_name)
+        if known is not None and known.config.__module__ != config.__module__:
+            raise ValueError(f"source type {type_name!r} is already {known.config.__module__}'s")
+        PLATFORMS[type_name] = Platform(type_name, config, source)
+        return source
+
+    return add
 
 
 def utcnow() -> datetime:

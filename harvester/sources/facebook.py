@@ -13,16 +13,18 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit, urlunsplit
 
-from harvester.config import FacebookPageConfig
+from pydantic import Field
+
 from harvester.exceptions import BadResponse, FetchFailed, TokenInvalid
 from harvester.http import HttpResponse, PoliteSession
 from harvester.models import Post, author_ref
 from harvester.sources.base import (
     Page,
     Parsed,
+    SourceConfig,
     by_publisher,
     derived_id,
     parse_items,
@@ -30,6 +32,7 @@ from harvester.sources.base import (
     photo_url,
     photos_of,
     publisher_set,
+    register,
     unique,
     utcnow,
 )
@@ -295,6 +298,23 @@ def without_token(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(kept)))
 
 
+class FacebookPageConfig(SourceConfig):
+    """A public Facebook Page through the Graph API: its posts and all their comments."""
+
+    default_base_url: ClassVar[str] = "https://graph.facebook.com/v21.0"
+    default_rate: ClassVar[float] = 5.0
+    needs_token: ClassVar[bool] = True
+    type: Literal["facebook_page"]
+    page_id: str = Field(min_length=1)
+    limit: int = Field(50, ge=1, le=100)
+    comment_limit: int = Field(100, ge=1, le=100)
+    lookback_hours: float = Field(48, ge=0, description="Re-read comments of posts this recent.")
+    embed_comments: bool = Field(
+        True, description="Ask for the first comments inside the feed request (field expansion)."
+    )
+
+
+@register(FacebookPageConfig)
 class FacebookPageSource:
     """Posts and comments of one Page through the Graph API."""
 

@@ -12,22 +12,24 @@ import logging
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar, Literal
 from xml.etree import ElementTree
 
 import feedparser
+from pydantic import Field
 
-from harvester.config import FeedConfig
 from harvester.exceptions import BadResponse
 from harvester.http import PoliteSession
 from harvester.models import Post, author_ref
 from harvester.sources.base import (
     Page,
     Parsed,
+    SourceConfig,
     by_publisher,
     derived_id,
     parse_items,
     publisher_set,
+    register,
     unique,
     utcnow,
 )
@@ -161,6 +163,15 @@ def parse_feed(
     return posts, next_url
 
 
+class FeedConfig(SourceConfig):
+    """An RSS or Atom feed (Blogger comment feeds in particular)."""
+
+    default_rate: ClassVar[float] = 1.0
+    type: Literal["feed"]
+    url: str = Field(pattern=r"^https?://")
+
+
+@register(FeedConfig)
 class FeedSource:
     """An RSS/Atom feed read with conditional GET."""
 

@@ -11,14 +11,14 @@ import copy
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar, Literal
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bs4 import BeautifulSoup
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from harvester.config import HtmlConfig, HtmlSelectors
 from harvester.dates import parse_indonesian, parse_relative, to_english
 from harvester.exceptions import FetchFailed, LayoutChanged, RobotsDisallowed
 from harvester.http import PoliteSession
@@ -26,12 +26,14 @@ from harvester.models import Post, author_ref
 from harvester.sources.base import (
     Page,
     Parsed,
+    SourceConfig,
     by_publisher,
     derived_id,
     parse_time,
     photo_url,
     photos_of,
     publisher_set,
+    register,
     unique,
     utcnow,
 )
@@ -221,6 +223,60 @@ def _check_layout(
             log.warning("%s: %d items on %s without %s; skipped", source, count, page_url, what)
 
 
+class HtmlSelectors(BaseModel):
+    """CSS selectors of an HTML comment page."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    item: str
+    text: str
+    author: str | None = None
+    time: str | None = None
+    time_format: str | None = Field(
+        None,
+        description="strptime format; Indonesian month/day names are read with %B %b %A %a. "
+        "Without it: ISO 8601, then Indonesian dates ('Senin, 12 Februari 2024 14.30 WITA'). "
+        "Relative times ('2 jam yang lalu', 'kemarin 19.05') are read either way.",
+    )
+    time_attribute: str | None = Field(None, description="Read the time from this attribute.")
+    permalink: str | None = None
+    next: str | None = None
+    parent: str | None = Field(
+        None,
+        description="Element a nested reply sits in; the first item inside it is the comment "
+        "answered (without it: the nearest enclosing item).",
+    )
+    publisher: str | None = Field(
+        None,
+        description="An item that matches (or contains a match of) this selector is the site's "
+        "own words, e.g. 'li.bypostauthor' or 'span.badge-admin'.",
+    )
+    photo: str | None = Field(
+        None,
+        description="Images posted with an item (their 'src', relative links resolved), e.g. "
+        "'div.lampiran img'; looked for in the item without its nested replies.",
+    )
+
+
+class HtmlConfig(SourceConfig):
+    """Pages without a feed or API, read with CSS selectors; robots.txt is obeyed."""
+
+    default_rate: ClassVar[float] = 0.5
+    type: Literal["html"]
+    url: str = Field(pattern=r"^https?://")
+    selectors: HtmlSelectors
+    timezone: str = "Asia/Makassar"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
+@register(HtmlConfig)
 class HtmlSource:
     """Comment pages read with CSS selectors."""
 

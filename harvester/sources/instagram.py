@@ -22,20 +22,23 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from harvester.config import InstagramAccountConfig
+from pydantic import Field
+
 from harvester.http import PoliteSession
 from harvester.models import Post, author_ref
 from harvester.sources.base import (
     Page,
     Parsed,
+    SourceConfig,
     build_post,
     parse_items,
     parse_time,
     photo_url,
     photos_of,
+    register,
     unique,
     utcnow,
 )
@@ -166,6 +169,27 @@ def _stamp(item: Any) -> int | None:
         return None
 
 
+class InstagramAccountConfig(SourceConfig):
+    """The city's own Instagram professional account: its media and the comments under them.
+
+    Facebook Login (``graph.facebook.com``, a token with ``instagram_basic`` and
+    ``instagram_manage_comments``) by default; for Business Login set ``base_url`` to
+    ``https://graph.instagram.com/v21.0`` (scopes ``instagram_business_basic`` and
+    ``instagram_business_manage_comments``).
+    """
+
+    default_base_url: ClassVar[str] = "https://graph.facebook.com/v21.0"
+    default_rate: ClassVar[float] = 3.0
+    needs_token: ClassVar[bool] = True
+    type: Literal["instagram_account"]
+    ig_user_id: str = Field(pattern=r"^[0-9]{1,40}$")
+    limit: int = Field(25, ge=1, le=100)
+    comment_limit: int = Field(50, ge=1, le=100)
+    lookback_hours: float = Field(48, ge=0, description="Re-read comments of media this recent.")
+    read_replies: bool = Field(True, description="Also read /{ig-comment-id}/replies.")
+
+
+@register(InstagramAccountConfig)
 class InstagramAccountSource:
     """Media, comments and replies of one Instagram professional account."""
 

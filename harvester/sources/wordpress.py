@@ -10,19 +10,22 @@ import json
 import logging
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Literal
 
-from harvester.config import WordPressCommentsConfig
+from pydantic import Field
+
 from harvester.exceptions import BadResponse
 from harvester.http import PoliteSession
 from harvester.models import Post, author_ref
 from harvester.sources.base import (
     Page,
     Parsed,
+    SourceConfig,
     by_publisher,
     parse_items,
     parse_time,
     publisher_set,
+    register,
     unique,
     utcnow,
 )
@@ -77,6 +80,17 @@ def parse_comments(
     return parse_items(data, one, source=source, where=where)
 
 
+class WordPressCommentsConfig(SourceConfig):
+    """Comments of a WordPress site through ``/wp-json/wp/v2/comments``."""
+
+    default_rate: ClassVar[float] = 2.0
+    type: Literal["wordpress_comments"]
+    base_url: str  # type: ignore[assignment]  # required: the site itself
+    post: int | None = Field(None, description="Only the comments of this post id.")
+    per_page: int = Field(100, ge=1, le=100)
+
+
+@register(WordPressCommentsConfig)
 class WordPressCommentsSource:
     """Comments of one WordPress site (optionally of one post)."""
 

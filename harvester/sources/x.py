@@ -12,20 +12,23 @@ import logging
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Literal
 
-from harvester.config import XSearchConfig
+from pydantic import Field
+
 from harvester.exceptions import FetchFailed, TokenInvalid
 from harvester.http import HttpResponse, PoliteSession
 from harvester.models import MAX_PHOTOS, Post, author_ref
 from harvester.sources.base import (
     Page,
     Parsed,
+    SourceConfig,
     by_publisher,
     parse_items,
     parse_time,
     photo_url,
     publisher_set,
+    register,
     unique,
     utcnow,
 )
@@ -122,6 +125,18 @@ def _photo(entry: dict[str, Any]) -> tuple[str, str] | None:
     return str(entry["media_key"]), photo_url(entry["url"])
 
 
+class XSearchConfig(SourceConfig):
+    """X API v2 recent search."""
+
+    default_base_url: ClassVar[str] = "https://api.x.com/2"
+    default_rate: ClassVar[float] = 1.0
+    needs_token: ClassVar[bool] = True
+    type: Literal["x_search"]
+    query: str = Field(min_length=1, max_length=512)
+    max_results: int = Field(100, ge=10, le=100)
+
+
+@register(XSearchConfig)
 class XSearchSource:
     """Recent posts on X matching a query."""
 

@@ -11,19 +11,22 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar, Literal
 
-from harvester.config import YouTubeCommentsConfig
+from pydantic import Field, model_validator
+
 from harvester.exceptions import FetchFailed, TokenInvalid
 from harvester.http import HttpResponse, PoliteSession
 from harvester.models import Post, author_ref
 from harvester.sources.base import (
     Page,
     Parsed,
+    SourceConfig,
     by_publisher,
     parse_items,
     parse_time,
     publisher_set,
+    register,
     unique,
     utcnow,
 )
@@ -158,6 +161,25 @@ def parse_replies(
     return parse_items(data.get("items") or [], one, source=source, where=f"replies of {parent}")
 
 
+class YouTubeCommentsConfig(SourceConfig):
+    """YouTube comment threads (with replies) of listed videos or a channel's recent uploads."""
+
+    default_base_url: ClassVar[str] = "https://www.googleapis.com/youtube/v3"
+    default_rate: ClassVar[float] = 5.0
+    needs_token: ClassVar[bool] = True
+    type: Literal["youtube_comments"]
+    channel_id: str | None = None
+    video_ids: list[str] = []
+    max_videos: int = Field(10, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> YouTubeCommentsConfig:
+        if bool(self.channel_id) == bool(self.video_ids):
+            raise ValueError("give either channel_id or video_ids (one of them)")
+        return self
+
+
+@register(YouTubeCommentsConfig)
 class YouTubeCommentsSource:
     """Comments under some videos of YouTube."""
 

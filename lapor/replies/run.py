@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from lapor.replies.plan import NO_ID, plan_replies, reply_sources
 from lapor.replies.sender import ReplyRetry, ReplyStats, build_clients, send_replies
-from store.profile import Profile
+from store.db import session_factory
+from store.profile import Profile, get_profile
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,25 @@ def run_replies(
         for client in clients.values():
             client.close()
     return _with_plan(stats, planned)
+
+
+def send_due_replies(
+    *,
+    factory: sessionmaker[Session] | None = None,
+    limit: int | None = None,
+    concurrency: int = 4,
+) -> dict[str, Any]:
+    """The replies step: plan the replies now due and post them under the citizens' comments,
+    as the profile's replies.yaml enables (nothing happens otherwise); counts only."""
+    stats = run_replies(
+        factory=factory or session_factory(),
+        profile=get_profile(),
+        limit=limit,
+        concurrency=concurrency,
+    )
+    for problem in stats.problems[:5]:
+        log.warning("reply: %s", problem)
+    return counts(stats)
 
 
 def _with_plan(stats: ReplyStats, planned: Counter[str]) -> ReplyStats:

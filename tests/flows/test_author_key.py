@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from flows import steps
+from harvester.run import harvest_one
 from store.db import get_engine, session_factory
 from store.exceptions import ConfigError
 from store.settings import reset_settings
@@ -19,11 +19,11 @@ def test_a_worker_with_another_key_harvests_nothing(world, monkeypatch):
     reset_settings()
     engine = get_engine(world["db_url"])
     factory = session_factory(engine)
-    first = steps.harvest_one("pemkot-kupang-fb", factory=factory, max_pages=1)
+    first = harvest_one("pemkot-kupang-fb", factory=factory, max_pages=1)
     assert first["new"] > 0
     monkeypatch.setenv("ADUAN_AUTHOR_SECRET", "another-machines-secret")
     reset_settings()
     with pytest.raises(ConfigError, match="not the key this store was harvested with"):
-        steps.harvest_one("pemkot-kupang-fb", factory=factory)
+        harvest_one("pemkot-kupang-fb", factory=factory)
     with factory() as session:
         assert session.scalar(select(func.count(PostRow.id))) == first["new"]

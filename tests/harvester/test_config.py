@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from harvester.config import FacebookPageConfig, load_sources
+from harvester.config import load_sources
 from harvester.exceptions import MissingSecret, SourceConfigError
+from harvester.sources.facebook import FacebookPageConfig
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from harvester.config import HtmlSelectors
 from harvester.exceptions import BadResponse, LayoutChanged
 from harvester.models import author_ref
 from harvester.sources import facebook, feed, html, wordpress, x, youtube
 from harvester.sources.base import parse_time
+from harvester.sources.html import HtmlSelectors
 from tests.conftest import fixture_path
 
 KEY = b"test-key"

@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from harvester.config import HtmlSelectors
 from harvester.exceptions import InvalidPost
 from harvester.models import MAX_PHOTOS
 from harvester.sources import facebook, html, instagram, x
+from harvester.sources.html import HtmlSelectors
 from store.repository import upsert_posts
 from store.tables import PostRow
 from tests.conftest import fixture_path

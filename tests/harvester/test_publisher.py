@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from harvester.config import HtmlSelectors
 from harvester.fake_graph import FakeGraphAPI
 from harvester.http import PoliteSession
 from harvester.sources import facebook, feed, html, wordpress, x, youtube
 from harvester.sources.base import publisher_set
+from harvester.sources.html import HtmlSelectors
 from tests.conftest import fixture_path
 from tests.fakes.wordpress import FakeWordPress
 from tests.fakes.x_api import FakeX

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from harvester.config import HtmlSelectors
 from harvester.dates import parse_indonesian, parse_relative, to_english
 from harvester.models import author_ref
 from harvester.sources import facebook, feed, html, wordpress, x, youtube
+from harvester.sources.html import HtmlSelectors
 from tests.conftest import fixture_path
 
 KEY = b"test-key"

@@ -11,11 +11,12 @@ import yaml
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from cases.states import approve_case
 from lapor.area_mapping import LocationRow, apply_area_ids, map_areas, strip_level
 from lapor.cli import register
 from lapor.simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from store.areas import Location, load_gazetteer
-from store.cases import approve_case, create_case
+from store.cases import create_case
 from store.repository import upsert_posts
 from store.settings import reset_settings
 from store.tables import PostRow

@@ -177,11 +177,12 @@ def test_configured_targets_reads_open311_yaml(monkeypatch, tmp_path, mapped_fol
 def test_pipeline_steps_send_and_poll_every_configured_target(
     monkeypatch, tmp_path, session_factory, simulator, mapped_folder
 ):
-    """flows.steps.forward_due / sync_status use the same targets as `aduan forward`: LAPOR!
-    from the settings and Open311 from the profile's open311.yaml."""
+    """lapor.forward.forward_due / lapor.status.sync_due use the same targets as `aduan forward`:
+    LAPOR! from the settings and Open311 from the profile's open311.yaml."""
     import shutil
 
-    from flows import steps
+    from lapor.forward import forward_due
+    from lapor.status import sync_due
     from store.settings import reset_settings
 
     sim = simulator(step_s=10)
@@ -201,14 +202,14 @@ def test_pipeline_steps_send_and_poll_every_configured_target(
     reset_settings()
     try:
         approved_cases(session_factory, 4, targets=("lapor", "open311"))
-        sent = steps.forward_due(factory=session_factory)
+        sent = forward_due(factory=session_factory)
         assert (sent["sent"], sent["failed"], sent["unknown"]) == (8, 0, 0)
         assert Counter((r.target, r.state) for r in rows(session_factory)) == {
             ("lapor", "sent"): 4,
             ("open311", "sent"): 4,
         }
         sim.state.offset_s = 3600
-        polled = steps.sync_status(factory=session_factory)
+        polled = sync_due(factory=session_factory)
         assert polled["polled"] == 8
     finally:
         reset_settings()

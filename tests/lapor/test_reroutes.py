@@ -150,7 +150,7 @@ def test_a_rejected_key_stops_the_run_and_gives_the_request_back(session_factory
 def test_the_forward_step_sends_a_pending_reroute(
     session_factory, sim, mapped, mapped_folder, monkeypatch
 ):
-    from flows import steps
+    from lapor.forward import forward_due
     from store.settings import reset_settings
 
     case_id, complaint_id = sent_case(session_factory, sim, mapped)
@@ -164,7 +164,7 @@ def test_the_forward_step_sends_a_pending_reroute(
         monkeypatch.setenv(name, value)
     reset_settings()
     try:
-        result = steps.forward_due(factory=session_factory)
+        result = forward_due(factory=session_factory)
     finally:
         reset_settings()
     assert (result["sent"], result["reroutes_sent"], result["reroutes_failed"]) == (0, 1, 0)

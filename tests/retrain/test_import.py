@@ -9,8 +9,9 @@ import typer
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
+from cases.states import approve_case
 from flows.retrain_cli import register
-from store.cases import approve_case, create_case
+from store.cases import create_case
 from store.repository import upsert_posts
 from store.tables import PostRow, TrainingLabel
 from store.training import load_label_records

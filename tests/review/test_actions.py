@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from store.cases import approve_case, merge_cases, reopen_case, split_post
+from cases.states import approve_case, merge_cases, reopen_case, split_post
 from store.exceptions import StaleAction, StoreError
 from store.tables import (
     AuditEntry,
@@ -249,7 +249,7 @@ def test_cli_users_add_reads_the_password_from_stdin(engine):
 
 
 def test_accept_after_a_reopened_rejection_relabels_the_text(session_factory):
-    from store.cases import reject_case
+    from cases.states import reject_case
 
     case_id = seed_case(session_factory, 1)
     with session_factory.begin() as session:

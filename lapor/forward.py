@@ -1,0 +1,55 @@
+"""The forward step: the LAPOR!/Open311 outbox rows that are due, then the pending reroutes."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from lapor import DEFAULT_CONCURRENCY
+from lapor.outbox import configured_targets, send_due
+from lapor.reroute import send_pending_reroutes
+from store.db import session_factory
+from store.profile import get_profile
+
+log = logging.getLogger(__name__)
+
+
+def forward_due(
+    *,
+    factory: sessionmaker[Session] | None = None,
+    limit: int | None = None,
+    concurrency: int | None = None,
+) -> dict[str, Any]:
+    """Send the outbox rows that are due to LAPOR! and to the profile's Open311 target, if any
+    (lapor.outbox.send_due, ``concurrency`` requests in flight), then the facilitators' requests
+    to pass sent cases to another agency (lapor.reroute.send_pending_reroutes); counts only."""
+    client, extra = configured_targets()
+    factory = factory or session_factory()
+    profile = get_profile()
+    stats = send_due(
+        factory=factory,
+        client=client,
+        extra_targets=extra,
+        profile=profile,
+        limit=limit,
+        concurrency=concurrency or DEFAULT_CONCURRENCY,
+    )
+    result = counts(stats)
+    if client is not None:
+        rerouted = send_pending_reroutes(factory=factory, client=client, profile=profile)
+        for problem in rerouted.problems[:5]:
+            log.warning("reroute: %s", problem)
+        result.update({f"reroutes_{k}": v for k, v in counts(rerouted).items()})
+    return result
+
+
+def counts(stats: Any) -> dict[str, Any]:
+    """A run's figures (a stats dataclass) without its problem texts: safe to log and keep."""
+    return {
+        k: v
+        for k, v in dataclasses.asdict(stats).items()
+        if isinstance(v, int | float | str | bool | type(None))
+    }
