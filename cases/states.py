@@ -1,12 +1,14 @@
 """The case state machine: which decision each state allows (open -> approved, rejected or merged;
-approved or rejected -> open again), what it changes, what it teaches the model, what it audits."""
+approved or rejected -> open again; archived post -> open case), what it teaches, what it audits."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from store.archive import ARCHIVED, claim_archived
 from store.audit import SYSTEM, case_snapshot, record_audit
 from store.cases import (
     add_review,
@@ -22,12 +24,17 @@ from store.cases import (
 )
 from store.exceptions import StaleAction, StoreError
 from store.tables import Case
+from store.undo import cancel_held_forwards, drop_decision_labels
 
 # Every function takes the caller's session and does not commit: the caller's transaction makes
 # the decision, its review row, its audit entry and (on approval) its outbox rows one change.
 DECIDED = ("approved", "rejected", "merged")
 REOPENABLE = ("approved", "rejected")
 IN_LAPOR = ("sending", "sent", "unknown")  # forward states LAPOR! may already have
+
+
+class TooLate(StaleAction):
+    """The forward is due or already claimed: the approval stands."""
 
 
 def require_open(case: Case) -> None:
@@ -72,7 +79,7 @@ def approve_case(
     ``action`` defaults to ``correct`` when the tags change, ``accept`` otherwise, and
     ``auto_approve`` for the system. A case already decided raises StaleAction: no double forward.
     ``hold_s`` keeps the outbox rows from being due for that long (the review app's undo window,
-    store.undo).
+    undo_approval).
     """
     case = get_case_for_update(session=session, case_id=case_id, expected_version=expected_version)
     _require_undecided(case)
@@ -265,4 +272,77 @@ def reopen_case(
     case.decided_at = None
     session.flush()
     _audit(session, actor, "case.reopen", case.id, before, case_snapshot(case))
+    return case
+
+
+def undo_approval(
+    *, session: Session, case_id: int, actor: str, now: datetime | None = None
+) -> Case:
+    """Take back ``actor``'s approval of ``case_id`` ("Batalkan") while its forwards are held back
+    (``hold_s`` of approve_case): the case is open again, its forwards are cancelled and the labels
+    it wrote are dropped. TooLate when a forward is due, claimed or sent, or someone else decided
+    it: a forwarder that claimed the row meanwhile wins, so nothing is sent and then undone."""
+    now = now or datetime.now(UTC)
+    case = get_case_for_update(session=session, case_id=case_id, expected_version=None)
+    if case.state != "approved" or case.decided_by != actor:
+        raise TooLate(f"case {case_id} is {case.state} (by {case.decided_by or '-'})")
+    if not cancel_held_forwards(session=session, case_id=case.id, now=now):
+        raise TooLate(f"case {case_id} is already on its way to LAPOR!")
+    before = case_snapshot(case)
+    drop_decision_labels(session=session, case=case, actor=actor)
+    add_review(
+        session=session,
+        case_id=case.id,
+        reviewer=actor,
+        action="undo",
+        agency_before=case.agency,
+        topic_before=case.topic,
+    )
+    case.state, case.decided_by, case.decided_at = "open", None, None
+    session.flush()
+    _audit(session, actor, "case.undo", case.id, before, case_snapshot(case))
+    return case
+
+
+def promote_post(
+    *,
+    session: Session,
+    post_id: int,
+    actor: str,
+    agencies: list[str] | None,
+    urgency_of: Callable[[str | None], int] = lambda _topic: 1,
+) -> Case:
+    """Turn an archived post into an open case (the review queue decides its tags and LAPOR!).
+
+    Of two facilitators promoting the same post the second gets StaleAction. Writes the review
+    row, a training label (a complaint, the tags left to the facilitator who accepts the case; as
+    reject_case writes one that is not: both reach ``aduan run retrain`` as relevance labels) and
+    the audit entry.
+    """
+    post, classification = claim_archived(session=session, post_id=post_id, agencies=agencies)
+    case = create_case(
+        session=session,
+        post=post,
+        agency=classification.agency,
+        topic=classification.topic,
+        agency_confidence=classification.agency_confidence,
+        topic_confidence=classification.topic_confidence,
+        urgency=urgency_of(classification.topic) if classification.topic else 1,
+    )
+    add_review(
+        session=session,
+        case_id=case.id,
+        reviewer=actor,
+        action="promote",
+        agency_after=case.agency,
+        topic_after=case.topic,
+        note=f"dari arsip, relevansi {classification.relevance:.3f}",
+    )
+    add_training_labels(
+        session=session, case=case, reviewer=actor, is_complaint=True, agency=None, topic=None
+    )
+    session.flush()
+    before = {"post_id": post_id, "state": ARCHIVED}
+    after = {"state": case.state, "agency": case.agency, "topic": case.topic}
+    _audit(session, actor, "case.promote", case.id, before, after)
     return case

@@ -229,9 +229,8 @@ def test_admin_adds_and_deactivates_an_account(session_factory, client, make_cli
 
 
 def test_cli_users_add_reads_the_password_from_stdin(engine):
-    from flows.cli import _register_all, app
+    from cli.main import app
 
-    _register_all()
     runner = CliRunner()
     result = runner.invoke(
         app,
