@@ -437,7 +437,11 @@ def _check_timezone(tz: str) -> None:
 
 
 def _check_cron(flow_name: str, expression: str) -> None:
-    from prefect._vendor.croniter import croniter  # what Prefect validates schedules with
+    from prefect.client.schemas.schedules import CronSchedule  # validates as deployments do
 
-    if expression and not croniter.is_valid(expression):
-        raise BadSchedule(f"--{flow_name}-cron {expression!r} is not a cron expression")
+    if not expression:
+        return
+    try:
+        CronSchedule(cron=expression)
+    except ValueError:
+        raise BadSchedule(f"--{flow_name}-cron {expression!r} is not a cron expression") from None
