@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench install install-dev browser clean
+.PHONY: run test wheel-check lint format bench install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ test: install-dev browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+## Build the wheel, install it into a fresh venv outside the checkout, run `aduan demo --no-serve`
+## from a temp folder (ADUAN_HOME there too). Needs only the package registry.
+wheel-check: install-dev
+	PYTHON=$(PYTHON) bash .ci/wheel-check
 
 ## Debian's Chromium for the review app's browser tests (the machine has no other browser).
 browser:

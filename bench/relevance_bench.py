@@ -202,7 +202,7 @@ def recipe_a(train: list[dict], test: list[dict], work: Path) -> dict:
 # -- (b) the shipped Kupang default -------------------------------------------------------------
 def seed_complaint_rows() -> list[dict]:
     """The seed complaints the shipped default trains on (flows.demo.default_model leaves out
-    the latest ones, which the first `aduan retrain` holds out), as train_bundle rows."""
+    the latest ones, which the first `aduan run retrain` holds out), as train_bundle rows."""
     from flows.demo import seed_files
     from training.dataset import split_file, train_rows_of
 

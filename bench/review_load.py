@@ -128,7 +128,7 @@ def free_port() -> int:
 
 def start_server(url: str, port: int, home: str, workers: int) -> subprocess.Popen:
     env = dict(os.environ, ADUAN_DATABASE_URL=url, ADUAN_HOME=home, ADUAN_LOG_LEVEL="WARNING")
-    aduan = [sys.executable, "-c", "from flows.cli import main; main()"]
+    aduan = [sys.executable, "-c", "from cli.main import main; main()"]
     server = subprocess.Popen(
         [*aduan, "review", "serve", "--port", str(port)],
         env=env,

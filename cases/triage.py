@@ -10,10 +10,11 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from cases.grouping import Candidate, group_duplicates
+from cases.states import approve_case
 from classifier.chances import by_chance
 from store.areas import get_gazetteer, locate
 from store.audit import SYSTEM
-from store.cases import approve_case, attach_post, create_case
+from store.cases import attach_post, create_case
 from store.db import session_factory
 from store.locks import hold_step
 from store.pipeline import (

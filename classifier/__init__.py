@@ -9,7 +9,7 @@ confidence, model bundles and a registry.
 
 Modules: normalise (TextNormalizer), stemming (SastrawiStemmer, memoised), charngrams
 (WordCharNgrams, WordNgramTfidf), features, model (ComplaintModel), bundle, registry, train,
-evaluate, data, exceptions, cli. Heavy libraries are imported by these modules, not here.
+evaluate, data, exceptions. Heavy libraries are imported by these modules, not here.
 """
 
 __all__: list[str] = []

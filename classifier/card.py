@@ -5,7 +5,7 @@ promotion decision used). A confusion-matrix PNG is drawn only when matplotlib i
 (optional extra ``plots``); without it the card says so and the rest is unchanged.
 
 ``aduan train`` has no such scores: its card shows the summary figures of the manifest's
-validation split and says which sections need ``aduan retrain``.
+validation split and says which sections need ``aduan run retrain``.
 """
 
 from __future__ import annotations
@@ -227,7 +227,7 @@ def _training_validation_section(manifest: dict) -> list[str]:
     lines += [
         "Not in this card: per-class precision/recall/F1, the most confused pairs and the "
         "reliability table (they need each held-out row's prediction, which `aduan train` does "
-        "not keep), and a comparison with the champion. `aduan retrain` writes them.",
+        "not keep), and a comparison with the champion. `aduan run retrain` writes them.",
         "",
     ]
     return lines

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
-from sklearn.linear_model._base import LinearClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.svm import LinearSVC
+from sklearn.utils import check_array
+from sklearn.utils.extmath import safe_sparse_dot
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = ["LogCountRatioSVC"]
 
 
-class LogCountRatioSVC(LinearClassifierMixin, BaseEstimator):
+class LogCountRatioSVC(ClassifierMixin, BaseEstimator):
     """One-vs-rest LinearSVC on log-count-ratio scaled features (NB-SVM); linear at predict time.
 
     power: exponent damping the ratios (1 = the paper's scaling, 0 = plain LinearSVC).
@@ -58,7 +59,7 @@ class LogCountRatioSVC(LinearClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError(f"need samples of 2 or more classes to fit; got 1 class: {y[0]!r}")
-        sw = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sw = _sample_weight(sample_weight, X.shape[0])
         ratios = self._log_count_ratios(X, y, sw)
         positives = self.classes_[1:] if len(self.classes_) == 2 else self.classes_
         coef, intercept, n_iter = [], [], 0
@@ -80,6 +81,19 @@ class LogCountRatioSVC(LinearClassifierMixin, BaseEstimator):
         self.intercept_ = np.asarray(intercept)
         self.n_iter_ = n_iter
         return self
+
+    def decision_function(self, X) -> np.ndarray:
+        """Signed distance to each class's hyperplane; one column (the second class) for two."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        scores = safe_sparse_dot(X, self.coef_.T, dense_output=True) + self.intercept_
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X) -> np.ndarray:
+        """The class with the highest score (for two classes: the second where the score > 0)."""
+        scores = self.decision_function(X)
+        indices = (scores > 0).astype(int) if scores.ndim == 1 else scores.argmax(axis=1)
+        return self.classes_[indices]
 
     def _log_count_ratios(self, X, y, sw: np.ndarray) -> np.ndarray:
         """(n_features, n_classes) damped log-count ratios of class vs rest."""
@@ -106,6 +120,18 @@ class LogCountRatioSVC(LinearClassifierMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _sample_weight(sample_weight, n_samples: int) -> np.ndarray:
+    """``sample_weight`` as a float64 vector of ``n_samples`` (ones when None)."""
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=np.float64)
+    if isinstance(sample_weight, int | float):
+        return np.full(n_samples, float(sample_weight))
+    sw = check_array(sample_weight, ensure_2d=False, dtype=np.float64, order="C")
+    if sw.shape != (n_samples,):
+        raise ValueError(f"sample_weight.shape == {sw.shape}, expected {(n_samples,)}!")
+    return sw
 
 
 def _scale_columns(X, r: np.ndarray):

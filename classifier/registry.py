@@ -95,8 +95,8 @@ class Registry:
         if sha is None:
             raise BundleUntrusted(
                 f"model {version} is not in {self.models_dir / TRUSTED_FILE} (written only by "
-                "`aduan train`, `aduan retrain` and `aduan models promote`); not loaded. If you "
-                f"trust it, run `aduan models promote {version}`"
+                "`aduan train`, `aduan run retrain` and `aduan models promote`); not loaded. "
+                f"If you trust it, run `aduan models promote {version}`"
             )
         return sha
 

@@ -362,6 +362,6 @@ def train_bundle(
         "validation": validation,
     }
     out = save_bundle(model, manifest, Path(out_dir))
-    write_card(out, manifest)  # data, classes, validation figures; `aduan retrain` writes more
+    write_card(out, manifest)  # data, classes, validation figures; `aduan run retrain` writes more
     logger.info("trained model %s into %s", manifest["version"], out)
     return out

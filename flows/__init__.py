@@ -4,8 +4,6 @@ Where things are:
     flows.flows         the Prefect flows (pipeline_flow, harvest_flow, classify_flow, ...)
     flows.deployments   the schedule table `aduan serve` serves (prefect.yaml mirrors it)
     flows.env           Prefect's private defaults (telemetry off, PREFECT_HOME in ADUAN_HOME)
-    flows.commands      `aduan run <flow>` and `aduan serve`
-    flows.retrain_cli   `aduan retrain` and `aduan data import`
     flows.demo          `aduan demo`: the whole job offline on the fake page and the simulator
     flows.local_server  the private Prefect server `aduan serve` starts
 

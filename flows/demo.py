@@ -7,7 +7,7 @@
     4. a copy of the profile whose LAPOR! ids come from the simulator's reference lists and whose
        sources.yaml points at the fake page
     5. pipeline_flow on Prefect's embedded API: harvest -> classify -> triage -> forward
-    6. the seed corpus imported as training labels (so `aduan retrain` has something to learn)
+    6. the seed corpus imported as training labels (so `aduan run retrain` has something to learn)
        and a demo facilitator account; the env file and commands that continue from them
     7. the review app until Ctrl-C, with the forward and status schedules running against the
        simulator (``--no-serve`` stops before this)
@@ -55,10 +55,6 @@ class DemoSummary:
     password: str | None = None
     labels_imported: int = 0
     continuation: dict[str, Any] = field(default_factory=dict)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)
 
 
 def demo(
@@ -138,7 +134,7 @@ def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str]]]:
         _say(
             "5/5 account and labels",
             f"{summary.user} (facilitator, all agencies); {summary.labels_imported} seed labels "
-            "for `aduan retrain`",
+            "for `aduan run retrain`",
         )
         env = {**env, "ADUAN_PROFILE": str(profile_dir)}
         summary.continuation = continuation(env, demo_home)
@@ -159,7 +155,7 @@ def default_model(profile_dir: Path, models_dir: Path) -> tuple[str, bool]:
     """The champion of ``models_dir`` if it was trained from this profile's seed files as they
     are now; otherwise train one from them (seconds) and make it the champion.
 
-    The champion is trained without the seed complaints ``aduan retrain`` will hold out once
+    The champion is trained without the seed complaints ``aduan run retrain`` will hold out once
     the demo has imported them as labels (the latest ``HOLDOUT_FRACTION`` by time): the first
     retrain then judges champion and challenger on texts neither has seen. Which texts it was
     trained on is recorded in the bundle (``training_keys.txt``, as a retrained model's), so a

@@ -7,7 +7,7 @@ facilitator accepts moves pending -> sent -> Terverifikasi … in the "Terkirim"
 ``continuation``: the demo's store, models and profile, written to ``<demo home>/aduan.env``
 with the install's bin folder first on PATH (so ``aduan`` is found in a new shell without
 activating the venv) and the demo's fake secrets, and printed with the exact commands that
-continue from them (``aduan models list``, ``aduan classify``, ``aduan retrain``,
+continue from them (``aduan models list``, ``aduan classify``, ``aduan run retrain``,
 ``aduan review serve``).
 """
 
@@ -119,7 +119,7 @@ def continuation(env: dict[str, str], demo_home: Path, *, bin_dir: str | None = 
     commands = [
         "aduan models list",
         'aduan classify "Sampah di depan pasar Oeba belum diangkut dua minggu"',
-        "aduan retrain",
+        "aduan run retrain",
         "aduan review serve",
     ]
     return {"env_file": str(path), "env": values, "source": source, "commands": commands}

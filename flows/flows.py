@@ -17,7 +17,9 @@ of I/O has its own retry layer: docs/running.md, "Retries"). Import this module 
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
@@ -52,27 +54,35 @@ STORE_RETRIES = dict(
 
 
 @task(name="harvest-source", task_run_name="harvest-{name}", cache_policy=NO_CACHE, **STORE_RETRIES)
-def harvest_source_task(name: str, max_pages: int | None = None) -> dict[str, Any]:
-    return harvest_one(name, max_pages=max_pages)
+def harvest_source_task(
+    name: str, max_pages: int | None = None, since: datetime | None = None
+) -> dict[str, Any]:
+    return harvest_one(name, max_pages=max_pages, since=since)
 
 
 @flow(name="harvest", log_prints=False)
-def harvest_flow(sources: list[str] | None = None, max_pages: int | None = None) -> dict[str, Any]:
-    """Harvest every enabled source (or the named ones) concurrently, each as its own task."""
+def harvest_flow(
+    sources: list[str] | None = None,
+    max_pages: int | None = None,
+    since: datetime | None = None,
+) -> dict[str, Any]:
+    """Harvest every enabled source (or exactly the named ones) concurrently, each as its own
+    task, from its stored cursor (or from ``since``)."""
     logger = get_run_logger()
-    names, problems = enabled_sources()
+    names, problems = enabled_sources(names=sources)
     for problem in problems:
         logger.warning("source config problem: %s", problem)
-    if sources:
-        names = [n for n in names if n in set(sources)]
-    futures = [harvest_source_task.submit(name, max_pages) for name in names]
+    futures = [harvest_source_task.submit(name, max_pages, since) for name in names]
     summary: dict[str, Any] = {"sources": len(names), "new": 0, "seen": 0, "failed": []}
+    per_source = []
     for name, future in zip(names, futures, strict=True):
         future.wait()
         if not future.state.is_completed():
             summary["failed"].append(name)
+            per_source.append({"source": name, "error": future.state.message or "task failed"})
             continue
         result = future.result()
+        per_source.append(result)
         summary["new"] += result["new"]
         summary["seen"] += result["seen"]
         if result["error"]:
@@ -84,7 +94,7 @@ def harvest_flow(sources: list[str] | None = None, max_pages: int | None = None)
         summary["seen"],
         ", ".join(summary["failed"]) or "none",
     )
-    return summary
+    return {**summary, "per_source": per_source}
 
 
 @task(name="classify-batch", cache_policy=NO_CACHE, **STORE_RETRIES)
@@ -159,14 +169,15 @@ def triage_flow() -> dict[str, Any]:
 
 
 @task(name="forward-due", cache_policy=NO_CACHE)
-def forward_task(limit: int | None = None) -> dict[str, Any]:
-    return forward_due(limit=limit)
+def forward_task(limit: int | None = None, concurrency: int | None = None) -> dict[str, Any]:
+    return forward_due(limit=limit, concurrency=concurrency)
 
 
 @flow(name="forward")
-def forward_flow(limit: int | None = None) -> dict[str, Any]:
-    """Send the LAPOR! outbox rows that are due, then the replies they make due."""
-    result = forward_task(limit)
+def forward_flow(limit: int | None = None, concurrency: int | None = None) -> dict[str, Any]:
+    """Send the LAPOR! outbox rows that are due (``concurrency`` requests in flight), then the
+    replies they make due."""
+    result = forward_task(limit, concurrency)
     get_run_logger().info("forward: %s", result)
     state = replies_flow(return_state=True)
     if state.is_completed():
@@ -203,15 +214,38 @@ def lapor_status_flow(limit: int | None = None) -> dict[str, Any]:
 
 
 @task(name="retrain", cache_policy=NO_CACHE)
-def retrain_task() -> dict[str, Any]:
-    return retrain_step()
+def retrain_task(options: dict[str, Any]) -> dict[str, Any]:
+    return retrain_step(**options)
 
 
 @flow(name="retrain")
-def retrain_flow() -> dict[str, Any]:
-    """Train a challenger; it becomes champion only if the profile's promotion rules hold."""
-    result = retrain_task()
-    get_run_logger().info("retrain: %s", result)
+def retrain_flow(
+    data: list[Path] | None = None,
+    holdout_fraction: float | None = None,
+    seed: int = 0,
+    targets: list[str] | None = None,
+    min_class_size: int | None = None,
+    negatives: list[Path] | None = None,
+    promote: bool = True,
+) -> dict[str, Any]:
+    """Train a challenger on the stored labels (plus ``data`` files), judge it against the
+    champion on the latest ``holdout_fraction`` of texts; it becomes champion only if
+    ``promote`` and the profile's promotion rules hold."""
+    options: dict[str, Any] = {
+        "data_files": list(data or []),
+        "seed": seed,
+        "targets": targets,
+        "min_class_size": min_class_size,
+        "negatives": negatives,
+        "promote": promote,
+    }
+    if holdout_fraction is not None:
+        options["holdout_fraction"] = holdout_fraction
+    result = retrain_task(options)
+    get_run_logger().info(
+        "retrain: %s",
+        {k: result.get(k) for k in ("version", "promoted", "reasons", "champion_version")},
+    )
     return result
 
 

@@ -76,3 +76,22 @@ def load_sources(profile_dir: Path) -> tuple[list[Any], list[ConfigProblem]]:
             names.add(config.name)
             configs.append(config)
     return configs, problems
+
+
+def select_sources(
+    configs: list[Any], problems: list[ConfigProblem], names: list[str] | None
+) -> list[Any]:
+    """The sources to harvest: the enabled ones, or exactly ``names`` (even if disabled);
+    SourceConfigError for a name that is invalid in or missing from sources.yaml."""
+    if not names:
+        return [c for c in configs if c.enabled]
+    by_name = {c.name: c for c in configs}
+    broken = {p.name: p for p in problems}
+    chosen = []
+    for name in names:
+        if name in broken:
+            raise SourceConfigError(f"source {broken[name]}")
+        if name not in by_name:
+            raise SourceConfigError(f"no source named {name!r} in sources.yaml")
+        chosen.append(by_name[name])
+    return chosen

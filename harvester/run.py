@@ -19,12 +19,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from harvester.config import load_sources
+from harvester.config import load_sources, select_sources
 from harvester.exceptions import HarvestError, SourceConfigError
 from harvester.http import PoliteSession, user_agent
 from harvester.sources import Page, Source, build_source
 from store.db import session_factory
 from store.deployment_keys import author_key_for_store
+from store.exceptions import ConfigError
 from store.profile import get_profile
 from store.settings import get_settings
 
@@ -146,10 +147,14 @@ def harvest_all(
     return results
 
 
-def enabled_sources(profile_dir: Path | None = None) -> tuple[list[str], list[str]]:
-    """Names of the enabled sources in the profile's sources.yaml, and the config problems."""
+def enabled_sources(
+    profile_dir: Path | None = None, names: list[str] | None = None
+) -> tuple[list[str], list[str]]:
+    """Names of the sources to harvest (the enabled ones, or exactly ``names``, even if disabled;
+    SourceConfigError for a name that is invalid or missing) and the sources.yaml problems."""
     configs, problems = load_sources(Path(profile_dir or get_settings().profile))
-    return [c.name for c in configs if c.enabled], [str(p) for p in problems]
+    chosen = select_sources(configs, problems, names)
+    return [c.name for c in chosen], [str(p) for p in problems]
 
 
 def harvest_one(
@@ -158,8 +163,10 @@ def harvest_one(
     factory: sessionmaker[Session] | None = None,
     profile_dir: Path | None = None,
     max_pages: int | None = None,
+    since: datetime | None = None,
 ) -> dict[str, Any]:
-    """Harvest one source by name from its stored cursor; a source error comes back in ``error``."""
+    """Harvest one source by name from its stored cursor (or from ``since``); a source error
+    comes back in ``error``."""
     settings = get_settings()
     folder = Path(profile_dir or settings.profile)
     configs, _ = load_sources(folder)
@@ -168,7 +175,11 @@ def harvest_one(
         raise LookupError(f"no valid source named {name!r} in {folder}/sources.yaml")
     factory = factory or session_factory()
     key = author_key_for_store(factory=factory, settings=settings)  # one key per deployment
-    with PoliteSession(user_agent=user_agent(get_profile(folder).contact)) as http:
+    try:
+        contact = get_profile(folder).contact
+    except ConfigError:  # a sources-only folder: the user agent names no contact
+        contact = None
+    with PoliteSession(user_agent=user_agent(contact)) as http:
         try:
             source = build_source(config, http=http, author_key=key)
         except SourceConfigError as exc:  # e.g. its token is not set: retrying will not help
@@ -180,9 +191,11 @@ def harvest_one(
                 "new": 0,
                 "duplicates": 0,
                 "skipped": 0,
+                "refused": 0,
                 "error": str(exc),
+                "seconds": 0.0,
             }
-        result = harvest_source(source, factory=factory, max_pages=max_pages)
+        result = harvest_source(source, factory=factory, max_pages=max_pages, since=since)
     counts = {
         "source": result.source,
         "pages": result.pages,
@@ -192,6 +205,7 @@ def harvest_one(
         "skipped": result.skipped,
         "refused": result.refused,
         "error": result.error,
+        "seconds": round(result.seconds, 1),
     }
     log.info("harvest %s: %d new of %d seen", name, result.new, result.seen)
     if result.refused:

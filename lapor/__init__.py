@@ -7,12 +7,12 @@ Where things are:
     lapor.redact        redact(text): NIK, phone numbers and e-mails out of the content
     lapor.outbox        send_due(...): the sender over store.forwards (the outbox)
     lapor.forward       forward_due(): the pipeline's forward step (outbox, then reroutes)
+    lapor.reconcile     reconcile(...): a person settles a failed/unknown forward
     lapor.status        sync_status(...): status polling into lapor_status_history; sync_due()
                         the pipeline's status step
     lapor.open311       Open311 GeoReport v2 as a second target behind the same outbox
     lapor.mapping       the profile's LAPOR! ids: check and fill by name (``aduan lapor map``)
     lapor.simulator     a local LAPOR! SIMULATOR for tests and demos (not SP4N-LAPOR!)
-    lapor.cli           ``aduan forward`` and ``aduan lapor ...``
 
 See lapor/README.md for the states of a forward, the commands and the measured figures.
 """

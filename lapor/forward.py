@@ -25,7 +25,8 @@ def forward_due(
 ) -> dict[str, Any]:
     """Send the outbox rows that are due to LAPOR! and to the profile's Open311 target, if any
     (lapor.outbox.send_due, ``concurrency`` requests in flight), then the facilitators' requests
-    to pass sent cases to another agency (lapor.reroute.send_pending_reroutes); counts only."""
+    to pass sent cases to another agency (lapor.reroute.send_pending_reroutes); counts, and the
+    first problems (what blocked or failed a row: ids and reasons, never post text)."""
     client, extra = configured_targets()
     factory = factory or session_factory()
     profile = get_profile()
@@ -37,12 +38,13 @@ def forward_due(
         limit=limit,
         concurrency=concurrency or DEFAULT_CONCURRENCY,
     )
-    result = counts(stats)
+    result: dict[str, Any] = {**counts(stats), "problems": stats.problems[:20]}
     if client is not None:
         rerouted = send_pending_reroutes(factory=factory, client=client, profile=profile)
         for problem in rerouted.problems[:5]:
             log.warning("reroute: %s", problem)
         result.update({f"reroutes_{k}": v for k, v in counts(rerouted).items()})
+        result["reroutes_problems"] = rerouted.problems[:20]
     return result
 
 

@@ -37,7 +37,7 @@ from lapor.exceptions import (
 )
 from lapor.photos import upload_photos
 from store.forward_claims import Blocked, Claimed, ForwardContext, claim_due
-from store.forward_outcomes import Outcome, record_outcomes, recover_stale, retry_outcome
+from store.forward_outcomes import Outcome, record_outcomes, recover_stale
 from store.profile import Profile
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,16 @@ class RetryPolicy:
     def delay(self, attempt: int) -> float:
         raw = min(self.max_delay_s, self.base_s * self.factor ** max(0, attempt - 1))
         return raw * (1 + random.uniform(-self.jitter, self.jitter))
+
+    def after_failure(
+        self, *, forward_id: int, attempt: int, error: str, next_attempt_at: datetime
+    ) -> Outcome:
+        """A definite failure of ``attempt``: ``pending`` again at ``next_attempt_at``, or
+        ``failed`` with the reason after the last attempt (``max_attempts``)."""
+        if attempt >= self.max_attempts:
+            error = f"gave up after {attempt} attempts: {error}"
+            return Outcome(forward_id, attempt, "failed", error)
+        return Outcome(forward_id, attempt, "pending", error, next_attempt_at=next_attempt_at)
 
 
 @dataclass
@@ -219,12 +229,11 @@ class _Run:
                 # the client clamps it; a Target of another kind might not
                 delay = max(delay, min(exc.retry_after, MAX_RETRY_AFTER_S))
                 self.stop.wait(min(exc.retry_after, MAX_THROTTLE_PAUSE_S))
-            outcome = retry_outcome(
+            outcome = self.policy.after_failure(
                 forward_id=row.forward_id,
                 attempt=row.attempt,
                 error=str(exc),
                 next_attempt_at=self.clock() + timedelta(seconds=delay),
-                max_attempts=self.policy.max_attempts,
             )
             if outcome.state == "failed":
                 return outcome, "failed", f"{where}: {outcome.error}"

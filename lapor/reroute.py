@@ -231,6 +231,6 @@ def reroute_sent_case(
     if row.state != "sent":
         raise LaporError(
             f"case {case_id} is not passed on yet ({row.state}: {row.last_error}); the next "
-            "`aduan forward` run retries it"
+            "`aduan run forward` run retries it"
         )
     return row.complaint_id

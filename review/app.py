@@ -240,7 +240,7 @@ def _location_filters(env, profile) -> None:
         return area.key if area.level == "kecamatan" else area.parent
 
     def location_note(note: str | None) -> str:
-        """``location kel_a -> -`` (store.case_location) as "lokasi: Kel. A, Kec. B → ..."."""
+        """``location kel_a -> -`` (cases.location) as "lokasi: Kel. A, Kec. B → ..."."""
         found = re.match(r"^location (\S+) -> (\S+)$", note or "")
         if not found:
             return note or ""

@@ -132,6 +132,12 @@ def csrf_ok(expected: str | None, given: str | None) -> bool:
     return bool(expected and given) and hmac.compare_digest(expected.encode(), given.encode())
 
 
+def name_key(*, secret: str, name: str) -> str:
+    """The login counter key of a typed user name: an HMAC, since it may be a mistyped password."""
+    typed = name.strip()[:100].casefold().encode()
+    return "name:" + hmac.new(secret.encode(), typed, hashlib.sha256).hexdigest()
+
+
 @dataclass(frozen=True)
 class LoginThrottle:
     """Limits of the login counters, which live in the database (store.throttle, store.users).

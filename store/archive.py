@@ -1,9 +1,7 @@
 """The archive as a safety net: posts triage judged "not a complaint", highest relevance first.
 
-"Mungkin aduan" in the review app lists them; a facilitator promotes one into a case. A promotion
-writes a training label (origin ``review``, ``is_complaint`` true) beside the review row and the
-audit entry, as a "Bukan aduan" (store.cases.reject_case) writes one with ``is_complaint`` false:
-both reach ``aduan retrain`` as relevance labels.
+"Mungkin aduan" in the review app lists them; a facilitator promotes one into a case
+(cases.states.promote_post).
 
 Only posts archived by triage are listed (``case_id`` is empty): the posts of a case a facilitator
 rejected were already judged, and the publisher's own words are never archived.
@@ -11,16 +9,13 @@ rejected were already judged, and the publisher's own words are never archived.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
-from store.audit import record_audit
-from store.cases import add_training_labels, create_case
 from store.exceptions import StaleAction, StoreError
-from store.tables import Case, Classification, PostRow, Review
+from store.tables import Classification, PostRow
 
 ARCHIVED = "archived"
 
@@ -96,20 +91,12 @@ def _fill_parents(session: Session, items: list[ArchivedItem]) -> None:
         item.parent = parents.get((item.post.source, item.post.parent_external_id))
 
 
-def promote_post(
-    *,
-    session: Session,
-    post_id: int,
-    actor: str,
-    agencies: list[str] | None,
-    urgency_of: Callable[[str | None], int] = lambda _topic: 1,
-) -> Case:
-    """Turn an archived post into an open case (the review queue decides its tags and LAPOR!).
-
-    The claim is one conditional UPDATE, so two facilitators promoting the same post make one
-    case; the second gets StaleAction. Writes the review row, a training label (a complaint,
-    the tags left to the facilitator who accepts the case) and the audit entry.
-    """
+def claim_archived(
+    *, session: Session, post_id: int, agencies: list[str] | None
+) -> tuple[PostRow, Classification]:
+    """Take an archived post out of the archive for a new case (it is ``in_case`` after this) and
+    return it with its classification. The claim is one conditional UPDATE, so of two
+    facilitators promoting the same post the second gets StaleAction."""
     found = session.execute(_archived(agencies).where(PostRow.id == post_id)).first()
     if found is None:
         if session.get(PostRow, post_id) is None:
@@ -125,36 +112,4 @@ def promote_post(
     if not claimed.rowcount:
         raise StaleAction(f"posting {post_id} baru saja dijadikan kasus oleh orang lain")
     session.refresh(post)
-    case = create_case(
-        session=session,
-        post=post,
-        agency=classification.agency,
-        topic=classification.topic,
-        agency_confidence=classification.agency_confidence,
-        topic_confidence=classification.topic_confidence,
-        urgency=urgency_of(classification.topic) if classification.topic else 1,
-    )
-    session.add(
-        Review(
-            case_id=case.id,
-            reviewer=actor,
-            action="promote",
-            agency_after=case.agency,
-            topic_after=case.topic,
-            note=f"dari arsip, relevansi {classification.relevance:.3f}",
-        )
-    )
-    add_training_labels(
-        session=session, case=case, reviewer=actor, is_complaint=True, agency=None, topic=None
-    )
-    session.flush()
-    record_audit(
-        session=session,
-        actor=actor,
-        action="case.promote",
-        object_type="case",
-        object_id=case.id,
-        before={"post_id": post_id, "state": ARCHIVED},
-        after={"state": case.state, "agency": case.agency, "topic": case.topic},
-    )
-    return case
+    return post, classification

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from store.tables import AuditEntry
+from store.tables import AuditEntry, Case
 
 SYSTEM = "system"  # the actor of what no person did (auto-approval, the outbox's own steps)
 
@@ -32,3 +32,13 @@ def record_audit(
             after=after,
         )
     )
+
+
+def case_snapshot(case: Case) -> dict[str, Any]:
+    """The fields of a case that the audit log keeps before and after a change."""
+    return {
+        "state": case.state,
+        "agency": case.agency,
+        "topic": case.topic,
+        "decided_by": case.decided_by,
+    }

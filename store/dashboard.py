@@ -1,5 +1,5 @@
 """Figures for the dashboard: complaints per agency/topic per week, funnel, speed, backlog, and
-LAPOR!'s service levels in working days (store.service_levels).
+the sent complaints' LAPOR! statuses that lapor.service_levels measures.
 
 Weekly buckets are made in Python from a narrow query (a few columns per case), which works the
 same on SQLite and PostgreSQL; counts that do not need dates are grouped in SQL. Only complete
@@ -19,8 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.audit import SYSTEM
-from store.forward_status import CLOSED_UNDONE_STATUSES, closed_undone, done_in_lapor
-from store.service_levels import LEVELS, REVIEW_LEVEL_DAYS, breached, working_days_between
+from store.forward_status import closed_undone, done_in_lapor
 from store.tables import Case, Forward, LaporStatusChange, PostRow
 
 COMPLAINT_STATES = ("open", "approved")
@@ -42,12 +41,6 @@ class Dashboard:
     funnel: list[tuple[str, int]] = field(default_factory=list)
     median_hours_to_forward: float | None = None
     backlog: list[tuple[str, int, float]] = field(default_factory=list)  # agency, open, oldest h
-    # agency -> working days the oldest open case has waited for review
-    backlog_working_days: dict[str, int] = field(default_factory=dict)
-    # per LAPOR! service level: key, name, days, reached, median working days, overdue
-    service: list[dict] = field(default_factory=list)
-    # agency -> {"review" | level key: complaints past that service level now}
-    overdue: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def median_days_to_forward(self) -> float | None:
@@ -100,15 +93,34 @@ def build_dashboard(
     board.funnel = _funnel(session, agencies)
     board.median_hours_to_forward = _median_hours(session, agencies)
     board.backlog = _backlog(session, agencies, now)
-    board.backlog_working_days = {
-        agency: working_days_between(now - timedelta(hours=hours), now, zone)
-        for agency, _, hours in board.backlog
-    }
-    for agency, waited in board.backlog_working_days.items():
-        if waited > REVIEW_LEVEL_DAYS:
-            board.overdue.setdefault(agency, {})["review"] = 1
-    board.service = _service_levels(session, agencies, now, zone, board.overdue)
     return board
+
+
+@dataclass(frozen=True)
+class SentComplaint:
+    """A forward LAPOR! has, with when it first reported each status (its own date if any)."""
+
+    forward_id: int
+    agency: str
+    sent_at: datetime
+    reached: dict[str, datetime]
+
+
+def sent_complaints(*, session: Session, agencies: list[str] | None) -> list[SentComplaint]:
+    """The sent forwards (of cases of ``agencies``; None: all) with their statuses' first times."""
+    sent = session.execute(
+        _scoped(
+            select(Forward.id, Forward.sent_at, Case.agency)
+            .join(Case, Case.id == Forward.case_id)
+            .where(Forward.state == "sent", Forward.sent_at.is_not(None)),
+            agencies,
+        )
+    ).all()
+    reached = _reached_at(session, [f for f, _, _ in sent])
+    return [
+        SentComplaint(forward_id, agency or "-", sent_at, reached.get(forward_id, {}))
+        for forward_id, sent_at, agency in sent
+    ]
 
 
 def _reached_at(session: Session, forward_ids: list[int]) -> dict[int, dict[str, datetime]]:
@@ -127,49 +139,6 @@ def _reached_at(session: Session, forward_ids: list[int]) -> dict[int, dict[str,
             at = changed or observed
             if name not in out[forward_id] or at < out[forward_id][name]:
                 out[forward_id][name] = at
-    return out
-
-
-def _service_levels(session, agencies, now: datetime, zone: ZoneInfo, overdue) -> list[dict]:
-    """Per LAPOR! service level: how many sent complaints reached it, their median working days
-    from sending, and how many are past it now without reaching it (counted per agency too)."""
-    sent = session.execute(
-        _scoped(
-            select(Forward.id, Forward.sent_at, Case.agency)
-            .join(Case, Case.id == Forward.case_id)
-            .where(Forward.state == "sent", Forward.sent_at.is_not(None)),
-            agencies,
-        )
-    ).all()
-    reached = _reached_at(session, [f for f, _, _ in sent])
-    out = []
-    for level in LEVELS:
-        took, late, undone = [], 0, 0
-        for forward_id, sent_at, agency in sent:
-            times = [
-                (t, n) for n, t in reached.get(forward_id, {}).items() if n in level.reached_by
-            ]
-            if times:
-                first, name = min(times)
-                took.append(working_days_between(sent_at, first, zone))
-                if level.key == "closure":
-                    undone += name.strip().lower() in CLOSED_UNDONE_STATUSES
-            elif breached(sent_at, now, level.working_days, zone):
-                late += 1
-                per = overdue.setdefault(agency or "-", {})
-                per[level.key] = per.get(level.key, 0) + 1
-        out.append(
-            {
-                "key": level.key,
-                "name": level.name,
-                "days": level.working_days,
-                "reached": len(took),
-                # closure: how many of those LAPOR! closed without dealing with them (Ditolak)
-                "undone": undone,
-                "median_working_days": statistics.median(took) if took else None,
-                "overdue": late,
-            }
-        )
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -47,9 +48,9 @@ def make_engine(url: str) -> Engine:
         folder = Path(parsed.database).parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            probe = folder / ".aduan-write-test"
-            probe.touch()
-            probe.unlink()
+            # a probe of its own: engines made at once in several threads must not race
+            with tempfile.NamedTemporaryFile(dir=folder, prefix=".aduan-write-test-"):
+                pass
         except OSError as exc:
             raise ConfigError(
                 f"cannot write to {folder} ({exc.strerror}); set ADUAN_HOME to a writable folder"

@@ -4,7 +4,7 @@ Outcomes are written with a guard on (id, attempts, state): the outcome of attem
 the row is still in attempt N and nobody decided meanwhile. ``unknown`` is accepted as a "from"
 state because the lease may expire under a slow but live sender, whose answer is then the truth.
 ``recover_stale`` turns rows left in ``sending`` past their lease (the sender died) into
-``unknown``, which only a human resolves (store.forwards.reconcile).
+``unknown``, which only a person resolves (lapor.reconcile). The sender's rules: lapor.outbox.
 """
 
 from __future__ import annotations
@@ -21,17 +21,7 @@ from store.audit import SYSTEM
 from store.outbox_claims import record_guarded
 from store.tables import AuditEntry, Forward
 
-__all__ = [
-    "Outcome",
-    "mark_failed",
-    "mark_retry",
-    "mark_sent",
-    "mark_unknown",
-    "record_outcomes",
-    "recover_stale",
-    "release",
-    "retry_outcome",
-]
+__all__ = ["Outcome", "record_outcomes", "recover_stale"]
 
 # Core statements on the sender's hot path, as in store.forward_claims.
 F, A = Forward.__table__, AuditEntry.__table__
@@ -123,79 +113,6 @@ def _audit_values(forward_id: int, action: str, after: dict[str, Any]) -> dict[s
         "after": after,
         "at": datetime.now(UTC),
     }
-
-
-def _one(factory: sessionmaker[Session], outcome: Outcome, now: datetime | None = None) -> bool:
-    return record_outcomes(factory=factory, outcomes=[outcome], now=now or datetime.now(UTC))[0]
-
-
-def mark_sent(
-    *,
-    factory: sessionmaker[Session],
-    forward_id: int,
-    attempt: int,
-    complaint_id: str,
-    now: datetime,
-) -> bool:
-    """Attempt ``attempt`` created ``complaint_id``; False if the row was decided meanwhile."""
-    return _one(factory, Outcome(forward_id, attempt, "sent", complaint_id=complaint_id), now)
-
-
-def retry_outcome(
-    *, forward_id: int, attempt: int, error: str, next_attempt_at: datetime, max_attempts: int
-) -> Outcome:
-    """A definite failure: ``pending`` again at ``next_attempt_at``, or ``failed`` with the reason
-    after the last attempt."""
-    if attempt >= max_attempts:
-        return Outcome(forward_id, attempt, "failed", f"gave up after {attempt} attempts: {error}")
-    return Outcome(forward_id, attempt, "pending", error, next_attempt_at=next_attempt_at)
-
-
-def mark_retry(
-    *,
-    factory: sessionmaker[Session],
-    forward_id: int,
-    attempt: int,
-    error: str,
-    next_attempt_at: datetime,
-    max_attempts: int,
-) -> str | None:
-    """``retry_outcome`` recorded; returns the new state (None if decided meanwhile)."""
-    outcome = retry_outcome(
-        forward_id=forward_id,
-        attempt=attempt,
-        error=error,
-        next_attempt_at=next_attempt_at,
-        max_attempts=max_attempts,
-    )
-    return outcome.state if _one(factory, outcome) else None
-
-
-def mark_failed(
-    *, factory: sessionmaker[Session], forward_id: int, attempt: int, error: str
-) -> bool:
-    """A failure that retrying will not fix (e.g. LAPOR!'s validation messages)."""
-    return _one(factory, Outcome(forward_id, attempt, "failed", error))
-
-
-def mark_unknown(
-    *, factory: sessionmaker[Session], forward_id: int, attempt: int, error: str
-) -> bool:
-    """The request may have reached the target: never resent until a human reconciles."""
-    return _one(factory, Outcome(forward_id, attempt, "unknown", error))
-
-
-def release(
-    *,
-    factory: sessionmaker[Session],
-    forward_id: int,
-    attempt: int,
-    error: str,
-    next_attempt_at: datetime,
-) -> bool:
-    """Give a claimed row back uncounted (the failure was not the row's: e.g. auth rejected)."""
-    outcome = Outcome(forward_id, attempt, "released", error, next_attempt_at=next_attempt_at)
-    return _one(factory, outcome)
 
 
 def recover_stale(*, factory: sessionmaker[Session], now: datetime) -> list[int]:

@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from store.forwards import case_
 from store.tables import Forward, LaporStatusChange
 
 _NO_SYNC = {"synchronize_session": False}
@@ -88,7 +87,11 @@ def due_for_status(
             Forward.complaint_id.is_not(None),
             Forward.target.in_(list(targets)),
         )
-        .order_by(case_(Forward.status_checked_at.is_(None)), Forward.status_checked_at, Forward.id)
+        .order_by(
+            case((Forward.status_checked_at.is_(None), 0), else_=1),
+            Forward.status_checked_at,
+            Forward.id,
+        )
         .limit(limit)
     )
     return [StatusDue(*row) for row in session.execute(query)]

@@ -1,33 +1,39 @@
-"""The outbox (``forwards``) as people see it: reconcile a row by hand, list and count rows.
+"""The outbox (``forwards``) as people see it: a person's decision on a row, listings, counts.
 
 A row's way:  pending --claim--> sending --> sent | pending (retry) | failed | unknown
     store.forward_claims    the sender claims due rows (``sending``, committed before sending)
     store.forward_outcomes  the sender records each attempt's outcome; stale leases -> ``unknown``
-    store.forwards          a human settles ``unknown``/``failed`` rows (``reconcile``); listings
+    store.forwards          a person's decision (``settle``, rules in lapor.reconcile); listings
     store.forward_status    the target's status of sent rows, and its history
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.audit import record_audit
-from store.exceptions import StaleAction, StoreError
-from store.tables import Forward
+from store.forward_status import closed_undone
+from store.tables import Case, Forward, LaporStatusChange
 
 __all__ = [
-    "case_",
+    "FORWARD_STATES",
+    "ForwardView",
+    "count_attention",
     "count_by_state",
     "count_due",
-    "get_forward",
     "list_forwards",
-    "reconcile",
+    "lock_forward",
+    "needs_attention",
+    "settle",
 ]
+
+FORWARD_STATES = ("pending", "sending", "sent", "failed", "unknown", "cancelled")
 
 
 def _snapshot(row: Any) -> dict[str, Any]:
@@ -39,95 +45,112 @@ def _snapshot(row: Any) -> dict[str, Any]:
     }
 
 
-def case_(condition: Any) -> Any:
-    """0 when ``condition`` holds, else 1 (sorts matching rows first)."""
-    return case((condition, 0), else_=1)
-
-
-def reconcile(
-    *,
-    session: Session,
-    forward_id: int,
-    actor: str,
-    complaint_id: str | None = None,
-    resend: bool = False,
-    cancel: bool = False,
-    now: datetime,
-) -> Forward:
-    """A human's decision on a forward: confirm it was sent (with the target's id), send it again,
-    or cancel it. Audited with the state before and after."""
-    if sum([complaint_id is not None, resend, cancel]) != 1:
-        raise StoreError("reconcile needs exactly one of: a complaint id, resend, cancel")
+def lock_forward(
+    *, session: Session, forward_id: int, agencies: list[str] | None = None
+) -> Forward | None:
+    """The forward, locked for the caller's transaction on PostgreSQL; None if it does not exist
+    or its case is not of ``agencies`` (None: every agency)."""
     query = select(Forward).where(Forward.id == forward_id)
+    if agencies is not None:
+        query = query.join(Case, Case.id == Forward.case_id).where(Case.agency.in_(agencies))
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = session.scalars(query).one_or_none()
-    if row is None:
-        raise StoreError(f"forward {forward_id} does not exist")
-    allowed = (
-        ("unknown", "failed") if complaint_id is not None else ("unknown", "failed", "pending")
-    )
-    if row.state not in allowed:
-        raise StaleAction(
-            f"forward {forward_id} is {row.state}; "
-            f"only {'/'.join(allowed)} can be reconciled that way"
-        )
-    before = _snapshot(row)
-    if complaint_id is not None:
-        action = "forward.reconcile_sent"
-        row.state, row.complaint_id, row.sent_at = "sent", complaint_id, now
-        row.last_error = f"confirmed sent by {actor}"
-    elif resend:
-        action = "forward.reconcile_resend"
-        row.state, row.attempts, row.next_attempt_at = "pending", 0, now
-        row.last_error = f"resend requested by {actor}"
-    else:
-        action = "forward.cancel"
-        row.state, row.last_error = "cancelled", f"cancelled by {actor}"
+        query = query.with_for_update(of=Forward)
+    return session.scalars(query).one_or_none()
+
+
+def settle(
+    *, session: Session, forward: Forward, actor: str, action: str, values: dict[str, Any]
+) -> Forward:
+    """Write a person's decision ``values`` on ``forward``, audited as ``action`` with the state
+    before and after (lapor.reconcile decides which decisions a state allows)."""
+    before = _snapshot(forward)
+    for column, value in values.items():
+        setattr(forward, column, value)
     session.flush()
     record_audit(
         session=session,
         actor=actor,
         action=action,
         object_type="forward",
-        object_id=forward_id,
+        object_id=forward.id,
         before=before,
-        after=_snapshot(row),
+        after=_snapshot(forward),
     )
-    return row
+    return forward
 
 
 # --- listings for the review app and the CLI -------------------------------------------------
 
 
-def get_forward(*, session: Session, forward_id: int) -> Forward | None:
-    return session.get(Forward, forward_id)
+@dataclass
+class ForwardView:
+    """A forward with its case and the LAPOR! statuses it went through (oldest first)."""
+
+    forward: Forward
+    case: Case
+    history: list[LaporStatusChange] = field(default_factory=list)
+
+
+def needs_attention() -> Any:
+    """SQL: a forward a person must look at: failed, unknown, or closed undone by LAPOR!."""
+    return Forward.state.in_(("failed", "unknown")) | closed_undone()
 
 
 def list_forwards(
     *,
     session: Session,
+    agencies: list[str] | None = None,
     states: Sequence[str] | None = None,
-    target: str | None = None,
-    case_id: int | None = None,
+    attention: bool = False,
+    changed_first: bool = False,
     limit: int = 50,
     offset: int = 0,
-) -> list[Forward]:
-    """Forwards, most recently changed first, optionally of some states / one target / one case."""
-    query = select(Forward).order_by(Forward.updated_at.desc(), Forward.id.desc())
-    if states:
+) -> tuple[list[ForwardView], int]:
+    """One page of forwards with their case and status history, and how many match.
+
+    Newest first, or most recently changed first with ``changed_first``; only cases of
+    ``agencies`` (None: all); ``attention``: the ones a person must look at (``needs_attention``),
+    else optionally only ``states``.
+    """
+    query = select(Forward, Case).join(Case, Case.id == Forward.case_id)
+    if agencies is not None:
+        query = query.where(Case.agency.in_(agencies))
+    if attention:
+        query = query.where(needs_attention())
+    elif states:
         query = query.where(Forward.state.in_(list(states)))
-    if target:
-        query = query.where(Forward.target == target)
-    if case_id is not None:
-        query = query.where(Forward.case_id == case_id)
-    return list(session.scalars(query.limit(limit).offset(offset)))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    newest = (Forward.updated_at.desc(),) if changed_first else ()
+    rows = session.execute(
+        query.order_by(*newest, Forward.id.desc()).limit(limit).offset(offset)
+    ).all()
+    views = [ForwardView(forward=f, case=c) for f, c in rows]
+    if views:
+        by_id = {v.forward.id: v for v in views}
+        changes = session.scalars(
+            select(LaporStatusChange)
+            .where(LaporStatusChange.forward_id.in_(by_id))
+            .order_by(LaporStatusChange.observed_at, LaporStatusChange.id)
+        )
+        for change in changes:
+            by_id[change.forward_id].history.append(change)
+    return views, total
 
 
-def count_by_state(*, session: Session) -> dict[str, int]:
-    """How many forwards are in each state (e.g. for the dashboard)."""
-    rows = session.execute(select(Forward.state, func.count()).group_by(Forward.state))
-    return {state: count for state, count in rows}
+def count_by_state(*, session: Session, agencies: list[str] | None = None) -> dict[str, int]:
+    """How many forwards (of cases of ``agencies``; None: all) are in each state."""
+    query = select(Forward.state, func.count()).join(Case, Case.id == Forward.case_id)
+    if agencies is not None:
+        query = query.where(Case.agency.in_(agencies))
+    return dict(session.execute(query.group_by(Forward.state)).all())
+
+
+def count_attention(*, session: Session, agencies: list[str] | None = None) -> int:
+    """How many forwards (of cases of ``agencies``; None: all) need a person."""
+    query = select(func.count()).select_from(Forward).join(Case, Case.id == Forward.case_id)
+    if agencies is not None:
+        query = query.where(Case.agency.in_(agencies))
+    return session.scalar(query.where(needs_attention())) or 0
 
 
 def count_due(*, session: Session, now: datetime, targets: Sequence[str] = ("lapor",)) -> int:

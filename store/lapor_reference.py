@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from store.tables import LaporReference
@@ -40,11 +40,6 @@ def list_reference(*, session: Session, kind: str) -> list[LaporReference]:
             .order_by(LaporReference.name, LaporReference.ref_id)
         )
     )
-
-
-def reference_counts(*, session: Session) -> dict[str, int]:
-    rows = session.execute(select(LaporReference.kind, func.count()).group_by(LaporReference.kind))
-    return {kind: count for kind, count in rows}
 
 
 def ids_by_name(*, session: Session, kind: str) -> dict[str, list[str]]:

@@ -1,32 +1,28 @@
-"""What the review app reads: the queue of open cases, one case with its posts, the forwards.
+"""What the review app reads: the queue of open cases, one case with its posts, the audit log.
 
 Reads are scoped: ``agencies`` None means every agency, a list means only cases tagged with one
-of them (a facilitator's agencies). Nothing here changes a case; see store.cases for decisions.
+of them (a facilitator's agencies). Nothing here changes a case; see cases/states.py for decisions.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from store.exceptions import StoreError
-from store.forward_status import closed_undone
 from store.tables import (
     AuditEntry,
     Case,
     Classification,
     Forward,
-    LaporStatusChange,
     PostRow,
     Review,
 )
 
 BANDS = {"high": (0.8, None), "medium": (0.5, 0.8), "low": (None, 0.5)}
-FORWARD_STATES = ("pending", "sending", "sent", "failed", "unknown", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -253,102 +249,6 @@ def iter_queue_rows(
             "text": post.text if post else "",
             "decided_by": case.decided_by or "",
         }
-
-
-@dataclass
-class ForwardView:
-    forward: Forward
-    case: Case
-    history: list[LaporStatusChange] = field(default_factory=list)
-
-
-def list_forwards(
-    *,
-    session: Session,
-    agencies: list[str] | None,
-    states: tuple[str, ...] | None = None,
-    limit: int = 50,
-    offset: int = 0,
-    attention: bool = False,
-) -> tuple[list[ForwardView], int]:
-    """Forwards (newest first) with their case and LAPOR! status history. ``attention``: the
-    ones a person must look at (failed, unknown, or closed undone by LAPOR!: Ditolak)."""
-    query = select(Forward, Case).join(Case, Case.id == Forward.case_id)
-    if agencies is not None:
-        query = query.where(Case.agency.in_(agencies))
-    if attention:
-        query = query.where(needs_attention())
-    elif states:
-        query = query.where(Forward.state.in_(states))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.execute(query.order_by(Forward.id.desc()).limit(limit).offset(offset)).all()
-    views = [ForwardView(forward=f, case=c) for f, c in rows]
-    if views:
-        by_id = {v.forward.id: v for v in views}
-        changes = session.scalars(
-            select(LaporStatusChange)
-            .where(LaporStatusChange.forward_id.in_(by_id))
-            .order_by(LaporStatusChange.observed_at, LaporStatusChange.id)
-        )
-        for change in changes:
-            by_id[change.forward_id].history.append(change)
-    return views, total
-
-
-def needs_attention():
-    """SQL: a forward a person must look at: failed, unknown, or closed undone by LAPOR!."""
-    return Forward.state.in_(("failed", "unknown")) | closed_undone()
-
-
-def forward_counts(*, session: Session, agencies: list[str] | None) -> dict[str, int]:
-    """How many forwards are in each state, and under ``attention`` how many need a person."""
-    query = select(Forward.state, func.count()).join(Case, Case.id == Forward.case_id)
-    if agencies is not None:
-        query = query.where(Case.agency.in_(agencies))
-    counts = dict(session.execute(query.group_by(Forward.state)).all())
-    attention = select(func.count()).select_from(Forward).join(Case, Case.id == Forward.case_id)
-    if agencies is not None:
-        attention = attention.where(Case.agency.in_(agencies))
-    counts["attention"] = session.scalar(attention.where(needs_attention())) or 0
-    return counts
-
-
-def reconcile_forward(
-    *,
-    session: Session,
-    forward_id: int,
-    actor: str,
-    agencies: list[str] | None,
-    resolution: str,
-    complaint_id: str | None = None,
-) -> Forward:
-    """Settle a ``failed`` or ``unknown`` forward by hand (store.forwards.reconcile, scoped).
-
-    ``retry``: send it again (only when LAPOR! has no such complaint: check it first for an
-    ``unknown`` one); ``sent``: LAPOR! has it, record its complaint id; ``cancel``: give up.
-    """
-    from store.forwards import reconcile
-
-    forward = session.get(Forward, forward_id)
-    case = session.get(Case, forward.case_id) if forward else None
-    if forward is None or case is None or not in_scope(case, agencies):
-        raise StoreError(f"forward {forward_id} does not exist")
-    if forward.state not in ("failed", "unknown"):
-        raise StoreError(f"forward {forward_id} is {forward.state}; only failed or unknown settle")
-    if resolution == "sent":
-        complaint_id = (complaint_id or "").strip()
-        if not complaint_id:
-            raise StoreError("give the LAPOR! complaint id that the complaint has there")
-        kwargs = {"complaint_id": complaint_id}
-    elif resolution == "retry":
-        kwargs = {"resend": True}
-    elif resolution == "cancel":
-        kwargs = {"cancel": True}
-    else:
-        raise StoreError(f"unknown resolution {resolution!r}: retry, sent or cancel")
-    return reconcile(
-        session=session, forward_id=forward_id, actor=actor, now=datetime.now(UTC), **kwargs
-    )
 
 
 def list_audit(

@@ -23,8 +23,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.audit import record_audit
-from store.cases import case_snapshot
+from store.audit import case_snapshot, record_audit
 from store.exceptions import StoreError
 from store.outbox_claims import claim_rows, record_guarded
 from store.tables import AuditEntry, Case, Forward, Reroute, Review

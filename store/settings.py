@@ -10,6 +10,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The folder holding the packages and profiles/: the checkout, or site-packages under a wheel.
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The public report page (../shared/EXTERNAL_APIS.md: lapor.go.id/pengaduan/{TrackingID}).
 LAPOR_PUBLIC_URL = "https://www.lapor.go.id/pengaduan/{nomor}"
@@ -23,7 +24,10 @@ class Settings(BaseSettings):
     home: Path = Field(Path("var"), description="Data folder (SQLite file, secrets, logs).")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in home.")
     profile: Path = Field(REPO_ROOT / "profiles" / "kupang", description="Region profile folder.")
-    models_dir: Path = Field(REPO_ROOT / "models", description="Model registry folder.")
+    models_dir: Path = Field(
+        default_factory=lambda data: Path(data.get("home", "var")) / "models",
+        description="Model registry folder; default <home>/models.",
+    )
     log_level: str = "WARNING"
 
     author_secret: SecretStr | None = Field(

@@ -1,6 +1,6 @@
-"""Per-client-address login counters in the database, changed atomically.
+"""Login counters in the database, changed atomically (the limits and keys are review.auth's).
 
-One row per key (``addr:<client address>``) counts the login attempts of the current window.
+One row per key (``addr:<client address>``, or a user name's) counts the attempts of the window.
 ``count_attempt`` adds one and returns the new count in a single ``INSERT ... ON CONFLICT DO
 UPDATE ... RETURNING`` statement, so parallel requests — in one process or many — are all counted
 before any of them is let through. A successful login gives back only its own attempt
@@ -9,8 +9,6 @@ before any of them is let through. A successful login gives back only its own at
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, delete, literal, update
@@ -56,16 +54,9 @@ def forgive_attempt(*, session: Session, key: str) -> None:
     )
 
 
-def name_key(*, secret: str, name: str) -> str:
-    """The counter key of a typed user name: an HMAC, since the name may be a mistyped password."""
-    typed = name.strip()[:100].casefold().encode()
-    return "name:" + hmac.new(secret.encode(), typed, hashlib.sha256).hexdigest()
-
-
-def forget_name(*, session: Session, secret: str, name: str) -> None:
-    """Drop the failed-login count of a user name (after a good login or an admin's unlock)."""
-    key = name_key(secret=secret, name=name)
-    session.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
+def forget_key(*, session: Session, key: str) -> None:
+    """Drop the counter of ``key`` (a user name's, after a good login or an admin's unlock)."""
+    session.execute(delete(LoginAttempt).where(LoginAttempt.key == key[:KEY_MAX]))
 
 
 def forget_stale(*, session: Session, window_s: float, now: datetime | None = None) -> int:

@@ -49,7 +49,7 @@ def aduan_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     monkeypatch.setenv("ADUAN_HOME", str(home))
     monkeypatch.delenv("ADUAN_DATABASE_URL", raising=False)
     monkeypatch.setenv("ADUAN_AUTHOR_SECRET", "test-author-secret")
-    # `--profile` sets ADUAN_PROFILE for the whole process (harvester/cli.py, flows/commands.py):
+    # `--profile` sets ADUAN_PROFILE for the whole process (cli/common.py):
     # put back what was there, so no later test (or the subprocess it starts) inherits it.
     profile_before = os.environ.get("ADUAN_PROFILE")
     reset_settings()

@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 MIN_HELD_OUT_COMPLAINTS = 10  # below twice this in all, the answer is "import more"
-HOLDOUT_FRACTION = 0.1  # `aduan retrain`'s default: the latest 10% of the texts by time
+HOLDOUT_FRACTION = 0.1  # `aduan run retrain`'s default: the latest 10% of the texts by time
 # The conflict rule, as `aduan data import` prints it and every retrained manifest records it.
 RESOLUTION_RULE = (
     "a facilitator's correction overrides imported labels for that text (latest correction "
@@ -196,7 +196,7 @@ def split_file(
     text_column: str = "text",
     holdout_fraction: float = HOLDOUT_FRACTION,
 ) -> tuple[list[ResolvedLabel], list[ResolvedLabel]]:
-    """A labelled file resolved and split as ``aduan retrain`` splits it once it is the store's
+    """A labelled file resolved and split as ``aduan run retrain`` splits it once it is the store's
     only labels: (train, held out) by the same keys and times."""
     resolved, _ = resolve_labels(_data_file_records(Path(path), targets, text_column))
     return split_by_time(resolved, holdout_fraction)

@@ -82,7 +82,7 @@ def _champion_overlap(champion_dir: Path | None, holdout: Sequence[ResolvedLabel
     keys_file = champion_dir / TRAINING_KEYS
     if not keys_file.is_file():
         return (
-            "the champion's training rows are not recorded (not trained by `aduan retrain`); "
+            "the champion's training rows are not recorded (not trained by `aduan run retrain`); "
             "if it saw the held-out rows its figures are optimistic"
         )
     seen = set(keys_file.read_text(encoding="utf-8").split())
@@ -115,7 +115,7 @@ def retrain(*, factory=None, **options) -> RetrainResult:
     if the profile's rules hold (see ``_retrain`` for the options).
 
     One retrain at a time per store: a second one started meanwhile (another worker, or
-    ``aduan retrain`` during the weekly flow) raises RetrainBusy and trains nothing.
+    ``aduan run retrain`` during the weekly flow) raises RetrainBusy and trains nothing.
     """
     factory = factory or session_factory()
     with exclusive_run(factory=factory, name="retrain") as held:
@@ -332,13 +332,21 @@ def _rules(max_f1_drop: float | None, acc_drop: float | None) -> Rules:
     return Rules(max_macro_f1_drop=max_f1_drop, allow_accuracy_drop=acc_drop)
 
 
-def retrain_step() -> dict[str, Any]:
-    """``retrain`` with the settings' and profile's defaults, as counts for a flow run (the
-    retrain flow and ``aduan run retrain``); a retrain already running makes it a skipped no-op."""
+def retrain_step(**options: Any) -> dict[str, Any]:
+    """``retrain`` (``options`` passed on; else the settings' and profile's defaults) as a flow
+    run's result (the retrain flow, which ``aduan run retrain`` runs): the RetrainResult as a dict
+    plus ``training_on``, what it trained on, said (logged) before the training started. A retrain
+    already running makes it a skipped no-op."""
+    said: list[str] = []
+
+    def announce(line: str) -> None:
+        said.append(line)
+        logger.info("%s", line)
+
     try:
-        result = retrain().as_dict()
+        result = retrain(announce=announce, **options).as_dict()
     except RetrainBusy as exc:  # the other run does the work: this one is a no-op, not a failure
         logger.warning("retrain skipped: %s", exc)
         return {"version": None, "promoted": False, "reasons": [str(exc)], "skipped": True}
     logger.info("retrain: challenger %s, promoted: %s", result["version"], result["promoted"])
-    return {key: result.get(key) for key in ("version", "promoted", "reasons", "champion_version")}
+    return {**result, "training_on": "\n".join(said)}

@@ -8,14 +8,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from review.app import render
-from review.auth import MIN_PASSWORD, hash_password
+from review.auth import MIN_PASSWORD, hash_password, name_key
 from review.deps import MAX_PAGE, Admin, AdminReader, DbId, SessionDep, atomic, query_int
 from review.exports import Exporter
 from review.routes import redirect
 from review.routes.queue import csv_response
 from store.exceptions import StoreError
 from store.queue import list_audit
-from store.throttle import forget_name
+from store.throttle import forget_key
 from store.users import ROLES, create_user, list_users, update_user
 
 router = APIRouter()
@@ -85,7 +85,7 @@ def change_user(
             )
             if change == "unlock":  # the login page's warnings start anew too
                 secret = request.app.state.settings.cookie_key()
-                forget_name(session=session, secret=secret, name=changed.name)
+                forget_key(session=session, key=name_key(secret=secret, name=changed.name))
     except StoreError as exc:
         return redirect(request, "/users", str(exc), "error")
     return redirect(request, "/users", "Akun diperbarui.", "success")

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from cases.states import promote_post
 from review.app import render
 from review.deps import Actor, CurrentUser, SessionDep, atomic
 from review.routes import redirect
-from store.archive import count_archived, list_archived, promote_post
+from store.archive import count_archived, list_archived
 from store.exceptions import StaleAction, StoreError
 
 log = logging.getLogger(__name__)

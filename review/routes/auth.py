@@ -14,11 +14,12 @@ from review.auth import (
     burn_password_check,
     csrf_ok,
     hash_fingerprint,
+    name_key,
     verify_password,
 )
 from review.deps import CSRF_DETAIL, Principal, SessionDep, atomic, csrf_checked, safe_next
 from review.proxy import client_address, is_https
-from store.throttle import count_attempt, forget_name, forgive_attempt, name_key
+from store.throttle import count_attempt, forget_key, forgive_attempt
 from store.users import claim_login_attempt, record_login, record_logout
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,8 @@ def login(
     user_id, fingerprint, generation = found
     with atomic(session):
         forgive_attempt(session=session, key=key)  # only this attempt: failures stay counted
-        forget_name(session=session, secret=secret, name=username)  # the warnings start anew
+        # the warnings start anew
+        forget_key(session=session, key=name_key(secret=secret, name=username))
     response = RedirectResponse(safe_next(next), status_code=303)
     # A new session (new CSRF token) on login: a token seen before login is worth nothing after.
     new = sessions.new(user_id, fingerprint, generation)

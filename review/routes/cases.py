@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from cases import states as decisions
 from review.app import render
 from review.deps import (
     Actor,
@@ -31,7 +32,6 @@ from review.deps import (
 from review.labels import case_state
 from review.routes import redirect
 from review.routes.undo import UNDO_COOKIE, UNDO_SECONDS, offer_undo
-from store import cases as decisions
 from store.exceptions import StaleAction, StoreError
 from store.queue import author_post_counts, get_case_view, in_scope
 from store.replies import replies_for_case

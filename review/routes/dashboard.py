@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from lapor.service_levels import LEVELS, REVIEW_LEVEL_DAYS, calendar_known, service_report
 from review.app import render
 from review.charts import bar_chart, funnel_chart, line_chart
 from review.deps import CurrentUser, SessionDep, query_int
@@ -14,7 +15,6 @@ from review.exports import Exporter
 from review.routes.queue import csv_response
 from store.dashboard import build_dashboard
 from store.locations import open_cases_by_area
-from store.service_levels import LEVELS, REVIEW_LEVEL_DAYS, calendar_known
 
 router = APIRouter()
 CSV_FIELDS = ["instansi", "minggu mulai", "aduan"]
@@ -36,19 +36,32 @@ def _weeks(request: Request) -> int:
 @router.get("/dashboard")
 def dashboard(request: Request, user: CurrentUser, session: SessionDep) -> Response:
     profile = request.app.state.profile
+    now = datetime.now(UTC)
     board = build_dashboard(
-        session=session, agencies=user.agencies, weeks=_weeks(request), timezone=profile.timezone
+        session=session,
+        agencies=user.agencies,
+        weeks=_weeks(request),
+        now=now,
+        timezone=profile.timezone,
+    )
+    service = service_report(
+        session=session,
+        agencies=user.agencies,
+        backlog=board.backlog,
+        now=now,
+        timezone=profile.timezone,
     )
     names = {a.key: a.short or a.name for a in profile.agencies}
     topics = {t.key: t.name for t in profile.topics}
     labels = [w.strftime("%d/%m") for w in board.weeks]
     top_agencies = dict(list(board.per_agency_week.items())[:6])
     top_topics = dict(list(board.per_topic_week.items())[:6])
-    # Red zone: an agency with a complaint past a LAPOR! service level (store.service_levels)
-    red = sorted(board.overdue.items(), key=lambda kv: -sum(kv[1].values()))
+    # Red zone: an agency with a complaint past a LAPOR! service level (lapor.service_levels)
+    red = sorted(service.overdue.items(), key=lambda kv: -sum(kv[1].values()))
     context = {
         "user": user,
         "board": board,
+        "service": service,
         "agency_chart": line_chart(
             {names.get(k, k): v for k, v in top_agencies.items()}, labels, "Aduan per instansi"
         ),
@@ -57,13 +70,13 @@ def dashboard(request: Request, user: CurrentUser, session: SessionDep) -> Respo
         ),
         "funnel_chart": funnel_chart([(FUNNEL_LABELS.get(k, k), n) for k, n in board.funnel]),
         "backlog_chart": bar_chart(
-            [(names.get(a, a), c, a in board.overdue) for a, c, _ in board.backlog],
+            [(names.get(a, a), c, a in service.overdue) for a, c, _ in board.backlog],
             "Antrean terbuka per instansi",
         ),
         "red": red,
         "levels": LEVELS,
         "review_days": REVIEW_LEVEL_DAYS,
-        "calendar_known": calendar_known(datetime.now(UTC).year),
+        "calendar_known": calendar_known(now.year),
         "names": names,
         "topics": topics,
         "areas": open_cases_by_area(session=session, agencies=user.agencies),

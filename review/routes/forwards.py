@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from lapor.exceptions import ReconcileError
+from lapor.reconcile import reconcile as settle_forward
 from review.app import render
 from review.deps import MAX_PAGE, Actor, CurrentUser, DbId, SessionDep, atomic, query_int
 from review.exports import Exporter
 from review.routes import redirect
 from review.routes.queue import csv_response
-from store.exceptions import StoreError
-from store.queue import FORWARD_STATES, forward_counts, list_forwards, reconcile_forward
+from store.forwards import FORWARD_STATES, count_attention, count_by_state, list_forwards
 
 router = APIRouter()
 PAGE = 50
@@ -46,7 +48,10 @@ def forwards(request: Request, user: CurrentUser, session: SessionDep) -> Respon
         "page": page,
         "pages": max(1, -(-total // PAGE)),
         "state": request.query_params.get("state", ""),
-        "counts": forward_counts(session=session, agencies=user.agencies),
+        "counts": {
+            **count_by_state(session=session, agencies=user.agencies),
+            "attention": count_attention(session=session, agencies=user.agencies),
+        },
         "states": FORWARD_STATES,
         "lapor_url": request.app.state.settings.lapor_public_link("{id}"),
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
@@ -78,15 +83,16 @@ def reconcile(
 ) -> Response:
     try:
         with atomic(session):
-            reconcile_forward(
+            settle_forward(
                 session=session,
                 forward_id=forward_id,
                 actor=user.name,
                 agencies=user.agencies,
                 resolution=resolution,
                 complaint_id=complaint_id,
+                now=datetime.now(UTC),
             )
-    except StoreError as exc:
+    except ReconcileError as exc:
         return redirect(request, "/forwards?state=attention", str(exc), "error")
     return redirect(
         request,

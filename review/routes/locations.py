@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
+from cases.location import set_case_location
 from review.deps import Actor, DbId, FormVersion, SessionDep, safe_next
 from review.routes import redirect
 from review.routes.cases import decide
 from store.areas import Gazetteer, get_gazetteer
-from store.case_location import set_case_location
 from store.tables import Case
 
 router = APIRouter(prefix="/cases")

@@ -16,11 +16,11 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
+from cases.states import approve_case
 from review.app import render
 from review.deps import MAX_PAGE, Actor, CurrentUser, SessionDep, atomic, query_int, safe_next
 from review.exports import Exporter
 from review.routes import redirect
-from store.cases import approve_case
 from store.exceptions import StoreError
 from store.export import spreadsheet_safe
 from store.queue import (

@@ -1,8 +1,9 @@
 """ "Batalkan": the undo a facilitator is offered for a few seconds after accept / bulk accept.
 
 The offer travels like the flash message, in a signed short-lived cookie (case ids and the
-moment the forwards fall due); the page shows a "Batalkan" button until then. The store decides
-(store.undo): once the forward is due or claimed, the approval stands and the answer says so.
+moment the forwards fall due); the page shows a "Batalkan" button until then. The case rules
+decide (cases.states.undo_approval): once the forward is due or claimed, the approval stands and
+the answer says so.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from cases.states import undo_approval
 from review.deps import Actor, SessionDep, atomic, safe_next
 from review.routes import redirect
 from store.exceptions import StaleAction, StoreError
-from store.undo import undo_approval
 
 log = logging.getLogger(__name__)
 router = APIRouter()

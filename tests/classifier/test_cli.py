@@ -26,13 +26,9 @@ KEYS = {
 @pytest.fixture
 def aduan(monkeypatch, capsys, tmp_path):
     """Run the real `aduan` entry point in-process; returns (exit code, stdout, stderr)."""
-    import flows.cli as cli
+    import cli.main as cli
     from store.settings import reset_settings
 
-    if not getattr(cli, "_classifier_test_registered", False):
-        cli._register_all()
-        cli._classifier_test_registered = True
-    monkeypatch.setattr(cli, "_register_all", lambda: None)
     monkeypatch.setenv("ADUAN_MODELS_DIR", str(tmp_path / "models"))
     reset_settings()
 
@@ -195,8 +191,8 @@ def test_odd_text_classifies_with_low_relevance(aduan, small_bundle) -> None:
 
 
 def test_default_negatives_come_from_the_profile(monkeypatch, tmp_path) -> None:
-    from classifier.cli import _default_negatives
     from store.settings import reset_settings
+    from training.dataset import default_negatives as _default_negatives
 
     profile = tmp_path / "profile"
     monkeypatch.setenv("ADUAN_PROFILE", str(profile))

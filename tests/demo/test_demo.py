@@ -22,7 +22,7 @@ def run_demo(home: Path) -> dict:
         [
             sys.executable,
             "-c",
-            "from flows.cli import main; main()",
+            "from cli.main import main; main()",
             "demo",
             "--no-serve",
             "--json",
@@ -78,7 +78,7 @@ def test_the_data_teams_commands_continue_from_the_demo(demo_runs):
     home, first, _ = demo_runs
     info = first["continuation"]
     assert Path(info["env_file"]).is_file()
-    assert first["labels_imported"] >= 500, "the seed labels are there for `aduan retrain`"
+    assert first["labels_imported"] >= 500, "the seed labels are there for `aduan run retrain`"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ADUAN_", "PREFECT_API"))}
     # A new shell as a new user has it: the venv is not active, so `aduan` comes from the file.
     venv_bin = os.path.dirname(os.path.abspath(sys.executable))
@@ -99,7 +99,8 @@ def test_the_data_teams_commands_continue_from_the_demo(demo_runs):
             timeout=600,
         )
         assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])
-        outputs[command.split()[1]] = done.stdout
+        words = command.split()  # `aduan run retrain` is filed under retrain
+        outputs[words[2] if words[1] == "run" else words[1]] = done.stdout
     assert first["model_version"] in outputs["models"]
     assert "dlhk" in outputs["classify"].lower() or "sampah" in outputs["classify"].lower()
     assert "training on" in outputs["retrain"] and "challenger" in outputs["retrain"]

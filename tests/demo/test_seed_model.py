@@ -66,7 +66,7 @@ def test_seed_model_gives_low_relevance_to_greetings(seed_model):
 
 
 def test_the_seed_model_never_saw_the_rows_a_retrain_holds_out(seed_model):
-    """The first `aduan retrain` after the demo judges on the latest seed complaints; the demo's
+    """The first `aduan run retrain` after the demo judges on the latest seed complaints; the demo's
     champion was trained without them, and says which texts it was trained on."""
     from training.dataset import split_file
     from training.retrain import KEY_CHARS, TRAINING_KEYS

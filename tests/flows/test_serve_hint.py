@@ -1,7 +1,7 @@
 """The hint `aduan serve` prints for running a deployment from another shell names the server
 to export (a bare `prefect deployment run` starts an ephemeral server on a locked database)."""
 
-from flows.commands import another_shell_hint
+from cli.run import another_shell_hint
 
 
 def test_hint_exports_the_api_url_and_names_a_served_deployment():

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from cases.states import reject_case
 from cases.triage import triage_pending
-from store.cases import reject_case
 from store.pipeline import save_classifications
 from store.queue import get_case_view
 from store.repository import upsert_posts

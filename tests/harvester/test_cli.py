@@ -1,4 +1,4 @@
-"""``aduan harvest`` and ``aduan sources list|check`` against local fakes."""
+"""``aduan run harvest`` and ``aduan sources list|check`` against local fakes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from harvester import cli
 from harvester.exceptions import SourceConfigError
 from harvester.fake_graph import FakeGraphAPI
 from tests.fakes.blogger import FakeBlogger
@@ -31,14 +30,9 @@ def invoke(app, args):
 
 @pytest.fixture
 def app() -> typer.Typer:
-    root = typer.Typer()
+    from cli.main import app
 
-    @root.callback()
-    def _root() -> None:
-        """test root"""
-
-    cli.register(root)
-    return root
+    return app
 
 
 @pytest.fixture
@@ -47,7 +41,7 @@ def fakes():
         yield graph, blog, wp
 
 
-def test_every_source_type_through_aduan_harvest(app, tmp_path, monkeypatch, session_factory):
+def test_every_source_type_through_aduan_run_harvest(app, tmp_path, monkeypatch, session_factory):
     with (
         FakeGraphAPI.from_file(DEMO_PAGE) as graph,
         FakeBlogger() as blog,
@@ -81,7 +75,7 @@ sources:
         monkeypatch.setenv("CLI_FB_TOKEN", "t")
         monkeypatch.setenv("CLI_X_TOKEN", x.token)
         monkeypatch.setenv("CLI_YT_KEY", yt.key)
-        result = invoke(app, ["harvest", "--profile", str(tmp_path)])
+        result = invoke(app, ["run", "harvest", "--profile", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "281 new posts from 6 sources; errors: 0" in result.output  # 233+12+11+8+11+6
 
@@ -152,11 +146,11 @@ def test_sources_check_makes_one_request_per_enabled_source(app, profile, fakes)
 
 def test_harvest_then_export(app, profile, session_factory, fakes):
     graph, blog, _ = fakes
-    result = invoke(app, ["harvest", "--profile", str(profile)])
+    result = invoke(app, ["run", "harvest", "--profile", str(profile)])
     assert result.exit_code == 0, result.output
     assert "245 new posts from 2 sources; errors: 0" in result.output
     assert "sources.yaml: broken: selectors" in result.output  # warned, others ran
-    again = invoke(app, ["harvest", "--source", "fb", "--source", "wp-off"])
+    again = invoke(app, ["run", "harvest", "--source", "fb", "--source", "wp-off"])
     assert again.exit_code == 0, again.output
     assert "11 new posts from 2 sources" in again.output  # wp-off runs because it is named
 
@@ -164,13 +158,13 @@ def test_harvest_then_export(app, profile, session_factory, fakes):
 def test_harvest_reports_a_failed_source_and_exits_1(app, profile, fakes, session_factory):
     graph, _, _ = fakes
     graph.expire_token()
-    result = invoke(app, ["harvest", "--max-pages", "1"])
+    result = invoke(app, ["run", "harvest", "--max-pages", "1"])
     assert result.exit_code == 1
     assert "5 new posts from 2 sources; errors: 1" in result.output
 
 
 def test_unknown_source_is_a_user_error(app, profile):
-    result = invoke(app, ["harvest", "--source", "nope"])
+    result = invoke(app, ["run", "harvest", "--source", "nope"])
     assert isinstance(result.exception, SourceConfigError)
     assert "no source named 'nope'" in str(result.exception)
 
@@ -181,7 +175,8 @@ def test_bad_since_is_one_error_line(profile):
         [
             sys.executable,
             "-c",
-            "from flows.cli import main; main()",
+            "from cli.main import main; main()",
+            "run",
             "harvest",
             "--since",
             "kemarin",
@@ -199,7 +194,7 @@ def test_bad_since_is_one_error_line(profile):
 
 def test_since_is_passed_to_the_source(app, profile, fakes, session_factory):
     graph, _, _ = fakes
-    result = invoke(app, ["harvest", "--source", "fb", "--since", "2026-11-20"])
+    result = invoke(app, ["run", "harvest", "--source", "fb", "--since", "2026-11-20"])
     assert result.exit_code == 0, result.output
     feed = next(r for r in graph.requests if r.path.endswith("/feed"))
     assert feed.query["since"] == str(int(datetime(2026, 11, 20, tzinfo=UTC).timestamp()))

@@ -1,4 +1,5 @@
-"""SIGKILL in the middle of ``aduan harvest``, run again: the store holds exactly what was served.
+"""SIGKILL in the middle of ``aduan run harvest``, run again: the store holds exactly what was
+served.
 
 The fake Graph API answers slowly so that the harvest is certainly mid-run when it is killed;
 the test waits for the first stored page (polling the store), kills the process with SIGKILL,
@@ -8,6 +9,7 @@ runs the harvest again to the end and compares the store with the fake's record 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -26,7 +28,8 @@ def aduan_harvest(profile, env) -> subprocess.Popen:
         [
             sys.executable,
             "-c",
-            "from flows.cli import main; main()",
+            "from cli.main import main; main()",
+            "run",
             "harvest",
             "--profile",
             str(profile),
@@ -35,6 +38,7 @@ def aduan_harvest(profile, env) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group: the kill takes its Prefect server too
     )
 
 
@@ -82,7 +86,9 @@ def test_sigkill_mid_run_then_rerun_stores_exactly_what_was_served(db_url, tmp_p
         proc = aduan_harvest(profile, env)
         try:
             wait_for_rows(engine, proc)
-            proc.kill()  # SIGKILL: no cleanup, no atexit, mid-transaction for all we know
+            # SIGKILL of the command and its temporary Prefect server: no cleanup, no atexit,
+            # mid-transaction for all we know
+            os.killpg(proc.pid, signal.SIGKILL)
         finally:
             proc.wait()
         after_kill = stored_ids(engine)

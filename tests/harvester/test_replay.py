@@ -1,4 +1,4 @@
-"""``aduan harvest`` on recorded-shape fixtures replayed from 127.0.0.1: every page style."""
+"""``aduan run harvest`` on recorded-shape fixtures replayed from 127.0.0.1: every page style."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from harvester import cli
 from harvester.run import harvest_source
 from harvester.sources import build_source
 from tests.fakes.replay import FixtureReplay, Route
@@ -54,17 +53,12 @@ def test_facebook_time_paging_reads_all_ten_posts_not_four(session_factory, http
 
 @pytest.fixture
 def app() -> typer.Typer:
-    root = typer.Typer()
+    from cli.main import app
 
-    @root.callback()
-    def _root() -> None:
-        """test root"""
-
-    cli.register(root)
-    return root
+    return app
 
 
-def test_aduan_harvest_on_the_fixtures(app, tmp_path, monkeypatch, session_factory):
+def test_aduan_run_harvest_on_the_fixtures(app, tmp_path, monkeypatch, session_factory):
     blog_routes = [
         Route(
             "/feeds/comments/default",
@@ -101,7 +95,7 @@ sources:
         # --profile sets ADUAN_PROFILE for the process: restored after the test (not leaked)
         monkeypatch.setenv("ADUAN_PROFILE", str(tmp_path))
         result = CliRunner().invoke(
-            app, ["harvest", "--profile", str(tmp_path)], env={"COLUMNS": "250"}
+            app, ["run", "harvest", "--profile", str(tmp_path)], env={"COLUMNS": "250"}
         )
     assert result.exit_code == 0, result.output
     # fb 10 posts + 3 comments, blog 2 (2 removed), x 3 (note_tweet asked for), berita 5

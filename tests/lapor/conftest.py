@@ -15,6 +15,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from cases.states import approve_case
 from lapor.client import LaporClient
 from lapor.mapping import auto_map, fold, write_profile_copy
 from lapor.simulator import (
@@ -24,7 +25,7 @@ from lapor.simulator import (
     SimulatorConfig,
     reference_lists,
 )
-from store.cases import approve_case, create_case
+from store.cases import create_case
 from store.profile import Profile, load_profile
 from store.repository import upsert_posts
 from store.tables import Case, Forward, PostRow

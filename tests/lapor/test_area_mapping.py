@@ -6,16 +6,16 @@ import json
 from pathlib import Path
 
 import pytest
-import typer
 import yaml
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from cases.states import approve_case
+from cli.main import app
 from lapor.area_mapping import LocationRow, apply_area_ids, map_areas, strip_level
-from lapor.cli import register
 from lapor.simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from store.areas import Location, load_gazetteer
-from store.cases import approve_case, create_case
+from store.cases import create_case
 from store.repository import upsert_posts
 from store.settings import reset_settings
 from store.tables import PostRow
@@ -25,9 +25,6 @@ from tests.lapor.conftest import KUPANG
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "lapor" / "locations_kupang.json"
 FIXTURE_ROWS = json.loads(FIXTURE.read_text())["locations"]
 FIXTURE_ID = {row["name"]: str(row["id"]) for row in FIXTURE_ROWS}
-
-app = typer.Typer()
-register(app)
 
 
 def _rows(parents: bool = True) -> list[LocationRow]:
@@ -149,7 +146,7 @@ def test_map_auto_writes_area_ids_and_check_lists_the_rest(run, tmp_path, sessio
     assert "area kel_oebufu (kelurahan Oebufu): no lapor_disposition_id\n" in result.output
 
     _approved_case_in(session_factory, "kel_oebufu")
-    result = run("forward", ADUAN_PROFILE=str(out))
+    result = run("run", "forward", ADUAN_PROFILE=str(out))
     assert "sent 1," in result.output, result.output
     [complaint] = sim.state.complaints.values()
     assert str(complaint["location_id"]) == FIXTURE_ID["Kel. OEBUFU"]

@@ -1,18 +1,15 @@
-"""``aduan lapor ...`` and ``aduan forward`` end to end against the simulator."""
+"""``aduan lapor ...``, ``aduan run forward`` and ``aduan run status`` end to end against the
+simulator."""
 
 import pytest
-import typer
 import yaml
 from typer.testing import CliRunner
 
-from lapor.cli import register
+from cli.main import app
 from lapor.exceptions import AuthRejected, ReconcileError
 from lapor.simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from store.settings import reset_settings
 from tests.lapor.conftest import KUPANG, approved_cases
-
-app = typer.Typer()
-register(app)
 
 
 @pytest.fixture
@@ -59,11 +56,11 @@ def test_reference_check_map_forward_status_reconcile(run, session_factory, tmp_
     assert result.exit_code == 0, result.output
 
     approved_cases(session_factory, 2)
-    result = run("forward", "--limit", "5")
+    result = run("run", "forward", "--limit", "5")
     assert result.exit_code == 0, result.output
     assert "sent 2, retry later 0, failed 0, unknown 0, blocked 0" in result.output
 
-    result = run("lapor", "sync-status")
+    result = run("run", "status")
     assert "polled 2, new status changes 2" in result.output
     result = run("lapor", "outbox", "--state", "sent")
     assert "sent: 2" in result.output and "status Belum Terverifikasi" in result.output
@@ -74,14 +71,14 @@ def test_reference_check_map_forward_status_reconcile(run, session_factory, tmp_
 
 def test_forward_with_an_unmapped_profile_reports_blocked_rows(run, session_factory):
     approved_cases(session_factory, 1)
-    result = run("forward")
+    result = run("run", "forward")
     assert result.exit_code == 0, result.output
     assert "blocked 1" in result.output and "missing mapping" in result.output
 
 
 def test_forward_with_a_wrong_key_is_one_auth_error(run, session_factory, mapped_folder):
     approved_cases(session_factory, 3)
-    result = run("forward", ADUAN_LAPOR_API_KEY="wrong", ADUAN_PROFILE=str(mapped_folder))
+    result = run("run", "forward", ADUAN_LAPOR_API_KEY="wrong", ADUAN_PROFILE=str(mapped_folder))
     assert isinstance(result.exception, AuthRejected)
     assert "sent 0" in result.output
 
@@ -89,7 +86,7 @@ def test_forward_with_a_wrong_key_is_one_auth_error(run, session_factory, mapped
 def test_reroute_a_sent_case(run, session_factory, mapped_folder, sim):
     [case_id] = approved_cases(session_factory, 1)
     profile = {"ADUAN_PROFILE": str(mapped_folder)}
-    assert "sent 1" in run("forward", **profile).output
+    assert "sent 1" in run("run", "forward", **profile).output
     args = ["lapor", "reroute", str(case_id), "--agency", "dinkes", "--actor", "nona"]
     result = run(*args, "--reason", "Bukan wewenang PUPR", **profile)
     assert result.exit_code == 0, result.output

@@ -1,4 +1,4 @@
-"""store.forwards on SQLite and PostgreSQL: exclusive claims, guarded outcomes, reconciliation."""
+"""The outbox on SQLite and PostgreSQL: exclusive claims, guarded outcomes, reconciliation."""
 
 import threading
 from datetime import UTC, datetime, timedelta
@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from store.exceptions import StaleAction
+from lapor.exceptions import ReconcileError
+from lapor.outbox import RetryPolicy
+from lapor.reconcile import reconcile
 from store.forward_claims import Blocked, Claimed, claim_next
-from store.forward_outcomes import mark_retry, mark_sent, mark_unknown, recover_stale
+from store.forward_outcomes import Outcome, record_outcomes, recover_stale
 from store.forward_status import StatusChange, due_for_status, record_status, status_history
-from store.forwards import count_by_state, list_forwards, reconcile
+from store.forwards import count_by_state, list_forwards
 from store.tables import AuditEntry, Forward
 from tests.lapor.conftest import approved_cases
 
@@ -27,6 +29,11 @@ def claim(factory, now=T, prepare=lambda ctx: {"case": ctx.case.id}, lease_s=30)
         blocked_until=now + timedelta(minutes=15),
         prepare=prepare,
     )
+
+
+def record(factory, outcome: Outcome) -> bool:
+    """Record one outcome as the sender does; False if the row was decided meanwhile."""
+    return record_outcomes(factory=factory, outcomes=[outcome], now=T)[0]
 
 
 def forward(factory, forward_id) -> Forward:
@@ -98,9 +105,7 @@ def test_a_dead_senders_row_becomes_unknown_and_a_late_answer_still_lands(sessio
     # the unknown row is never claimed again ...
     assert claim(session_factory, now=T + timedelta(days=1)) is None
     # ... but if the slow sender was alive after all, its answer is the truth
-    assert mark_sent(
-        factory=session_factory, forward_id=got.forward_id, attempt=1, complaint_id="77", now=T
-    )
+    assert record(session_factory, Outcome(got.forward_id, 1, "sent", complaint_id="77"))
     assert forward(session_factory, got.forward_id).complaint_id == "77"
     assert audit_actions(session_factory)[-2:] == ["forward.unknown", "forward.sent"]
 
@@ -108,14 +113,14 @@ def test_a_dead_senders_row_becomes_unknown_and_a_late_answer_still_lands(sessio
 def test_an_outcome_after_a_human_decision_is_not_recorded(session_factory):
     approved_cases(session_factory, 1)
     got = claim(session_factory)
-    assert mark_unknown(factory=session_factory, forward_id=got.forward_id, attempt=1, error="x")
+    assert record(session_factory, Outcome(got.forward_id, 1, "unknown", "x"))
     with session_factory.begin() as session:
-        reconcile(session=session, forward_id=got.forward_id, actor="nona", resend=True, now=T)
+        reconcile(
+            session=session, forward_id=got.forward_id, actor="nona", resolution="retry", now=T
+        )
     row = forward(session_factory, got.forward_id)
     assert (row.state, row.attempts) == ("pending", 0)
-    assert not mark_sent(
-        factory=session_factory, forward_id=got.forward_id, attempt=1, complaint_id="9", now=T
-    )
+    assert not record(session_factory, Outcome(got.forward_id, 1, "sent", complaint_id="9"))
     assert forward(session_factory, got.forward_id).state == "pending"
 
 
@@ -123,26 +128,17 @@ def test_retry_with_backoff_then_failed_with_reason(session_factory):
     approved_cases(session_factory, 1)
     got = claim(session_factory)
     later = T + timedelta(minutes=2)
-    state = mark_retry(
-        factory=session_factory,
-        forward_id=got.forward_id,
-        attempt=1,
-        error="HTTP 503",
-        next_attempt_at=later,
-        max_attempts=2,
+    policy = RetryPolicy(max_attempts=2)
+    outcome = policy.after_failure(
+        forward_id=got.forward_id, attempt=1, error="HTTP 503", next_attempt_at=later
     )
-    assert state == "pending"
+    assert outcome.state == "pending" and record(session_factory, outcome)
     assert claim(session_factory, now=T + timedelta(minutes=1)) is None
     again = claim(session_factory, now=later)
-    state = mark_retry(
-        factory=session_factory,
-        forward_id=again.forward_id,
-        attempt=2,
-        error="HTTP 503",
-        next_attempt_at=later,
-        max_attempts=2,
+    outcome = policy.after_failure(
+        forward_id=again.forward_id, attempt=2, error="HTTP 503", next_attempt_at=later
     )
-    assert state == "failed"
+    assert outcome.state == "failed" and record(session_factory, outcome)
     assert (
         forward(session_factory, got.forward_id).last_error == "gave up after 2 attempts: HTTP 503"
     )
@@ -151,25 +147,30 @@ def test_retry_with_backoff_then_failed_with_reason(session_factory):
 def test_reconcile_confirms_with_an_id_and_is_audited(session_factory):
     approved_cases(session_factory, 1)
     got = claim(session_factory)
-    mark_unknown(factory=session_factory, forward_id=got.forward_id, attempt=1, error="timeout")
+    record(session_factory, Outcome(got.forward_id, 1, "unknown", "timeout"))
     with session_factory.begin() as session:
-        reconcile(session=session, forward_id=got.forward_id, actor="nona", complaint_id="5", now=T)
+        reconcile(
+            session=session,
+            forward_id=got.forward_id,
+            actor="nona",
+            resolution="sent",
+            complaint_id="5",
+            now=T,
+        )
     row = forward(session_factory, got.forward_id)
     assert (row.state, row.complaint_id) == ("sent", "5")
     with session_factory() as session:
         entry = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         assert (entry.actor, entry.action) == ("nona", "forward.reconcile_sent")
         assert entry.before["state"] == "unknown" and entry.after["complaint_id"] == "5"
-    with pytest.raises(StaleAction), session_factory.begin() as session:
-        reconcile(session=session, forward_id=got.forward_id, actor="x", resend=True, now=T)
+    with pytest.raises(ReconcileError), session_factory.begin() as session:
+        reconcile(session=session, forward_id=got.forward_id, actor="x", resolution="retry", now=T)
 
 
 def test_status_changes_are_stored_once_and_final_stops_polling(session_factory):
     approved_cases(session_factory, 1)
     got = claim(session_factory)
-    mark_sent(
-        factory=session_factory, forward_id=got.forward_id, attempt=1, complaint_id="1", now=T
-    )
+    record(session_factory, Outcome(got.forward_id, 1, "sent", complaint_id="1"))
     first = StatusChange("Belum Terverifikasi", "1", T)
     second = StatusChange("Terverifikasi", "2", T + timedelta(days=1))
     with session_factory.begin() as session:
@@ -212,4 +213,5 @@ def test_status_changes_are_stored_once_and_final_stops_polling(session_factory)
         names = [h.status_name for h in status_history(session=session, forward_id=got.forward_id)]
         assert names == ["Belum Terverifikasi", "Terverifikasi", "Selesai"]
         assert due_for_status(session=session) == []
-        assert list_forwards(session=session, states=["sent"])[0].status_final
+        (view,), _ = list_forwards(session=session, states=["sent"])
+        assert view.forward.status_final

@@ -1,4 +1,4 @@
-"""SIGKILL of ``aduan forward`` between the request and its acknowledgement: the row becomes
+"""SIGKILL of ``aduan run forward`` between the request and its acknowledgement: the row becomes
 ``unknown`` on restart and is never resent."""
 
 import os
@@ -13,16 +13,17 @@ from sqlalchemy import select
 from store.tables import AuditEntry, Forward
 from tests.lapor.conftest import approved_cases
 
-CLI = "import typer; from lapor.cli import register; app = typer.Typer(); register(app); app()"
+CLI = "from cli.main import main; main()"
 
 
 def forward_cli(env: dict, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", CLI, "forward", *args],
+        [sys.executable, "-c", CLI, "run", "forward", *args],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group: the kill takes its Prefect server too
     )
 
 
@@ -44,7 +45,8 @@ def test_sigkill_after_the_request_leaves_unknown_never_resent(
         "ADUAN_LAPOR_BASE_URL": sim.url,
         "ADUAN_LAPOR_API_KEY": "simulator-key",
         "ADUAN_LAPOR_TOKEN": "simulator-token",
-        "ADUAN_LAPOR_TIMEOUT_S": "3",  # lease = 2 * 3 + 5 s
+        # lease = 2 * 30 + 5 s: the restart (a new Prefect temporary server) starts within it
+        "ADUAN_LAPOR_TIMEOUT_S": "30",
     }
     sender = forward_cli(env, "--concurrency", "1")
     deadline = time.monotonic() + 60
@@ -52,7 +54,8 @@ def test_sigkill_after_the_request_leaves_unknown_never_resent(
         assert sender.poll() is None, sender.communicate()
         assert time.monotonic() < deadline, "the sender never reached the simulator"
         time.sleep(0.01)
-    os.kill(sender.pid, signal.SIGKILL)  # the request reached LAPOR!, the answer never arrives
+    # the request reached LAPOR!, the answer never arrives (its Prefect server is killed too)
+    os.killpg(sender.pid, signal.SIGKILL)
     sender.wait()
     row = state(session_factory)
     assert (row.state, row.attempts, row.complaint_id) == ("sending", 1, None)

@@ -177,8 +177,8 @@ def test_configured_targets_reads_open311_yaml(monkeypatch, tmp_path, mapped_fol
 def test_pipeline_steps_send_and_poll_every_configured_target(
     monkeypatch, tmp_path, session_factory, simulator, mapped_folder
 ):
-    """lapor.forward.forward_due / lapor.status.sync_due use the same targets as `aduan forward`:
-    LAPOR! from the settings and Open311 from the profile's open311.yaml."""
+    """lapor.forward.forward_due / lapor.status.sync_due use the same targets as `aduan run
+    forward`: LAPOR! from the settings and Open311 from the profile's open311.yaml."""
     import shutil
 
     from lapor.forward import forward_due

@@ -314,15 +314,11 @@ def test_youtube_replies_need_an_oauth_token_and_reconcile(session_factory, tmp_
 
 
 def test_sources_check_says_which_reply_permission_is_missing(graph, tmp_path, monkeypatch):
-    import typer
     from typer.testing import CliRunner
 
-    from harvester import cli
+    from cli.main import app as root
 
     profile, _ = fb_profile(tmp_path, graph)
-    root = typer.Typer()
-    root.callback()(lambda: None)
-    cli.register(root)
     args = ["sources", "check", "--profile", str(profile.folder)]
     ok = CliRunner().invoke(root, args, env={"COLUMNS": "250"})
     assert ok.exit_code == 0, ok.output

@@ -80,7 +80,7 @@ def test_faults_before_and_after_posting_end_with_one_reply_each(
 
 def replies_send(env: dict, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-c", "from flows.cli import main; main()", "replies", "send", *args],
+        [sys.executable, "-c", "from cli.main import main; main()", "replies", "send", *args],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

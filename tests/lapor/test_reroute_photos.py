@@ -124,7 +124,8 @@ def test_photos_of_an_x_post_reach_lapor_as_uploaded_ids(session_factory, sim, m
 
 
 def _case_of(factory, external_ids: list[str]) -> int:
-    from store.cases import approve_case, attach_post, create_case
+    from cases.states import approve_case
+    from store.cases import attach_post, create_case
 
     with factory.begin() as session:
         rows = session.scalars(

@@ -66,7 +66,8 @@ def loop(tmp_path_factory: pytest.TempPathFactory) -> Loop:
 def approve_posts(factory, texts_and_times) -> None:
     """Store each (text, created_at) as a post whose case (tagged dishub) a facilitator accepts
     with agency pln: review-origin labels for the next retrain."""
-    from store.cases import approve_case, create_case
+    from cases.states import approve_case
+    from store.cases import create_case
     from store.repository import upsert_posts
     from store.tables import PostRow
     from tests.factories import make_post

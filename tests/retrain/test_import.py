@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import typer
 from openpyxl import Workbook
 from typer.testing import CliRunner
 
-from flows.retrain_cli import register
-from store.cases import approve_case, create_case
+from cases.states import approve_case
+from cli.main import app
+from store.cases import create_case
 from store.repository import upsert_posts
 from store.tables import PostRow, TrainingLabel
 from store.training import load_label_records
@@ -48,20 +48,9 @@ def _xlsx(path: Path, rows: list[list[str]]) -> Path:
     return path
 
 
-def _app() -> typer.Typer:
-    app = typer.Typer()
-
-    @app.callback()
-    def _root() -> None:
-        pass
-
-    register(app)
-    return app
-
-
 def test_import_reports_conflicts(session_factory, tmp_path: Path) -> None:
     first = _csv(tmp_path / "lapor_2024_01.csv", FIRST)
-    result = CliRunner().invoke(_app(), ["data", "import", str(first), "--map", MAP])
+    result = CliRunner().invoke(app, ["data", "import", str(first), "--map", MAP])
     assert result.exit_code == 0, result.output
     assert "5 rows read; 3 labels stored, 1 exact duplicates merged" in result.output
     assert "1 empty" not in result.output and "1 with empty text skipped" in result.output
@@ -69,7 +58,7 @@ def test_import_reports_conflicts(session_factory, tmp_path: Path) -> None:
     assert "agency=dlhk" in result.output and "agency=dinkes" in result.output
     assert "majority vote" in result.output  # the resolution rule is stated
 
-    again = CliRunner().invoke(_app(), ["data", "import", str(first), "--map", MAP])
+    again = CliRunner().invoke(app, ["data", "import", str(first), "--map", MAP])
     assert "already imported" in again.output
 
     second = _xlsx(tmp_path / "lapor_2024_02.xlsx", SECOND)

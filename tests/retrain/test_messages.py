@@ -1,4 +1,4 @@
-"""What `aduan retrain` says: what it trains on before it starts, why it cannot judge a
+"""What `aduan run retrain` says: what it trains on before it starts, why it cannot judge a
 challenger (without contradicting itself), and the same notes in the model card as on screen."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""`aduan retrain` trains the relevance head on imported is_complaint labels (aduan/bukan_aduan)."""
+"""`aduan run retrain` trains the relevance head on imported is_complaint labels
+(aduan/bukan_aduan)."""
 
 from __future__ import annotations
 

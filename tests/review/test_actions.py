@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from store.cases import approve_case, merge_cases, reopen_case, split_post
+from cases.states import approve_case, merge_cases, reopen_case, split_post
 from store.exceptions import StaleAction, StoreError
 from store.tables import (
     AuditEntry,
@@ -229,9 +229,8 @@ def test_admin_adds_and_deactivates_an_account(session_factory, client, make_cli
 
 
 def test_cli_users_add_reads_the_password_from_stdin(engine):
-    from flows.cli import _register_all, app
+    from cli.main import app
 
-    _register_all()
     runner = CliRunner()
     result = runner.invoke(
         app,
@@ -249,7 +248,7 @@ def test_cli_users_add_reads_the_password_from_stdin(engine):
 
 
 def test_accept_after_a_reopened_rejection_relabels_the_text(session_factory):
-    from store.cases import reject_case
+    from cases.states import reject_case
 
     case_id = seed_case(session_factory, 1)
     with session_factory.begin() as session:

@@ -7,7 +7,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from store.archive import count_archived, list_archived, promote_post
+from cases.states import promote_post
+from store.archive import count_archived, list_archived
 from store.exceptions import StaleAction
 from store.tables import AuditEntry, Case, PostRow, Review, TrainingLabel
 from tests.review.archive_seed import ARCHIVED, seed_archive

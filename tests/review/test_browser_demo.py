@@ -52,7 +52,7 @@ def demo(tmp_path_factory):
         env.pop(name, None)
     log = home / "demo.log"
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from flows.cli import main; main()", "demo", "--port", str(port)],
+        [sys.executable, "-c", "from cli.main import main; main()", "demo", "--port", str(port)],
         cwd=REPO,
         env=env,
         stdout=log.open("w"),

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from store.cases import approve_case
+from cases.states import approve_case
 from store.db import make_engine, session_factory
 from store.tables import Forward, Reroute
 from tests.conftest import need

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from cases.location import set_case_location
 from lapor.compose import area_ids
 from store.areas import Gazetteer, load_gazetteer
-from store.case_location import set_case_location
 from store.exceptions import StaleAction, StoreError
 from store.profile import get_profile
 from store.tables import AuditEntry, Case, Review

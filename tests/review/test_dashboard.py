@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from store.cases import approve_case, reject_case
+from cases.states import approve_case, reject_case
 from store.dashboard import build_dashboard, week_start
 from store.tables import Forward
 from tests.factories import T0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from store.cases import approve_case
+from cases.states import approve_case
 from store.reroutes import finish_reroute
 from tests.review.conftest import add_user, login, seed_case
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from store.cases import approve_case
+from cases.states import approve_case
+from lapor.service_levels import service_report
 from store.dashboard import build_dashboard
 from store.tables import Forward, LaporStatusChange
 from tests.review.conftest import add_user, login, seed_case
@@ -52,9 +53,10 @@ def test_ditolak_is_not_counted_as_finished(session_factory, client):
     now = datetime(2026, 10, 20, tzinfo=UTC)
     with session_factory() as session:
         board = build_dashboard(session=session, agencies=None, now=now)
+        service = service_report(session=session, agencies=None, backlog=board.backlog, now=now)
     funnel = dict(board.funnel)
     assert (funnel["LAPOR! finished"], funnel["LAPOR! closed undone"]) == (1, 1)
-    closure = {s["key"]: s for s in board.service}["closure"]
+    closure = {s["key"]: s for s in service.levels}["closure"]
     assert (closure["reached"], closure["undone"]) == (2, 1)
     login(client, "ana")
     html = client.get("/dashboard").text

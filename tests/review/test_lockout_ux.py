@@ -26,13 +26,12 @@ def test_warns_before_the_last_tries_and_gives_the_lock_duration(session_factory
 
 
 def test_cli_unlock_and_passwd(session_factory, client, make_client):
-    from flows.cli import _register_all, app
+    from cli.main import app
 
     add_user(session_factory, "ana", "facilitator")
     add_user(session_factory, "budi", "facilitator")
     for _ in range(5):
         login(client, "ana", "salah-salah")
-    _register_all()
     runner = CliRunner()
     listed = runner.invoke(app, ["users", "list"])
     assert "ana\tfacilitator\tall\tactive, locked until" in listed.output
@@ -57,12 +56,11 @@ def test_cli_unlock_and_passwd(session_factory, client, make_client):
 
 
 def test_an_unlock_or_a_good_login_starts_the_warnings_anew(session_factory, client, make_client):
-    from flows.cli import _register_all, app
+    from cli.main import app
 
     add_user(session_factory, "ana", "facilitator")
     for _ in range(5):
         login(client, "ana", "salah-salah")
-    _register_all()
     assert CliRunner().invoke(app, ["users", "unlock", "ana"]).exit_code == 0
     after_unlock = login(make_client(), "ana", "salah-salah")
     assert "dikunci 15 menit" not in after_unlock.text and "Sisa" not in after_unlock.text

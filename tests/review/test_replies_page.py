@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from store.cases import approve_case
+from cases.states import approve_case
 from store.replies import add_replies
 from store.tables import AuditEntry, Forward, PostRow, Reply
 from tests.review.conftest import add_user, csrf_of, login, seed_case

@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from store.cases import approve_case
+from cases.states import approve_case
 from store.tables import AuditEntry, Forward, Reroute
 from tests.lapor.conftest import kupang, mapped, mapped_folder  # noqa: F401 (fixtures)
 from tests.review.conftest import add_user, csrf_of, login, seed_case

@@ -7,13 +7,12 @@ import socket
 
 from typer.testing import CliRunner
 
-from review.cli import port_problem
+from review.serve import port_problem
 
 
 def test_a_taken_port_is_said_in_one_line_and_exits_2(engine):
-    from flows.cli import _register_all, app
+    from cli.main import app
 
-    _register_all()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

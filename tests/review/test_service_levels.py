@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from store.cases import approve_case
+from cases.states import approve_case
+from lapor.service_levels import breached, service_report, working_days_between
 from store.dashboard import build_dashboard
-from store.service_levels import breached, working_days_between
 from store.tables import Forward, LaporStatusChange
 from tests.review.conftest import add_user, login, seed_case
 
@@ -65,13 +65,16 @@ def test_dashboard_counts_service_levels_and_red_zone_in_working_days(session_fa
         board = build_dashboard(
             session=session, agencies=None, weeks=4, now=now, timezone="Asia/Makassar"
         )
-    levels = {s["key"]: s for s in board.service}
+        service = service_report(
+            session=session, agencies=None, backlog=board.backlog, now=now, timezone="Asia/Makassar"
+        )
+    levels = {s["key"]: s for s in service.levels}
     assert levels["verification"]["reached"] == 1 and levels["verification"]["overdue"] == 1
     assert levels["verification"]["median_working_days"] == 1
     assert levels["response"]["median_working_days"] == 3 and levels["response"]["overdue"] == 0
     assert levels["closure"]["overdue"] == 0  # 4 of 10 days: not late yet
-    assert board.overdue["dlhk"] == {"verification": 1}
-    assert "pln" in board.overdue and "review" in board.overdue["pln"]  # waited since 1 Oct
+    assert service.overdue["dlhk"] == {"verification": 1}
+    assert "pln" in service.overdue and "review" in service.overdue["pln"]  # waited since 1 Oct
     login(client, "ana")
     html = client.get("/dashboard?weeks=8").text
     assert "hari kerja" in html and 'id="red-zone-definition"' in html

@@ -1,7 +1,8 @@
 import pytest
 from sqlalchemy import select
 
-from store.cases import approve_case, create_case, reject_case
+from cases.states import approve_case, reject_case
+from store.cases import create_case
 from store.exceptions import StaleAction
 from store.repository import upsert_posts
 from store.tables import AuditEntry, Case, Forward, PostRow, Review

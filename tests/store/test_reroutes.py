@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from store.cases import approve_case, create_case
+from cases.states import approve_case
+from store.cases import create_case
 from store.exceptions import StoreError
 from store.repository import upsert_posts
 from store.reroutes import (

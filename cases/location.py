@@ -1,10 +1,5 @@
-"""A facilitator sets or corrects where an open case is (``cases.location``), audited.
-
-The pick replaces what triage found (source columns or the text's areas) and resolves a text that
-named several kelurahan: ``location_origin`` becomes ``review`` and the candidates are cleared. A
-local-office case goes to the office of its location wherever it is read (card, LAPOR! body), so
-the office follows the new location.
-"""
+"""A facilitator sets or corrects where an open case is (its ``location`` area), audited; a
+local-office case goes to the office of that area wherever it is read (card, LAPOR! body)."""
 
 from __future__ import annotations
 
@@ -12,10 +7,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cases.states import require_open
 from store.audit import record_audit
-from store.cases import _require_open, get_case_for_update
+from store.cases import add_review, get_case_for_update
 from store.exceptions import StoreError
-from store.tables import Case, Review
+from store.tables import Case
 
 __all__ = ["REVIEWED", "location_note", "set_case_location"]
 
@@ -49,22 +45,21 @@ def set_case_location(
     if location is not None and (gazetteer is None or location not in gazetteer.areas):
         raise StoreError(f"unknown area {location!r}: not in the profile's areas.yaml")
     case = get_case_for_update(session=session, case_id=case_id, expected_version=expected_version)
-    _require_open(case)
+    require_open(case)
     before = _snapshot(case)
     case.location = location
     case.location_origin = REVIEWED
     case.location_candidates = []
-    session.add(
-        Review(
-            case_id=case.id,
-            reviewer=actor,
-            action="locate",
-            agency_before=case.agency,
-            agency_after=case.agency,
-            topic_before=case.topic,
-            topic_after=case.topic,
-            note=location_note(before["location"], location),
-        )
+    add_review(
+        session=session,
+        case_id=case.id,
+        reviewer=actor,
+        action="locate",
+        agency_before=case.agency,
+        agency_after=case.agency,
+        topic_before=case.topic,
+        topic_after=case.topic,
+        note=location_note(before["location"], location),
     )
     session.flush()
     record_audit(

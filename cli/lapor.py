@@ -1,5 +1,5 @@
-"""``aduan forward`` and ``aduan lapor ...``: send the outbox, reference data, mapping, status,
-reconciliation, and the local LAPOR! SIMULATOR."""
+"""``aduan lapor ...``: reference data, mapping, the outbox, reconciliation, reroutes and the local
+LAPOR! SIMULATOR (sending and the status sync are pipeline steps: ``aduan run forward|status``)."""
 
 from __future__ import annotations
 
@@ -7,19 +7,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+import yaml
 
-from lapor import DEFAULT_CONCURRENCY
-
-lapor_app = typer.Typer(
-    help="SP4N-LAPOR!: reference data, mapping check, status sync, reconcile, simulator.",
-    no_args_is_help=True,
+from cli.common import command_group
+from lapor.area_mapping import LocationRow, map_areas
+from lapor.client import LaporClient
+from lapor.exceptions import LaporError, ReconcileError
+from lapor.mapping import (
+    auto_map,
+    missing_area_ids,
+    missing_mappings,
+    unknown_ids,
+    write_profile_copy,
 )
+from lapor.reconcile import reconcile
+from lapor.reroute import reroute_sent_case
+from lapor.simulator import run_simulator
+from store.areas import get_gazetteer
+from store.db import session_factory
+from store.exceptions import StoreError
+from store.forwards import count_by_state, list_forwards
+from store.lapor_reference import KINDS, ids_by_name, list_reference, replace_reference
+from store.profile import get_profile
+from store.settings import get_settings
 
-
-def register(app: typer.Typer) -> None:
-    """Add this package's commands to the root app."""
-    app.add_typer(lapor_app, name="lapor")
-    app.command("forward")(forward)
+app = command_group()
 
 
 def _now() -> datetime:
@@ -27,102 +39,12 @@ def _now() -> datetime:
 
 
 def _client():
-    from lapor.client import LaporClient
-    from store.settings import get_settings
-
     return LaporClient.from_settings(get_settings())
 
 
-def _targets():
-    from lapor.outbox import configured_targets
-
-    return configured_targets()
-
-
-def forward(
-    limit: int | None = typer.Option(None, "--limit", min=1, help="Send at most N rows."),
-    concurrency: int = typer.Option(
-        DEFAULT_CONCURRENCY, "--concurrency", min=1, max=32, help="Requests in flight."
-    ),
-) -> None:
-    """Send the due rows of the outbox to LAPOR! (and Open311 if the profile configures it)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from lapor.outbox import send_due
-    from store.db import session_factory
-    from store.forwards import count_due
-    from store.profile import get_profile
-
-    client, extra = _targets()
-    factory = session_factory()
-    names = (["lapor"] if client else []) + [t.name for t in extra]
-    with factory() as session:
-        due = count_due(session=session, now=_now(), targets=names)
-    total = min(due, limit) if limit else due
-    columns = [
-        TextColumn("forwarding"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[last]}"),
-    ]
-    with Progress(*columns, transient=True) as progress:
-        task = progress.add_task("forward", total=total, last="")
-        try:
-            stats = send_due(
-                factory=factory,
-                client=client,
-                profile=get_profile(),
-                limit=limit,
-                concurrency=concurrency,
-                extra_targets=extra,
-                progress=lambda what: progress.update(task, advance=1, last=what),
-            )
-        except Exception as exc:
-            if getattr(exc, "stats", None) is not None:
-                _print_send_stats(exc.stats)
-            raise
-    _print_send_stats(stats)
-    if client is not None:
-        from lapor.reroute import send_pending_reroutes
-
-        rerouted = send_pending_reroutes(factory=factory, client=client, profile=get_profile())
-        if rerouted.attempts or rerouted.recovered_unknown:
-            _print_reroute_stats(rerouted)
-
-
-def _print_reroute_stats(stats) -> None:
-    typer.echo(
-        f"reroutes: passed on {stats.sent + stats.confirmed}, retry later {stats.retried}, "
-        f"unknown {stats.unknown}, refused or given up {stats.failed}"
-    )
-    for problem in stats.problems[:20]:
-        typer.echo(f"  {problem}")
-
-
-def _print_send_stats(stats) -> None:
-    typer.echo(
-        f"sent {stats.sent}, retry later {stats.retried}, failed {stats.failed}, "
-        f"unknown {stats.unknown}, blocked {stats.blocked}"
-        + (
-            f", stale sending -> unknown {stats.recovered_unknown}"
-            if stats.recovered_unknown
-            else ""
-        )
-        + (f", conflicts {stats.conflicts}" if stats.conflicts else "")
-    )
-    for problem in stats.problems[:20]:
-        typer.echo(f"  {problem}")
-    if stats.unknown or stats.recovered_unknown:
-        typer.echo(
-            "unknown rows are never resent automatically: `aduan lapor outbox --state unknown`"
-        )
-
-
-@lapor_app.command("sync-reference")
+@app.command("sync-reference")
 def sync_reference() -> None:
     """Fetch LAPOR!'s institutions, categories and locations and store them with their ids."""
-    from store.db import session_factory
-    from store.lapor_reference import replace_reference
 
     client = _client()
     lists = {
@@ -141,14 +63,9 @@ def sync_reference() -> None:
             typer.echo(f"{kind}: {count}")
 
 
-@lapor_app.command("check")
+@app.command("check")
 def check() -> None:
     """List every agency/topic/setting without a LAPOR! id (exit 1 if any): run before sending."""
-    from lapor.mapping import missing_area_ids, missing_mappings, unknown_ids
-    from store.areas import get_gazetteer
-    from store.db import session_factory
-    from store.lapor_reference import KINDS, list_reference
-    from store.profile import get_profile
 
     profile = get_profile()
     gazetteer = get_gazetteer(profile.folder)
@@ -178,7 +95,7 @@ def check() -> None:
     typer.echo("every agency and topic has a LAPOR! id")
 
 
-@lapor_app.command("map")
+@app.command("map")
 def map_ids(
     auto: bool = typer.Option(False, "--auto", help="Match names exactly (case-insensitive)."),
     out: Path | None = typer.Option(None, "--out", help="Write a profile copy to this folder."),
@@ -198,14 +115,6 @@ def map_ids(
     the ids are printed as YAML to paste; with --out a copy of the profile folder is written (use
     it with ADUAN_PROFILE=OUT). Names without exactly one match are listed and left alone.
     """
-    import yaml
-
-    from lapor.area_mapping import LocationRow, map_areas
-    from lapor.mapping import auto_map, write_profile_copy
-    from store.areas import get_gazetteer
-    from store.db import session_factory
-    from store.lapor_reference import KINDS, ids_by_name, list_reference
-    from store.profile import get_profile
 
     if not auto:
         raise typer.BadParameter("only --auto mapping exists; edit taxonomy.yaml by hand otherwise")
@@ -217,8 +126,6 @@ def map_ids(
             for r in list_reference(session=session, kind="location")
         ]
     if not any(by_name.values()):
-        from lapor.exceptions import LaporError
-
         raise LaporError("no reference data synced yet: run `aduan lapor sync-reference` first")
     mapping = auto_map(profile, by_name)
     mapping.channel_id = channel_id
@@ -269,35 +176,19 @@ def _print_area_mapping(areas, total: int) -> None:
             typer.echo(f"  {kind}: {line}", err=True)
 
 
-@lapor_app.command("sync-status")
-def sync_status_command(
-    limit: int | None = typer.Option(None, "--limit", min=1, help="Poll at most N complaints."),
-) -> None:
-    """Poll complaints that are not final yet; store each status change with its time."""
-    from lapor.status import sync_status
-    from store.db import session_factory
-
-    client, extra = _targets()
-    stats = sync_status(factory=session_factory(), client=client, limit=limit, extra_sources=extra)
-    typer.echo(
-        f"polled {stats.polled}, new status changes {stats.changes}, "
-        f"final now {stats.became_final}, errors {stats.errors}"
-    )
-
-
-@lapor_app.command("outbox")
+@app.command("outbox")
 def outbox(
     state: str | None = typer.Option(None, "--state", help="pending|sending|sent|failed|unknown"),
     limit: int = typer.Option(50, "--limit", min=1),
 ) -> None:
     """Counts per state, and the most recently changed forwards (optionally of one state)."""
-    from store.db import session_factory
-    from store.forwards import count_by_state, list_forwards
 
     with session_factory()() as session:
         counts = count_by_state(session=session)
         typer.echo("  ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "outbox empty")
-        for row in list_forwards(session=session, states=[state] if state else None, limit=limit):
+        states = [state] if state else None
+        views, _ = list_forwards(session=session, states=states, changed_first=True, limit=limit)
+        for row in (view.forward for view in views):
             typer.echo(
                 f"#{row.id} case {row.case_id} {row.target} {row.state} attempts {row.attempts} "
                 f"id {row.complaint_id or '-'} status {row.status_name or '-'}"
@@ -305,7 +196,7 @@ def outbox(
             )
 
 
-@lapor_app.command("reconcile")
+@app.command("reconcile")
 def reconcile_command(
     forward_id: int = typer.Argument(..., help="The forward (outbox row) id."),
     actor: str = typer.Option(..., "--actor", help="Your name, for the audit log."),
@@ -317,29 +208,28 @@ def reconcile_command(
 
     --sent ID: it is in LAPOR! with this id; --resend: it is not, send again; --cancel: do not send.
     """
-    from lapor.exceptions import ReconcileError
-    from store.db import session_factory
-    from store.exceptions import StoreError
-    from store.forwards import reconcile
 
-    try:
-        with session_factory().begin() as session:
-            row = reconcile(
-                session=session,
-                forward_id=forward_id,
-                actor=actor,
-                complaint_id=sent,
-                resend=resend,
-                cancel=cancel,
-                now=_now(),
-            )
-            state = row.state
-    except StoreError as exc:
-        raise ReconcileError(str(exc)) from None
+    chosen = [
+        name
+        for name, given in (("sent", sent is not None), ("retry", resend), ("cancel", cancel))
+        if given
+    ]
+    if len(chosen) != 1:
+        raise ReconcileError("reconcile needs exactly one of: --sent ID, --resend, --cancel")
+    with session_factory().begin() as session:
+        row = reconcile(
+            session=session,
+            forward_id=forward_id,
+            actor=actor,
+            resolution=chosen[0],
+            complaint_id=sent,
+            now=_now(),
+        )
+        state = row.state
     typer.echo(f"forward {forward_id} is now {state}")
 
 
-@lapor_app.command("reroute")
+@app.command("reroute")
 def reroute_command(
     case_id: int = typer.Argument(..., help="The case (already sent to LAPOR!)."),
     agency: str = typer.Option(..., "--agency", help="Key of the agency that should handle it."),
@@ -351,14 +241,9 @@ def reroute_command(
     Queues the request (as the review app's "Teruskan ke instansi lain" does) and sends it:
     POST /complaints/process/{id}/reject with not_authority, reason (the agency's LAPOR!
     institution id) and reason_description; the new agency is recorded once LAPOR! accepts
-    (audited). If LAPOR! cannot be reached, the next `aduan forward` run retries it. A case not
+    (audited). If LAPOR! cannot be reached, the next `aduan run forward` retries it. A case not
     sent yet is corrected in the review queue instead.
     """
-    from lapor.exceptions import LaporError
-    from lapor.reroute import reroute_sent_case
-    from store.db import session_factory
-    from store.exceptions import StoreError
-    from store.profile import get_profile
 
     if not reason.strip():
         raise typer.BadParameter("--reason must say why", param_hint="--reason")
@@ -377,7 +262,7 @@ def reroute_command(
     typer.echo(f"case {case_id} (LAPOR! {complaint_id}) passed to {agency}")
 
 
-@lapor_app.command("simulator")
+@app.command("simulator")
 def simulator(
     port: int = typer.Option(8800, "--port"),
     host: str = typer.Option("127.0.0.1", "--host"),
@@ -394,7 +279,6 @@ def simulator(
     Key `simulator-key`, token `simulator-token`: set ADUAN_LAPOR_BASE_URL=http://HOST:PORT,
     ADUAN_LAPOR_API_KEY=simulator-key, ADUAN_LAPOR_TOKEN=simulator-token.
     """
-    from lapor.simulator import run_simulator
 
     typer.echo(
         f"LAPOR! SIMULATOR (not SP4N-LAPOR!) on http://{host}:{port}  "

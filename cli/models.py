@@ -1,41 +1,38 @@
-"""``aduan train | evaluate | classify | models ...``: the classifier's commands."""
+"""``aduan train | evaluate | classify | models ...``: models from files, and the registry."""
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import uuid
 from pathlib import Path
 
 import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from classifier.bundle import load_bundle, read_manifest
+from classifier.card import CARD_FILE
 from classifier.chances import LEGEND_EN, by_chance
+from classifier.data import read_jsonl_texts
+from classifier.evaluate import evaluate as evaluate_model
+from classifier.exceptions import DataError, NoChampion
+from classifier.registry import Registry
+from classifier.routing import parse_local_offices
+from classifier.train import train_bundle
+from cli.common import command_group
+from store.areas import get_gazetteer
+from store.profile import get_profile
+from store.settings import get_settings
+from training.dataset import default_negatives, default_relevance_data
 
-models_app = typer.Typer(
-    help="Model registry: list, show, promote, rollback.", no_args_is_help=True
-)
-
+app = command_group()
 
 MODEL_HELP = "Bundle folder or registry version (default: the champion)."
 
 
-def register(app: typer.Typer) -> None:
-    app.command("train")(train)
-    app.command("evaluate")(evaluate)
-    app.command("classify")(classify)
-    app.add_typer(models_app, name="models")
-
-
-def _settings():
-    from store.settings import get_settings
-
-    return get_settings()
-
-
-def _registry():
-    from classifier.registry import Registry
-
-    return Registry(Path(_settings().models_dir))
+def _registry() -> Registry:
+    return Registry(Path(get_settings().models_dir))
 
 
 def _split_targets(targets: str) -> list[str]:
@@ -44,7 +41,6 @@ def _split_targets(targets: str) -> list[str]:
 
 def _load(model: str | None, targets: list[str] | None = None):
     """--model: a bundle folder, a registry version, or None for the champion."""
-    from classifier.bundle import load_bundle
 
     registry = _registry()
     is_folder = bool(model) and Path(model).is_dir()
@@ -54,15 +50,6 @@ def _load(model: str | None, targets: list[str] | None = None):
     if targets:
         bundle.require_targets(targets)
     return bundle
-
-
-def _default_negatives() -> list[Path]:
-    seed = Path(_settings().profile) / "seed" / "non_complaints.csv"
-    return [seed] if seed.is_file() else []
-
-
-def _default_relevance() -> list[Path]:
-    return sorted((Path(_settings().profile) / "seed").glob("relevance*.csv"))
 
 
 def train(
@@ -98,16 +85,13 @@ def train(
         "and routed to the office of the complaint's location.",
     ),
 ) -> None:
-    """Train relevance + label heads and save a model bundle."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from classifier.routing import parse_local_offices
-    from classifier.train import train_bundle
+    """Train relevance + label heads from files and save a model bundle (the store is not read;
+    `aduan run retrain` trains from the store's labels)."""
 
     rule = parse_local_offices(local_offices)
     target_list = _split_targets(targets)
-    negs = list(negatives) if negatives else _default_negatives()
-    relevance = list(relevance_data or []) + ([] if negatives else _default_relevance())
+    negs = list(negatives) if negatives else default_negatives()
+    relevance = list(relevance_data or []) + ([] if negatives else default_relevance_data())
     registry = _registry()
     into_registry = out is None
     out_dir = out or registry.models_dir / f".training-{uuid.uuid4().hex[:8]}"
@@ -136,15 +120,11 @@ def train(
             )
         except BaseException:
             if into_registry:
-                import shutil
-
                 shutil.rmtree(out_dir, ignore_errors=True)
             raise
     if into_registry:
         version = registry.add(path, move=True)
         path = registry.path_of(version)
-    from classifier.bundle import read_manifest
-    from classifier.card import CARD_FILE
 
     manifest = read_manifest(path)
     typer.echo(f"model {manifest['version']} saved to {path}")
@@ -178,8 +158,6 @@ def _relevance_line(f: dict) -> str:
 
 
 def _profile_threshold() -> float:
-    from store.profile import get_profile
-
     return get_profile().triage.relevance_threshold
 
 
@@ -210,19 +188,17 @@ def evaluate(
     accuracy_all (every labelled row; a label it cannot produce counts as wrong), macro-F1,
     coverage at 95% and 90%; and relevance precision, recall, F1, AUC when the files have an
     is_complaint or label column."""
-    from classifier.evaluate import evaluate as run
-    from store.areas import get_gazetteer
 
     target_list = _split_targets(targets) if targets else None
     bundle = _load(model, target_list)
     threshold = _profile_threshold() if relevance_threshold is None else relevance_threshold
-    result = run(
+    result = evaluate_model(
         bundle,
         data_files=list(data),
         targets=target_list,
         text_column=text_column,
         relevance_threshold=threshold,
-        gazetteer=get_gazetteer(Path(_settings().profile)) if use_gazetteer else None,
+        gazetteer=get_gazetteer(Path(get_settings().profile)) if use_gazetteer else None,
     )
     if as_json:
         typer.echo(json.dumps(result))
@@ -264,8 +240,6 @@ def classify(
     as_json: bool = typer.Option(False, "--json", help="JSON lines output."),
 ) -> None:
     """Print relevance, labels, confidences and alternatives for texts."""
-    from classifier.data import read_jsonl_texts
-    from classifier.exceptions import DataError
 
     if (text is None) == (input_file is None):
         raise DataError("give either a TEXT argument or --input FILE.jsonl")
@@ -303,7 +277,7 @@ def _by_chance(pred) -> dict:
     return out
 
 
-@models_app.command("list")
+@app.command("list")
 def models_list() -> None:
     """List the versions in ADUAN_MODELS_DIR; * marks the champion."""
     rows = _registry().list()
@@ -314,10 +288,9 @@ def models_list() -> None:
         typer.echo(f"{mark} {s.version}  {s.created_at}  {','.join(s.targets)}  {s.n_rows} rows")
 
 
-@models_app.command("show")
+@app.command("show")
 def models_show(version: str = typer.Argument(None, help="Default: the champion.")) -> None:
     """Print a version's manifest (JSON)."""
-    from classifier.exceptions import NoChampion
 
     registry = _registry()
     version = version or registry.champion_version()
@@ -326,14 +299,14 @@ def models_show(version: str = typer.Argument(None, help="Default: the champion.
     typer.echo(json.dumps(registry.manifest(version), indent=2, ensure_ascii=False))
 
 
-@models_app.command("promote")
+@app.command("promote")
 def models_promote(version: str = typer.Argument(...)) -> None:
     """Make VERSION the champion (verified before)."""
     _registry().promote(version)
     typer.echo(f"model {version} is now the champion")
 
 
-@models_app.command("rollback")
+@app.command("rollback")
 def models_rollback() -> None:
     """Make the previous champion the champion again."""
     version = _registry().rollback()

@@ -4,41 +4,32 @@ from __future__ import annotations
 
 import typer
 
-replies_app = typer.Typer(
-    help="Replies to citizens under their own comment, with the LAPOR! tracking number "
-    "(off unless the profile's replies.yaml enables a source).",
-    no_args_is_help=True,
-)
+from cli.common import command_group
+from lapor.replies.run import counts, run_replies
+from store.db import session_factory, transaction
+from store.profile import get_profile
+from store.replies import approve_reply, decline_reply, list_replies
+
+app = command_group()
 
 STATES = "approval, pending, sending, unknown, sent, failed, gone, blocked, cancelled"
 
 
-def register(app: typer.Typer) -> None:
-    """Add this package's commands to the root app."""
-    app.add_typer(replies_app, name="replies")
-
-
-@replies_app.command("plan")
+@app.command("plan")
 def plan() -> None:
     """Make the reply rows now due (cases sent to LAPOR!, status changes); send nothing."""
-    from lapor.replies.run import run_replies
-    from store.db import session_factory
-    from store.profile import get_profile
 
     stats = run_replies(factory=session_factory(), profile=get_profile(), send=False)
     typer.echo(f"replies planned {stats.planned}")
 
 
-@replies_app.command("send")
+@app.command("send")
 def send(
     limit: int | None = typer.Option(None, "--limit", min=1, help="Send at most N replies."),
     concurrency: int = typer.Option(4, "--concurrency", min=1, max=16, help="In flight."),
     timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds per request."),
 ) -> None:
     """Plan the due replies, then post them (approved ones, or all with policy auto)."""
-    from lapor.replies.run import counts, run_replies
-    from store.db import session_factory
-    from store.profile import get_profile
 
     stats = run_replies(
         factory=session_factory(),
@@ -52,14 +43,12 @@ def send(
         typer.echo(f"  {problem}", err=True)
 
 
-@replies_app.command("list")
+@app.command("list")
 def list_(
     state: list[str] | None = typer.Option(None, "--state", help=f"Only these ({STATES})."),
     limit: int = typer.Option(50, "--limit", min=1),
 ) -> None:
     """The latest replies with their state, target comment and link."""
-    from store.db import session_factory
-    from store.replies import list_replies
 
     with session_factory()() as session:
         rows = list_replies(session=session, states=state, limit=limit)
@@ -72,16 +61,13 @@ def list_(
 
 
 def _decide(reply_id: int, actor: str, approve: bool) -> None:
-    from store.db import session_factory, transaction
-    from store.replies import approve_reply, decline_reply
-
     with transaction(session_factory()) as session:
         decide = approve_reply if approve else decline_reply
         row = decide(session=session, reply_id=reply_id, actor=actor)
         typer.echo(f"reply {row.id}: {row.state}")
 
 
-@replies_app.command("approve")
+@app.command("approve")
 def approve(
     reply_id: int = typer.Argument(..., help="Reply id (see `aduan replies list`)."),
     actor: str = typer.Option(..., "--actor", help="Who approves (audit log)."),
@@ -90,7 +76,7 @@ def approve(
     _decide(reply_id, actor, True)
 
 
-@replies_app.command("decline")
+@app.command("decline")
 def decline(
     reply_id: int = typer.Argument(..., help="Reply id."),
     actor: str = typer.Option(..., "--actor", help="Who declines (audit log)."),
