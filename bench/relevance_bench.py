@@ -52,8 +52,9 @@ from classifier_bench import one_core  # noqa: E402
 # -- data ---------------------------------------------------------------------------------------
 def load_tweets() -> list[dict]:
     """The tweets, each with `day` = the first day of its near-duplicate group."""
-    with open(TWEETS, encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    from classifier.data import read_rows
+
+    rows, _ = read_rows(TWEETS)
     first: dict[str, str] = {}
     for r in rows:
         g = r["near_dup_group"]

@@ -20,7 +20,6 @@ databases). Ends with one JSON line.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import random
@@ -60,10 +59,11 @@ def free_port() -> int:
 
 
 def seed_texts() -> list[str]:
+    from classifier.data import read_rows
+
     texts = []
     for name in ("complaints.csv", "non_complaints.csv"):
-        with open(SEED / name, encoding="utf-8") as fh:
-            texts += [row["text"] for row in csv.DictReader(fh) if row.get("text")]
+        texts += [row["text"] for row in read_rows(SEED / name)[0] if row.get("text")]
     return texts
 
 
