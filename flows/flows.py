@@ -10,9 +10,9 @@
     lapor_status_flow   status sync of forwarded complaints (hourly)
     retrain_flow        train a challenger (weekly)
 
-Tasks return counts, never post text. Only the store-only tasks retry (classify-batch, triage):
-each other kind of I/O has its own retry layer (docs/running.md, "Retries"). Import this module only
-after ``flows.env.configure_prefect()`` (the CLI does), so telemetry stays off.
+Tasks return counts, never post text; a task retries only when the store failed (each other kind
+of I/O has its own retry layer: docs/running.md, "Retries"). Import this module only after
+``flows.env.configure_prefect()`` (the CLI does), so telemetry stays off.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.states import Failed
+from prefect.states import Failed, State
 from prefect.tasks import exponential_backoff
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from cases import scoring, triage
 from classifier.exceptions import NoChampion
@@ -37,12 +38,22 @@ from store.db import session_factory
 from store.settings import get_settings
 from training.retrain import retrain_step
 
-# The one retry layer of the tasks whose only I/O is the store (a lost connection, a deadlock);
-# the tasks of the other steps never retry (docs/running.md, "Retries").
-STORE_RETRIES = dict(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=5))
+
+def store_failed(task: Any, task_run: Any, state: State) -> bool:
+    """Whether a task failed because the store did (a lost connection, a lock, a deadlock)."""
+    return isinstance(state.data, OperationalError | InterfaceError)
 
 
-@task(name="harvest-source", task_run_name="harvest-{name}", cache_policy=NO_CACHE)
+# The store's one retry layer (docs/running.md, "Retries"): a task is run again only when the
+# store failed; whatever else fails is retried by its own layer (HTTP, outbox) or not at all.
+STORE_RETRIES = dict(
+    retries=3,
+    retry_delay_seconds=exponential_backoff(backoff_factor=5),
+    retry_condition_fn=store_failed,
+)
+
+
+@task(name="harvest-source", task_run_name="harvest-{name}", cache_policy=NO_CACHE, **STORE_RETRIES)
 def harvest_source_task(
     name: str, max_pages: int | None = None, since: datetime | None = None
 ) -> dict[str, Any]:
@@ -144,7 +155,7 @@ def _classify_on_dask(address: str, batches: list[list[int]], version: str) -> i
     return runner(batches, version)
 
 
-@task(name="triage", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=10)
+@task(name="triage", cache_policy=NO_CACHE, **STORE_RETRIES)
 def triage_task() -> dict[str, Any]:
     return triage.triage_pending().as_dict()
 
