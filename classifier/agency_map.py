@@ -1,6 +1,5 @@
-"""Another city's office labels mapped onto a profile's agency keys (e.g.
-``profiles/kupang/agency_map_surabaya.yaml``), so real labelled data from elsewhere can measure
-or teach a profile's model."""
+"""Another city's office labels mapped onto a profile's agency keys, so real labelled data from
+elsewhere can measure or teach a profile's model."""
 
 from __future__ import annotations
 
@@ -16,6 +15,7 @@ from classifier.routing import LocalOffices
 __all__ = ["AgencyMap", "load_agency_map"]
 
 
+# A map is a YAML file beside the profile, e.g. ``profiles/kupang/agency_map_surabaya.yaml``.
 @dataclass(frozen=True)
 class AgencyMap:
     """``key(label)``: the profile agency key for an office label, None when unmapped."""

@@ -1,8 +1,4 @@
-"""Model bundle = a folder with model.joblib + manifest.json; predictions as frozen dataclasses.
-
-Loading checks the sha256 of model.joblib against the manifest BEFORE unpickling it, because a
-joblib file can execute code when loaded.
-"""
+"""Model bundle = a folder with model.joblib + manifest.json; predictions as frozen dataclasses."""
 
 from __future__ import annotations
 
@@ -188,6 +184,8 @@ def read_manifest(bundle_dir: Path) -> dict:
     return manifest
 
 
+# Loading checks the sha256 of model.joblib against the manifest BEFORE unpickling it, because a
+# joblib file can execute code when loaded.
 def load_bundle(
     bundle_dir: Path,
     *,

@@ -1,12 +1,4 @@
-"""MODEL_CARD.md beside a bundle: data, classes, per-class figures, confusions, calibration.
-
-The figures come from held-out rows scored by ``classifier.evaluate.score_bundle`` (the rows the
-promotion decision used). A confusion-matrix PNG is drawn only when matplotlib is installed
-(optional extra ``plots``); without it the card says so and the rest is unchanged.
-
-``aduan train`` has no such scores: its card shows the summary figures of the manifest's
-validation split and says which sections need ``aduan run retrain``.
-"""
+"""MODEL_CARD.md beside a bundle: data, classes, per-class figures, confusions, calibration."""
 
 from __future__ import annotations
 
@@ -263,6 +255,12 @@ def _confusion_png(target: str, s: HeadScores, out: Path) -> bool:
     return True
 
 
+# The figures come from held-out rows scored by ``classifier.evaluate.score_bundle`` (the rows the
+# promotion decision used). A confusion-matrix PNG is drawn only when matplotlib is installed
+# (optional extra ``plots``); without it the card says so and the rest is unchanged.
+#
+# ``aduan train`` has no such scores: its card shows the summary figures of the manifest's
+# validation split and says which sections need ``aduan run retrain``.
 def build_card(
     manifest: dict,
     scores: Mapping[str, HeadScores] | None = None,

@@ -1,11 +1,4 @@
-"""One meaning per number: every percentage shown for a label is its chance of being right.
-
-``Bundle.predict`` gives the chosen label's confidence and its alternatives in that one unit (the
-head's top-label calibration: of 100 tags like this, how many are right). The model's ranking may
-still put a less likely label first (prior correction, rank offsets); what a facilitator is
-offered, and what ``aduan classify`` prints, is the most likely one first, so the chosen label's
-percentage is the highest shown.
-"""
+"""One meaning per number: every percentage shown for a label is its chance of being right."""
 
 from __future__ import annotations
 
@@ -15,6 +8,11 @@ LEGEND = "Persen = dari 100 tag seperti ini, berapa yang benar."
 LEGEND_EN = "% = of 100 tags like this, how many are right"
 
 
+# ``Bundle.predict`` gives the chosen label's confidence and its alternatives in that one unit (the
+# head's top-label calibration: of 100 tags like this, how many are right). The model's ranking may
+# still put a less likely label first (prior correction, rank offsets); what a facilitator is
+# offered, and what ``aduan classify`` prints, is the most likely one first, so the chosen label's
+# percentage is the highest shown.
 def by_chance(
     label: str | None, confidence: float | None, alternatives: Iterable[Sequence] = ()
 ) -> list[tuple[str, float]]:

@@ -1,12 +1,4 @@
-"""Character n-gram TF-IDF computed word by word, as a transformer.
-
-scikit-learn's ``analyzer="char_wb"`` builds the n-grams of each padded word of each document in
-Python, ~2,000 posts/s. The n-grams of a document are the sum of those of its words, so this
-transformer computes them once per distinct word: document-by-word counts (one dict lookup per
-word) times a word-by-ngram matrix (sparse product in C). Words unseen in training get their
-n-grams computed per batch. Output equals ``TfidfVectorizer(analyzer="char_wb")`` with the same
-settings (same sorted vocabulary), ~10x faster.
-"""
+"""Character n-gram TF-IDF computed word by word, as a transformer."""
 
 from __future__ import annotations
 
@@ -45,6 +37,12 @@ def _doc_word_counts(
     return m
 
 
+# scikit-learn's ``analyzer="char_wb"`` builds the n-grams of each padded word of each document in
+# Python, ~2,000 posts/s. The n-grams of a document are the sum of those of its words, so this
+# transformer computes them once per distinct word: document-by-word counts (one dict lookup per
+# word) times a word-by-ngram matrix (sparse product in C). Words unseen in training get their
+# n-grams computed per batch. Output equals ``TfidfVectorizer(analyzer="char_wb")`` with the same
+# settings (same sorted vocabulary), ~10x faster.
 class WordCharNgrams(TransformerMixin, BaseEstimator):
     """TF-IDF of char_wb n-grams of space-separated words (input: normalised texts)."""
 

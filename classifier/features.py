@@ -1,8 +1,4 @@
-"""The text-to-features pipeline shared by every head: normalise, then word and char n-grams.
-
-Word n-grams are taken from stemmed, stopword-free text (topic words); character n-grams from the
-normalised text before stemming (spelling variants, Javanese affixes, slang the lexicon misses).
-"""
+"""The text-to-features pipeline shared by every head: normalise, then word and char n-grams."""
 
 from __future__ import annotations
 
@@ -15,6 +11,8 @@ from classifier.stemming import SastrawiStemmer
 __all__ = ["make_features"]
 
 
+# Word n-grams are taken from stemmed, stopword-free text (topic words); character n-grams from the
+# normalised text before stemming (spelling variants, Javanese affixes, slang the lexicon misses).
 def make_features(
     *,
     word_ngrams: tuple[int, int] = (1, 2),

@@ -1,17 +1,4 @@
-"""ComplaintModel: one estimator holding the feature pipeline, the relevance head and label heads.
-
-A head is a linear classifier (LinearSVC, or NB-SVM: ``classifier.nbsvm``) whose scores are turned
-into probabilities by ``CalibratedClassifierCV`` (sigmoid or isotonic, fitted on cross-validation
-folds), so ``confidence`` can be thresholded. A head may rank its labels by
-``log p(label) - prior_power * log prior(label)`` (``rank``): a partial prior correction that
-recovers small classes (macro-F1) while the confidence reported for a label stays its calibrated
-probability. With ``fit_offsets`` the per-label offsets are instead searched for macro-F1 on the
-head's out-of-fold probabilities. The confidence of a head's first label is then mapped to the
-chance that it is right (``top_label_calibration``, fitted on the same out-of-fold rows): see
-``classifier.out_of_fold``.
-Optionally a child head (agency) is blended with what its parent head (topic) implies:
-``log p(agency) = (1 - w) log p_direct(agency) + w log sum_t p(topic=t) p(agency | topic=t)``.
-"""
+"""ComplaintModel: one estimator holding the feature pipeline, the relevance and label heads."""
 
 from __future__ import annotations
 
@@ -43,6 +30,17 @@ MIN_DOMAIN_ROWS = 30  # in-domain complaints and non-complaints each, before com
 _MARKER_WORDS = frozenset(MARKERS.values())
 
 
+# A head is a linear classifier (LinearSVC, or NB-SVM: ``classifier.nbsvm``) whose scores are turned
+# into probabilities by ``CalibratedClassifierCV`` (sigmoid or isotonic, fitted on cross-validation
+# folds), so ``confidence`` can be thresholded. A head may rank its labels by
+# ``log p(label) - prior_power * log prior(label)`` (``rank``): a partial prior correction that
+# recovers small classes (macro-F1) while the confidence reported for a label stays its calibrated
+# probability. With ``fit_offsets`` the per-label offsets are instead searched for macro-F1 on the
+# head's out-of-fold probabilities. The confidence of a head's first label is then mapped to the
+# chance that it is right (``top_label_calibration``, fitted on the same out-of-fold rows): see
+# ``classifier.out_of_fold``.
+# Optionally a child head (agency) is blended with what its parent head (topic) implies:
+# ``log p(agency) = (1 - w) log p_direct(agency) + w log sum_t p(topic=t) p(agency | topic=t)``.
 class ComplaintModel(BaseEstimator):
     """Relevance + label heads over shared TF-IDF features.
 

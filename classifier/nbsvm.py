@@ -1,13 +1,4 @@
-"""NB-SVM: a linear SVM over features scaled by each class's naive-Bayes log-count ratio.
-
-Wang & Manning (2012), "Baselines and Bigrams": scaling each feature by how much more often it is
-present in one class than in the rest lets the SVM start from the naive-Bayes evidence, which helps
-small classes (our agency and topic heads have many). One-vs-rest: for class c,
-``r_c = log((a + f_c) / |a + f_c|_1) - log((a + g_c) / |a + g_c|_1)`` where f_c and g_c count the
-rows of c and of the other classes in which a feature is present (weighted by sample_weight). A
-damped ``sign(r) |r|^power`` scales X before a binary LinearSVC; since ``(x * r) . w = x . (r * w)``
-the ratio is folded into the weights, so scoring costs exactly what one LinearSVC costs.
-"""
+"""NB-SVM: a linear SVM over features scaled by each class's naive-Bayes log-count ratio."""
 
 from __future__ import annotations
 
@@ -23,6 +14,13 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 __all__ = ["LogCountRatioSVC"]
 
 
+# Wang & Manning (2012), "Baselines and Bigrams": scaling each feature by how much more often it is
+# present in one class than in the rest lets the SVM start from the naive-Bayes evidence, which
+# helps small classes (our agency and topic heads have many). One-vs-rest: for class c, ``r_c =
+# log((a + f_c) / |a + f_c|_1) - log((a + g_c) / |a + g_c|_1)`` where f_c and g_c count the rows of
+# c and of the other classes in which a feature is present (weighted by sample_weight). A damped
+# ``sign(r) |r|^power`` scales X before a binary LinearSVC; since ``(x * r) . w = x . (r * w)`` the
+# ratio is folded into the weights, so scoring costs exactly what one LinearSVC costs.
 class LogCountRatioSVC(ClassifierMixin, BaseEstimator):
     """One-vs-rest LinearSVC on log-count-ratio scaled features (NB-SVM); linear at predict time.
 

@@ -1,11 +1,4 @@
-"""Text normalisation for informal Indonesian posts, as a scikit-learn transformer.
-
-Lower-cases; replaces URLs, @mentions, emoji, numbers and the corpus placeholders ``[NIK]``
-``[TELEPON]`` ``[EMAIL]`` with marker words; splits hashtags (``#JalanRusak`` -> ``jalan rusak``);
-collapses letters repeated three times or more (``sekaliiii`` -> ``sekali``); expands reduplication
-written with a 2 (``jalan2`` -> ``jalan jalan``); maps informal and regional words through the
-lexicon in ``classifier/lexicon/informal.tsv``. The output is space-separated ``[a-z]+`` words.
-"""
+"""Text normalisation for informal Indonesian posts, as a scikit-learn transformer."""
 
 from __future__ import annotations
 
@@ -99,6 +92,12 @@ def normalise_text(text: str, *, lexicon: dict[str, str] | None = None) -> str:
     return _normalise(text, lexicon or {}, {})
 
 
+# Lower-cases; replaces URLs, @mentions, emoji, numbers and the corpus placeholders ``[NIK]``
+# ``[TELEPON]`` ``[EMAIL]`` with marker words; splits hashtags (``#JalanRusak`` -> ``jalan rusak``);
+# collapses letters repeated three times or more (``sekaliiii`` -> ``sekali``); expands
+# reduplication written with a 2 (``jalan2`` -> ``jalan jalan``); maps informal and regional words
+# through the lexicon in ``classifier/lexicon/informal.tsv``. The output is space-separated
+# ``[a-z]+`` words.
 class TextNormalizer(TransformerMixin, BaseEstimator):
     """Maps raw post texts to normalised word strings (see module docstring).
 

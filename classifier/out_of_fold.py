@@ -1,18 +1,4 @@
-"""What a label head learns from its own out-of-fold probabilities.
-
-- ``top_label_calibrator``: a map from the probability of the label the head puts first to the
-  chance that this label is right ("top-label calibration"; centred isotonic regression, so the
-  map is strictly increasing and keeps the head's order of confidence). The per-label
-  sigmoids of ``CalibratedClassifierCV`` are renormalised over 20-60 labels, which shrinks the top
-  probability: tags that are right 97% of the time were reported at 0.85. Triage compares the
-  confidence with the auto-forward threshold, so it has to mean what it says.
-- ``search_offsets``: per-label rank offsets searched for macro-F1 (``ComplaintModel.rank``).
-
-The out-of-fold probabilities come for free from a fitted ``CalibratedClassifierCV`` with
-``ensemble=True``: the rows of cross-validation fold k are scored by the pair whose classifier was
-trained without them (its sigmoid/isotonic calibrator did see them; that is a few parameters per
-label).
-"""
+"""What a label head learns from its own out-of-fold probabilities."""
 
 from __future__ import annotations
 
@@ -36,6 +22,18 @@ MAX_CONFIDENCE = 0.999
 STEPS = np.linspace(-2.0, 2.0, 41)
 
 
+# - ``top_label_calibrator``: a map from the probability of the label the head puts first to the
+#   chance that this label is right ("top-label calibration"; centred isotonic regression, so the
+#   map is strictly increasing and keeps the head's order of confidence). The per-label
+#   sigmoids of ``CalibratedClassifierCV`` are renormalised over 20-60 labels, which shrinks the top
+#   probability: tags that are right 97% of the time were reported at 0.85. Triage compares the
+#   confidence with the auto-forward threshold, so it has to mean what it says.
+# - ``search_offsets``: per-label rank offsets searched for macro-F1 (``ComplaintModel.rank``).
+#
+# The out-of-fold probabilities come for free from a fitted ``CalibratedClassifierCV`` with
+# ``ensemble=True``: the rows of cross-validation fold k are scored by the pair whose classifier was
+# trained without them (its sigmoid/isotonic calibrator did see them; that is a few parameters per
+# label).
 def out_of_fold_proba(head: CalibratedClassifierCV, X, y: np.ndarray) -> np.ndarray:
     """(n, classes) probabilities of each training row from the fold model that did not train on
     it; `head` must be fitted on exactly (X, y) with ensemble=True and an integer cv."""

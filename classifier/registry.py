@@ -1,16 +1,4 @@
-"""Model registry: bundle folders under one directory, a champion pointer and its history.
-
-Layout of ``models_dir``::
-
-    <version>/         model.joblib + manifest.json, one folder per version
-    champion.json      {"version": ..., "history": [older, ..., current]}
-    trusted.json       {version: sha256 of its model.joblib}: written only by ``add`` (train,
-                       retrain) and ``promote``; a bundle folder's own manifest cannot vouch for
-                       itself, so a swapped pickle with a rewritten hash is refused unopened
-
-``promote`` appends to the history; ``rollback`` drops the current champion from it and makes the
-previous one champion again, in one step.
-"""
+"""Model registry: bundle folders under one directory, a champion pointer and its history."""
 
 from __future__ import annotations
 
@@ -50,6 +38,16 @@ class ManifestSummary:
     path: Path
 
 
+# Layout of ``models_dir``::
+#
+#     <version>/         model.joblib + manifest.json, one folder per version
+#     champion.json      {"version": ..., "history": [older, ..., current]}
+#     trusted.json       {version: sha256 of its model.joblib}: written only by ``add`` (train,
+#                        retrain) and ``promote``; a bundle folder's own manifest cannot vouch for
+#                        itself, so a swapped pickle with a rewritten hash is refused unopened
+#
+# ``promote`` appends to the history; ``rollback`` drops the current champion from it and makes the
+# previous one champion again, in one step.
 class Registry:
     """Versions of trained bundles in ``models_dir`` with a champion pointer."""
 

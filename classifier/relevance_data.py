@@ -1,11 +1,4 @@
-"""Relevance data: texts labelled complaint or not, for the relevance head (``--relevance-data``).
-
-A CSV with a ``text`` column and a label column, ``is_complaint`` or ``label`` (the first found,
-in that order). Label values, case-insensitive: aduan/bukan_aduan, keluhan/bukan, 1/0, true/false,
-ya/tidak (yes/no, complaint/other, y/n, bukan_keluhan are accepted too, as ``aduan data import``
-always did). A file is read whole and checked before anything is trained: an unknown value, an empty
-text, one class only or non-UTF-8 bytes is one ``DataError`` naming the file and row.
-"""
+"""Relevance data: texts labelled complaint or not for the relevance head (``--relevance-data``)."""
 
 from __future__ import annotations
 
@@ -59,6 +52,11 @@ def label_column(columns: Sequence[str]) -> str | None:
     return next((c for c in LABEL_COLUMNS if c in columns), None)
 
 
+# A CSV with a ``text`` column and a label column, ``is_complaint`` or ``label`` (the first found,
+# in that order). Label values, case-insensitive: aduan/bukan_aduan, keluhan/bukan, 1/0, true/false,
+# ya/tidak (yes/no, complaint/other, y/n, bukan_keluhan are accepted too, as ``aduan data import``
+# always did). A file is read whole and checked before anything is trained: an unknown value, an
+# empty text, one class only or non-UTF-8 bytes is one ``DataError`` naming the file and row.
 def read_relevance_file(path: Path, text_column: str = "text") -> list[RelevanceRow]:
     """Every row of `path` as a RelevanceRow; raises DataError on the first bad row."""
     path = Path(path)

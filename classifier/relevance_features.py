@@ -1,15 +1,4 @@
-"""Extra features for the relevance head only: is this short informal post a complaint?
-
-The shared features (``classifier.features``) are made for telling agencies and topics apart:
-their word n-grams drop stopwords, and among those are the words that say how a post addresses
-an office and whether it reports a problem or asks, thanks, greets ("mohon", "tolong", "bapak",
-"admin", "kapan", "kenapa", "sudah", "belum", "masih", "lagi", "terima kasih", "selamat").
-``words``: the words of the normalised text, stopwords kept, not stemmed (unigrams: bigrams
-cost throughput and scored no better on validation, bench/README.md). ``cues``: the shape
-of the post (question mark, question word first, how many @mentions, a link, a retweet, an
-exclamation, a number, length band), as binary columns, from the raw and normalised text by
-plain string tests (a regex pass per post cost half the classifier's throughput).
-"""
+"""Extra features for the relevance head only: is this short informal post a complaint?"""
 
 from __future__ import annotations
 
@@ -50,6 +39,15 @@ _MENTION, _URL, _NUM = MARKERS["mention"], MARKERS["url"], MARKERS["number"]
 _MARKER_WORDS = frozenset(MARKERS.values())
 
 
+# The shared features (``classifier.features``) are made for telling agencies and topics apart:
+# their word n-grams drop stopwords, and among those are the words that say how a post addresses
+# an office and whether it reports a problem or asks, thanks, greets ("mohon", "tolong", "bapak",
+# "admin", "kapan", "kenapa", "sudah", "belum", "masih", "lagi", "terima kasih", "selamat").
+# ``words``: the words of the normalised text, stopwords kept, not stemmed (unigrams: bigrams
+# cost throughput and scored no better on validation, bench/README.md). ``cues``: the shape
+# of the post (question mark, question word first, how many @mentions, a link, a retweet, an
+# exclamation, a number, length band), as binary columns, from the raw and normalised text by
+# plain string tests (a regex pass per post cost half the classifier's throughput).
 def _cues(raw: str, normalised: str) -> list[int]:
     """Column indices (into CUES) that hold for one post: string tests on the raw text, the
     rest from its normalised words (classifier.normalise marks mentions, links, numbers)."""

@@ -1,13 +1,4 @@
-"""Local offices: one model class per level, the office picked from the complaint's location.
-
-A training set may label complaints with the office of one kelurahan or kecamatan ("Kelurahan
-Putat Jaya", "Kecamatan Tegalsari"): hundreds of offices with a handful of rows each, which no
-classifier can learn one by one. The declared rule (``LocalOffices``: a template per level, e.g.
-``Kelurahan {name}``) folds every such label into its level's class (``kelurahan``,
-``kecamatan``). After prediction, ``route`` turns the class back into the office of the
-complaint's own location, which gives the office's own label, comparable with the data. A
-location the router does not have is routed as ``UNKNOWN_LOCATION`` for a facilitator.
-"""
+"""Local offices: one model class per level, the office picked from the complaint's location."""
 
 from __future__ import annotations
 
@@ -51,6 +42,13 @@ class Routed:
     status: str  # subject (not a local office) | office | kecamatan_fallback | unknown_location
 
 
+# A training set may label complaints with the office of one kelurahan or kecamatan ("Kelurahan
+# Putat Jaya", "Kecamatan Tegalsari"): hundreds of offices with a handful of rows each, which no
+# classifier can learn one by one. The declared rule (``LocalOffices``: a template per level, e.g.
+# ``Kelurahan {name}``) folds every such label into its level's class (``kelurahan``,
+# ``kecamatan``). After prediction, ``route`` turns the class back into the office of the
+# complaint's own location, which gives the office's own label, comparable with the data. A
+# location the router does not have is routed as ``UNKNOWN_LOCATION`` for a facilitator.
 @dataclass(frozen=True)
 class LocalOffices:
     """The folding rule: ``templates[level]`` is how the data names a local office of that level

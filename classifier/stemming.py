@@ -1,9 +1,4 @@
-"""Sastrawi stemming with stopword removal, memoised per distinct word, as a transformer.
-
-Sastrawi's stemmer costs ~0.1 ms per word; posts repeat a small vocabulary, so every distinct word
-is stemmed once per process through a module-level memo shared by all documents and all
-``SastrawiStemmer`` instances. The output equals uncached ``Stemmer.stem`` word by word.
-"""
+"""Sastrawi stemming with stopword removal, memoised per distinct word, as a transformer."""
 
 from __future__ import annotations
 
@@ -18,6 +13,9 @@ from classifier._lexicon import stopwords
 
 __all__ = ["SastrawiStemmer", "sastrawi_stemmer", "stem_word"]
 
+# Sastrawi's stemmer costs ~0.1 ms per word; posts repeat a small vocabulary, so every distinct word
+# is stemmed once per process through a module-level memo shared by all documents and all
+# ``SastrawiStemmer`` instances. The output equals uncached ``Stemmer.stem`` word by word.
 _MEMO: dict[str, str] = {}
 _LOCK = threading.Lock()
 

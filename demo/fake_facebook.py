@@ -1,22 +1,5 @@
 """A FAKE Facebook Graph API on 127.0.0.1 for the demo, tests and benchmarks. It is not Facebook.
-
-It serves one Page from a JSON file shaped like ``profiles/kupang/demo/facebook_page.json``
-(``{"page": {...}, "posts": [{..., "comments": [{..., "comments": [...]}]}]}``) in the Graph shape:
-``/{version}/{page-id}/feed`` and ``/{version}/{object-id}/comments`` (``filter=stream`` flattens
-nested replies and adds ``parent``), ``fields``, ``limit``, ``since``/``until``,
-``paging.next`` in the three shapes Graph uses (``paging_style``: ``"cursor"`` = ``paging.cursors``
-+ ``next`` with ``after``; ``"time"`` = ``next``/``previous`` with ``until``/``since`` and
-``__paging_token``, no cursors; ``"offset"`` = ``next`` with ``offset``), an ``X-App-Usage``
-header, Graph error JSON for codes 4/17/32/613 (throttled) and 190 (token), and comments without
-ids or ``from`` (a token without the MODERATE task: ``withhold_comment_ids``), which still carry
-``permalink_url`` with ``comment_id``/``reply_comment_id`` unless ``withhold_permalinks``.
-Switches: ``throttle()``, ``expire_token()``, ``usage()``, ``delay``; ``synthetic_page(n)`` makes a
-page of n posts + comments for the benchmark. Ids, times and cursors are its own (Graph's shapes:
-``{page-id}_{post-id}``, ``{post-id}_{comment-id}``, ``2026-01-01T08:00:00+0000``), not the
-harvester's, so the harvester's parsing is checked against them rather than mirrored.
-
-Run it alone: ``python -m demo.fake_facebook [--data FILE | --synthetic N] [--port P]``.
-"""
+Run it alone: ``python -m demo.fake_facebook [--data FILE | --synthetic N] [--port P]``."""
 
 from __future__ import annotations
 
@@ -99,6 +82,21 @@ def _own_part(graph_id: str) -> str:
     return graph_id.split("_", 1)[1] if "_" in graph_id else graph_id
 
 
+# It serves one Page from a JSON file shaped like ``profiles/kupang/demo/facebook_page.json``
+# (``{"page": {...}, "posts": [{..., "comments": [{..., "comments": [...]}]}]}``) in the Graph
+# shape: ``/{version}/{page-id}/feed`` and ``/{version}/{object-id}/comments`` (``filter=stream``
+# flattens nested replies and adds ``parent``), ``fields``, ``limit``, ``since``/``until``,
+# ``paging.next`` in the three shapes Graph uses (``paging_style``: ``"cursor"`` =
+# ``paging.cursors`` + ``next`` with ``after``; ``"time"`` = ``next``/``previous`` with
+# ``until``/``since`` and ``__paging_token``, no cursors; ``"offset"`` = ``next`` with ``offset``),
+# an ``X-App-Usage`` header, Graph error JSON for codes 4/17/32/613 (throttled) and 190 (token), and
+# comments without ids or ``from`` (a token without the MODERATE task: ``withhold_comment_ids``),
+# which still carry ``permalink_url`` with ``comment_id``/``reply_comment_id`` unless
+# ``withhold_permalinks``. Switches: ``throttle()``, ``expire_token()``, ``usage()``, ``delay``;
+# ``synthetic_page(n)`` makes a page of n posts + comments for the benchmark. Ids, times and cursors
+# are its own (Graph's shapes: ``{page-id}_{post-id}``, ``{post-id}_{comment-id}``,
+# ``2026-01-01T08:00:00+0000``), not the harvester's, so the harvester's parsing is checked against
+# them rather than mirrored.
 class FakeGraphAPI(FakeServer):
     """The fake Graph API serving one Page (see the module docstring)."""
 

@@ -1,14 +1,4 @@
-"""Faults of the fake platforms' reply endpoints (FAKE servers only: demo, tests, benchmark).
-
-A reply request can fail BEFORE it takes effect (an HTTP status: 429, 500, 503; nothing posted)
-or AFTER (the reply is posted, then the connection is dropped or the answer hangs past the
-client's timeout): the second kind is what an outbox must never turn into a duplicate.
-
-    faults.fail(times, status)     the next replies answer ``status``, nothing is posted
-    faults.lose(times)             posted, then the connection closes without an answer
-    faults.hang(times, seconds)    posted, then the answer waits ``seconds``
-    faults.rates(fail=, lost=)     random faults at these rates (the benchmark), seeded
-"""
+"""Faults of the fake platforms' reply endpoints (FAKE servers only: demo, tests, benchmark)."""
 
 from __future__ import annotations
 
@@ -22,6 +12,14 @@ from demo.fake_server import FakeResponse, json_response
 BEFORE_STATUSES = (500, 503, 429)
 
 
+# A reply request can fail BEFORE it takes effect (an HTTP status: 429, 500, 503; nothing posted)
+# or AFTER (the reply is posted, then the connection is dropped or the answer hangs past the
+# client's timeout): the second kind is what an outbox must never turn into a duplicate.
+#
+#     faults.fail(times, status)     the next replies answer ``status``, nothing is posted
+#     faults.lose(times)             posted, then the connection closes without an answer
+#     faults.hang(times, seconds)    posted, then the answer waits ``seconds``
+#     faults.rates(fail=, lost=)     random faults at these rates (the benchmark), seeded
 class ReplyFaults:
     """Faults the next reply requests suffer (thread-safe, first come first served)."""
 

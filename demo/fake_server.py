@@ -1,7 +1,5 @@
 """Base of the shipped local FAKE servers (127.0.0.1, a free port, one thread each).
-
-A subclass answers ``handle(request)``; every response says ``X-Aduan-Fake``.
-"""
+A subclass answers ``handle(request)``; every response says ``X-Aduan-Fake``."""
 
 from __future__ import annotations
 

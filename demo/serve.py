@@ -1,15 +1,4 @@
-"""What `aduan demo` leaves running and what it tells the data team.
-
-``DemoSchedules``: while the demo's review app is served, the forward and status schedules run
-against the LAPOR! simulator (every few seconds instead of every 5 min / hourly), so a case a
-facilitator accepts moves pending -> sent -> Terverifikasi … in the "Terkirim" view.
-
-``continuation``: the demo's store, models and profile, written to ``<demo home>/aduan.env``
-with the install's bin folder first on PATH (so ``aduan`` is found in a new shell without
-activating the venv) and the demo's fake secrets, and printed with the exact commands that
-continue from them (``aduan models list``, ``aduan classify``, ``aduan run retrain``,
-``aduan review serve``).
-"""
+"""What `aduan demo` leaves running and what it tells the data team."""
 
 from __future__ import annotations
 
@@ -42,6 +31,9 @@ CONTINUED = (
 ENV_FILE = "aduan.env"
 
 
+# While the demo's review app is served, the forward and status schedules run
+# against the LAPOR! simulator (every few seconds instead of every 5 min / hourly), so a case a
+# facilitator accepts moves pending -> sent -> Terverifikasi … in the "Terkirim" view.
 class DemoSchedules:
     """The forward and status steps on a background thread until ``stop()``."""
 
@@ -104,6 +96,11 @@ def bin_folder() -> str:
     return os.path.dirname(os.path.abspath(sys.executable))
 
 
+# The demo's store, models and profile, written to ``<demo home>/aduan.env``
+# with the install's bin folder first on PATH (so ``aduan`` is found in a new shell without
+# activating the venv) and the demo's fake secrets, and printed with the exact commands that
+# continue from them (``aduan models list``, ``aduan classify``, ``aduan run retrain``,
+# ``aduan review serve``).
 def continuation(env: dict[str, str], demo_home: Path, *, bin_dir: str | None = None) -> dict:
     """The env file and the exact commands that continue from the demo's data."""
     values = {name: env[name] for name in CONTINUED if name in env}

@@ -1,10 +1,5 @@
-"""Dates as Indonesian web pages write them: "Senin, 12 Februari 2024 14.30 WITA", "5 Mei 2024",
-"12 Agu 2024", "12/01/2024 09:15", and relative ones: "2 jam yang lalu", "kemarin 19.05",
-"baru saja".
-
-``to_english`` lets ``strptime`` read month and day names with the site's own format;
-``parse_indonesian`` reads a date without a format; ``parse_relative`` only the relative forms.
-"""
+"""Dates as Indonesian web pages write them, absolute ("5 Mei 2024") and relative ("2 jam yang
+lalu"), read into aware datetimes."""
 
 from __future__ import annotations
 
@@ -94,6 +89,10 @@ _NUMERIC = re.compile(
 _BACK = {"hari ini": 0, "kemarin": 1, "kemarin dulu": 2, "lusa kemarin": 2}
 
 
+# Forms read: "Senin, 12 Februari 2024 14.30 WITA", "5 Mei 2024", "12 Agu 2024",
+# "12/01/2024 09:15", and relative ones: "2 jam yang lalu", "kemarin 19.05", "baru saja".
+# ``to_english`` lets ``strptime`` read month and day names with the site's own format;
+# ``parse_indonesian`` reads a date without a format; ``parse_relative`` only the relative forms.
 def to_english(value: str) -> str:
     """Indonesian month and day names replaced by English ones, for ``strptime``'s %B %b %A %a
     (a full name becomes a full name, an abbreviation an abbreviation; "Mei" is "May")."""

@@ -1,13 +1,4 @@
-"""The one polite HTTP session every source uses: identity, timeouts, retries, rate, size limits.
-
-- User-Agent naming Aduan and the profile's contact;
-- connect/read timeouts;
-- retries with exponential backoff and jitter on connection errors, timeouts, 429 and 5xx,
-  honouring ``Retry-After`` (seconds or HTTP date); a platform callback can say that a response
-  means "throttled, wait N seconds" (Graph API error codes, X's ``x-rate-limit-reset``);
-- a minimum interval between two requests to the same host;
-- a maximum response size (the body is streamed and cut off) and a redirect limit.
-"""
+"""The one polite HTTP session every source uses: identity, timeouts, retries, rate, size limits."""
 
 from __future__ import annotations
 
@@ -117,6 +108,13 @@ def retry_after_seconds(value: str | None, *, now: float | None = None) -> float
     return min(max(0.0, seconds), MAX_RETRY_AFTER_S)
 
 
+# - User-Agent naming Aduan and the profile's contact;
+# - connect/read timeouts;
+# - retries with exponential backoff and jitter on connection errors, timeouts, 429 and 5xx,
+#   honouring ``Retry-After`` (seconds or HTTP date); a platform callback can say that a response
+#   means "throttled, wait N seconds" (Graph API error codes, X's ``x-rate-limit-reset``);
+# - a minimum interval between two requests to the same host;
+# - a maximum response size (the body is streamed and cut off) and a redirect limit.
 @dataclass
 class PoliteSession:
     """One ``requests.Session`` with Aduan's manners; share it between sources."""

@@ -1,14 +1,5 @@
-"""The areas' LAPOR! location ids (``aduan lapor map --auto``): each kecamatan and kelurahan of the
-profile's gazetteer matched by name against LAPOR!'s synced locations listing, and the ids written
-into the id lines of areas.yaml (comments and layout kept).
-
-A name matches whatever its case, punctuation or spaces ("KEL. AIR NONA" = "Airnona"), with or
-without a level prefix ("Kel.", "Kelurahan", "Kec.", "Kecamatan"); every spelling of the area
-(its name and aliases) counts. When several locations match, the hierarchy decides: a kecamatan
-under the region's location, a kelurahan under its kecamatan's (a direct child first); then a
-prefix naming the area's level. A name still matching several locations is ambiguous, one
-matching none is missing: both are listed and left for a human.
-"""
+"""The areas' LAPOR! location ids (``aduan lapor map --auto``): the gazetteer's kecamatan and
+kelurahan matched by name against LAPOR!'s locations, ids written into areas.yaml's id lines."""
 
 from __future__ import annotations
 
@@ -102,6 +93,12 @@ def _what(area: Area) -> str:
     return f"area {area.key} ({area.level} {area.name})"
 
 
+# A name matches whatever its case, punctuation or spaces ("KEL. AIR NONA" = "Airnona"), with or
+# without a level prefix ("Kel.", "Kelurahan", "Kec.", "Kecamatan"); every spelling of the area
+# (its name and aliases) counts. When several locations match, the hierarchy decides: a kecamatan
+# under the region's location, a kelurahan under its kecamatan's (a direct child first); then a
+# prefix naming the area's level. A name still matching several locations is ambiguous, one
+# matching none is missing: both are listed and left for a human.
 def map_areas(
     gazetteer: Gazetteer, rows: Iterable[LocationRow], region_id: str | None = None
 ) -> AreaMapping:

@@ -1,12 +1,4 @@
-"""Photos of a case's posts, uploaded to LAPOR! before the complaint is created.
-
-The sources store the photo links of a post (``posts.photo_urls``; older Facebook rows: Graph
-``full_picture`` in their raw JSON, see ``lapor.compose.photo_urls``); the sender downloads at
-most ``lapor.max_attachments`` of them (images only, at most ``MAX_PHOTO_BYTES`` each), uploads
-them with ``POST /complaints/complaint/file`` and sends their ids in ``attachments``. A photo
-that cannot be fetched or uploaded never stops the complaint: it is sent without it, and the log
-says why.
-"""
+"""Photos of a case's posts, uploaded to LAPOR! before the complaint is created."""
 
 from __future__ import annotations
 
@@ -47,6 +39,12 @@ def download(url: str, folder: Path, number: int, *, timeout: float = 10.0) -> P
     return path
 
 
+# The sources store the photo links of a post (``posts.photo_urls``; older Facebook rows: Graph
+# ``full_picture`` in their raw JSON, see ``lapor.compose.photo_urls``); the sender downloads at
+# most ``lapor.max_attachments`` of them (images only, at most ``MAX_PHOTO_BYTES`` each), uploads
+# them with ``POST /complaints/complaint/file`` and sends their ids in ``attachments``. A photo
+# that cannot be fetched or uploaded never stops the complaint: it is sent without it, and the log
+# says why.
 def upload_photos(client: Any, urls: Sequence[str]) -> list[str]:
     """LAPOR! ids of the photos at ``urls`` that could be fetched and uploaded (maybe none).
     A wrong key or base URL still stops the run (AuthRejected, NotFound)."""

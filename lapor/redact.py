@@ -1,19 +1,4 @@
-"""Remove a reporter's NIK, phone numbers and e-mail addresses from text sent to LAPOR!/Open311.
-
-EXTERNAL_APIS.md: "Do not put a reporter's NIK, phone or address into `content`". Ordinary numbers
-(RT/RW, house numbers, dates, times, money, a 20-digit electricity token) are kept: only what has
-the shape of an Indonesian identity number, an Indonesian phone number or an e-mail address goes.
-
-People write them in many ways, so the text is first folded (NFKC: full-width ０８１２ and ＠
-become 0812 and @) and then these passes run:
-
-1. e-mails, also written out: ``nama at gmail dot com``, ``[at]``, ``(at)``, ``nama @ gmail . com``;
-2. digit runs with any of space . - / _ (up to three) between the digits, read group by group:
-   a mobile number (0 / 62 / +62 / (+62), or the letter o for the 0, then 8…), a NIK (16 digits
-   in any grouping);
-3. ``lokal-id``'s detectors (``lokal.detect_pii``, types NIK, KK, PHONE, EMAIL) for what is left;
-4. landlines with an area code.
-"""
+"""Remove a reporter's NIK, phone numbers and e-mail addresses from text sent to LAPOR!/Open311."""
 
 from __future__ import annotations
 
@@ -48,6 +33,21 @@ _GROUPS = re.compile(r"(?:\(\s*\+?\s*62\s*\)|\+\s?62|(?<!\d)\d)(?:[ .\-/_]{0,3}\
 _GROUP = re.compile(r"\d+")
 
 
+# The API's rule (lapor/README.md, What is sent): a reporter's NIK, phone or address never goes
+# into ``content``. Ordinary numbers (RT/RW, house numbers, dates, times, money, a 20-digit
+# electricity token) are kept: only what has the shape of an Indonesian identity number, an
+# Indonesian phone number or an e-mail address goes.
+#
+# People write them in many ways, so the text is first folded (NFKC: full-width ０８１２ and ＠
+# become 0812 and @) and then these passes run:
+#
+# 1. e-mails, also written out: ``nama at gmail dot com``, ``[at]``, ``(at)``,
+#    ``nama @ gmail . com``;
+# 2. digit runs with any of space . - / _ (up to three) between the digits, read group by group:
+#    a mobile number (0 / 62 / +62 / (+62), or the letter o for the 0, then 8…), a NIK (16 digits
+#    in any grouping);
+# 3. ``lokal-id``'s detectors (``lokal.detect_pii``, types NIK, KK, PHONE, EMAIL) for what is left;
+# 4. landlines with an area code.
 def redact(text: str) -> str:
     """``text`` with NIKs, phone numbers and e-mail addresses replaced by a bracketed mark."""
     text = unicodedata.normalize("NFKC", text)

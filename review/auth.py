@@ -1,10 +1,4 @@
-"""Passwords (scrypt), signed session cookies, CSRF tokens and login throttling.
-
-The session cookie is signed with itsdangerous and holds only the user id, the CSRF token, the
-password-hash fingerprint and the account's session generation: logout, a password change,
-deactivation and unlock raise the generation in the store, which ends every older cookie. It is
-HttpOnly and SameSite=Lax; Secure when the app is served over HTTPS (review.proxy.is_https).
-"""
+"""Passwords (scrypt), signed session cookies, CSRF tokens and login throttling."""
 
 from __future__ import annotations
 
@@ -81,6 +75,10 @@ class SessionData:
         return {"u": self.user_id, "c": self.csrf, "f": self.fingerprint, "g": self.generation}
 
 
+# The session cookie is signed with itsdangerous and holds only the user id, the CSRF token, the
+# password-hash fingerprint and the account's session generation: logout, a password change,
+# deactivation and unlock raise the generation in the store, which ends every older cookie. It is
+# HttpOnly and SameSite=Lax; Secure when the app is served over HTTPS (review.proxy.is_https).
 class Sessions:
     """Signs and reads the session and flash cookies."""
 

@@ -1,10 +1,4 @@
-"""Small SVG charts rendered on the server (no JavaScript, no external assets).
-
-Drawn on a narrow canvas (``WIDTH`` units, text of 13-14 units) so that they stay readable when a
-phone shrinks them to ~350 px; the page caps their width on a desktop. Legends are HTML lists
-below the picture, so no name is ever cut off. Every label is XML-escaped; the returned markup is
-safe to put in a template as is.
-"""
+"""Small SVG charts rendered on the server (no JavaScript, no external assets)."""
 
 from __future__ import annotations
 
@@ -13,6 +7,10 @@ from xml.sax.saxutils import escape
 from markupsafe import Markup
 
 PALETTE = ["#1b6ca8", "#d1495b", "#b7791f", "#00798c", "#2f855a", "#8d6a9f", "#30343f"]
+# Drawn on a narrow canvas (``WIDTH`` units, text of 13-14 units) so that they stay readable when a
+# phone shrinks them to ~350 px; the page caps their width on a desktop. Legends are HTML lists
+# below the picture, so no name is ever cut off. Every label is XML-escaped; the returned markup is
+# safe to put in a template as is.
 WIDTH = 420
 FONT = 13
 

@@ -1,11 +1,5 @@
 """Who is asking and over what: the client address and scheme, believing proxy headers only from
-the reverse proxies listed in ``ADUAN_TRUSTED_PROXIES``.
-
-Without trusted proxies every request is taken at its TCP peer's word (X-Forwarded-* ignored: any
-client can send them). Behind one, ``X-Forwarded-For`` is read from the right, skipping trusted
-hops, so the first untrusted address is the client (what a client writes further left is never
-believed); ``X-Forwarded-Proto`` of the nearest hop says whether the browser used HTTPS.
-"""
+the reverse proxies listed in ``ADUAN_TRUSTED_PROXIES``."""
 
 from __future__ import annotations
 
@@ -32,6 +26,10 @@ def _networks(request: Request) -> Networks:
     return cached
 
 
+# Without trusted proxies every request is taken at its TCP peer's word (X-Forwarded-* ignored: any
+# client can send them). Behind one, ``X-Forwarded-For`` is read from the right, skipping trusted
+# hops, so the first untrusted address is the client (what a client writes further left is never
+# believed); ``X-Forwarded-Proto`` of the nearest hop says whether the browser used HTTPS.
 def client_address(request: Request) -> str:
     """The client's address: the TCP peer, or from X-Forwarded-For when the peer is trusted."""
     peer = request.client.host if request.client else "?"

@@ -1,11 +1,4 @@
-"""The archive as a safety net: posts triage judged "not a complaint", highest relevance first.
-
-"Mungkin aduan" in the review app lists them; a facilitator promotes one into a case
-(cases.states.promote_post).
-
-Only posts archived by triage are listed (``case_id`` is empty): the posts of a case a facilitator
-rejected were already judged, and the publisher's own words are never archived.
-"""
+"""The archive as a safety net: posts triage judged "not a complaint", highest relevance first."""
 
 from __future__ import annotations
 
@@ -53,6 +46,11 @@ def _archived(agencies: list[str] | None) -> Select:
     return query
 
 
+# "Mungkin aduan" in the review app lists them; a facilitator promotes one into a case
+# (cases.states.promote_post).
+#
+# Only posts archived by triage are listed (``case_id`` is empty): the posts of a case a facilitator
+# rejected were already judged, and the publisher's own words are never archived.
 def list_archived(
     *, session: Session, agencies: list[str] | None, limit: int = 20, offset: int = 0
 ) -> tuple[list[ArchivedItem], int]:

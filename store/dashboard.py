@@ -1,11 +1,5 @@
 """Figures for the dashboard: complaints per agency/topic per week, funnel, speed, backlog, and
-the sent complaints' LAPOR! statuses that lapor.service_levels measures.
-
-Weekly buckets are made in Python from a narrow query (a few columns per case), which works the
-same on SQLite and PostgreSQL; counts that do not need dates are grouped in SQL. Only complete
-weeks are bucketed (the week now under way would compare a few days with whole weeks); weeks
-start on Monday in the profile's timezone.
-"""
+the sent complaints' LAPOR! statuses that lapor.service_levels measures."""
 
 from __future__ import annotations
 
@@ -56,6 +50,10 @@ def _scoped(query, agencies: list[str] | None):
     return query if agencies is None else query.where(Case.agency.in_(agencies))
 
 
+# Weekly buckets are made in Python from a narrow query (a few columns per case), which works the
+# same on SQLite and PostgreSQL; counts that do not need dates are grouped in SQL. Only complete
+# weeks are bucketed (the week now under way would compare a few days with whole weeks); weeks
+# start on Monday in the profile's timezone.
 def build_dashboard(
     *,
     session: Session,

@@ -1,10 +1,5 @@
 """Cells that are safe to open in a spreadsheet: the one helper of every CSV Aduan writes (the
-review app's downloads and ``aduan export``).
-
-A cell starting with = + - @ (or their full-width forms, which spreadsheets fold to ASCII), or
-with a tab, CR, LF or space before one, may run as a formula (CSV injection, OWASP): such a
-value gets a leading apostrophe, which spreadsheets show as text and do not evaluate.
-"""
+review app's downloads and ``aduan export``)."""
 
 from __future__ import annotations
 
@@ -15,6 +10,9 @@ FORMULA_STARTS = (
 )  # fmt: skip
 
 
+# A cell starting with = + - @ (or their full-width forms, which spreadsheets fold to ASCII), or
+# with a tab, CR, LF or space before one, may run as a formula (CSV injection, OWASP): such a
+# value gets a leading apostrophe, which spreadsheets show as text and do not evaluate.
 def spreadsheet_safe(value: object) -> object:
     """``value`` with a leading apostrophe if a spreadsheet could read it as a formula."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):

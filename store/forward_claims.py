@@ -1,13 +1,4 @@
-"""The sender's claim on due outbox rows: ``pending`` -> ``sending``, committed before any request.
-
-The claim commits ``sending`` (with a lease in ``next_attempt_at``) BEFORE the request is made, so a
-crash after the request may have reached the target leaves ``sending`` (store.forward_outcomes
-turns it into ``unknown`` once the lease has passed). A row whose payload cannot be composed is
-left ``pending`` and reported as ``Blocked``.
-
-Claims are safe with several senders (store.outbox_claims: ``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL, a state-guarded ``UPDATE ... RETURNING`` on SQLite).
-"""
+"""The sender's claim on due outbox rows: ``pending`` -> ``sending``, committed before a request."""
 
 from __future__ import annotations
 
@@ -62,6 +53,13 @@ class Blocked:
     reason: str
 
 
+# The claim commits ``sending`` (with a lease in ``next_attempt_at``) BEFORE the request is made, so
+# a crash after the request may have reached the target leaves ``sending`` (store.forward_outcomes
+# turns it into ``unknown`` once the lease has passed). A row whose payload cannot be composed is
+# left ``pending`` and reported as ``Blocked``.
+#
+# Claims are safe with several senders (store.outbox_claims: ``FOR UPDATE SKIP LOCKED`` on
+# PostgreSQL, a state-guarded ``UPDATE ... RETURNING`` on SQLite).
 def claim_next(
     *,
     factory: sessionmaker[Session],

@@ -1,11 +1,4 @@
-"""What became of each claimed outbox row: sent, retry later, failed, unknown, or released.
-
-Outcomes are written with a guard on (id, attempts, state): the outcome of attempt N only lands if
-the row is still in attempt N and nobody decided meanwhile. ``unknown`` is accepted as a "from"
-state because the lease may expire under a slow but live sender, whose answer is then the truth.
-``recover_stale`` turns rows left in ``sending`` past their lease (the sender died) into
-``unknown``, which only a person resolves (lapor.reconcile). The sender's rules: lapor.outbox.
-"""
+"""What became of each claimed outbox row: sent, retry later, failed, unknown, or released."""
 
 from __future__ import annotations
 
@@ -68,6 +61,11 @@ def _outcome_values(outcome: Outcome, now: datetime) -> tuple[dict[str, Any], tu
     raise ValueError(f"unknown outcome state {outcome.state!r}")
 
 
+# Outcomes are written with a guard on (id, attempts, state): the outcome of attempt N only lands if
+# the row is still in attempt N and nobody decided meanwhile. ``unknown`` is accepted as a "from"
+# state because the lease may expire under a slow but live sender, whose answer is then the truth.
+# ``recover_stale`` turns rows left in ``sending`` past their lease (the sender died) into
+# ``unknown``, which only a person resolves (lapor.reconcile). The sender's rules: lapor.outbox.
 def record_outcomes(
     *, factory: sessionmaker[Session], outcomes: Sequence[Outcome], now: datetime
 ) -> list[bool]:

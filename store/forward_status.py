@@ -1,10 +1,4 @@
-"""Status history of sent forwards: which to poll, and every status change with its time.
-
-Safe with several status runs at once: a run claims each forward before polling it
-(``claim_status_poll``: a compare-and-set of ``status_checked_at`` against the value it read, so
-of two runs that read the same row only one polls it), and ``record_status`` locks the forward's
-row with its first statement before it reads the history it deduplicates against.
-"""
+"""Status history of sent forwards: which to poll, and every status change with its time."""
 
 from __future__ import annotations
 
@@ -97,6 +91,10 @@ def due_for_status(
     return [StatusDue(*row) for row in session.execute(query)]
 
 
+# Safe with several status runs at once: a run claims each forward before polling it
+# (``claim_status_poll``: a compare-and-set of ``status_checked_at`` against the value it read, so
+# of two runs that read the same row only one polls it), and ``record_status`` locks the forward's
+# row with its first statement before it reads the history it deduplicates against.
 def claim_status_poll(*, session: Session, due: StatusDue, now: datetime) -> bool:
     """Take the next poll of ``due`` for this run (commit before polling): False when another run
     polled or claimed it since ``due`` was read."""

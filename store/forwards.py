@@ -1,11 +1,4 @@
-"""The outbox (``forwards``) as people see it: a person's decision on a row, listings, counts.
-
-A row's way:  pending --claim--> sending --> sent | pending (retry) | failed | unknown
-    store.forward_claims    the sender claims due rows (``sending``, committed before sending)
-    store.forward_outcomes  the sender records each attempt's outcome; stale leases -> ``unknown``
-    store.forwards          a person's decision (``settle``, rules in lapor.reconcile); listings
-    store.forward_status    the target's status of sent rows, and its history
-"""
+"""The outbox (``forwards``) as people see it: a person's decision on a row, listings, counts."""
 
 from __future__ import annotations
 
@@ -58,6 +51,11 @@ def lock_forward(
     return session.scalars(query).one_or_none()
 
 
+# A row's way:  pending --claim--> sending --> sent | pending (retry) | failed | unknown
+#     store.forward_claims    the sender claims due rows (``sending``, committed before sending)
+#     store.forward_outcomes  the sender records each attempt's outcome; stale leases -> ``unknown``
+#     store.forwards          a person's decision (``settle``, rules in lapor.reconcile); listings
+#     store.forward_status    the target's status of sent rows, and its history
 def settle(
     *, session: Session, forward: Forward, actor: str, action: str, values: dict[str, Any]
 ) -> Forward:

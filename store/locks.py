@@ -1,17 +1,4 @@
-"""Store-wide locks that make a step safe to run twice at once, on one machine or many.
-
-    hold_step(session=, name=)        this transaction is the only one doing step ``name`` now;
-                                      others wait for its commit or rollback (then see its rows)
-    exclusive_run(factory=, name=)    this run is the only one doing ``name`` now (non-blocking:
-                                      yields False when another run holds it)
-
-PostgreSQL: advisory locks (``pg_advisory_xact_lock`` / ``pg_try_advisory_lock``); they end with
-the transaction or connection, so a killed worker never leaves one behind. SQLite (one machine):
-``hold_step`` takes the database's write lock with its first statement (a write that matches no
-row, like ``BEGIN IMMEDIATE``), so the transaction's reads already see every committed write;
-``exclusive_run`` takes an ``flock`` on a file beside the database, released when the process
-ends.
-"""
+"""Store-wide locks that make a step safe to run twice at once, on one machine or many."""
 
 from __future__ import annotations
 
@@ -41,6 +28,17 @@ def lock_key(name: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+#     hold_step(session=, name=)        this transaction is the only one doing step ``name`` now;
+#                                       others wait for its commit or rollback (then see its rows)
+#     exclusive_run(factory=, name=)    this run is the only one doing ``name`` now (non-blocking:
+#                                       yields False when another run holds it)
+#
+# PostgreSQL: advisory locks (``pg_advisory_xact_lock`` / ``pg_try_advisory_lock``); they end with
+# the transaction or connection, so a killed worker never leaves one behind. SQLite (one machine):
+# ``hold_step`` takes the database's write lock with its first statement (a write that matches no
+# row, like ``BEGIN IMMEDIATE``), so the transaction's reads already see every committed write;
+# ``exclusive_run`` takes an ``flock`` on a file beside the database, released when the process
+# ends.
 def hold_step(*, session: Session, name: str) -> None:
     """Make the caller's transaction the only one doing step ``name`` until it ends.
 

@@ -1,11 +1,4 @@
-"""Claiming due rows of an outbox table (forwards, replies, reroutes) and guarded outcomes.
-
-A claim commits the new state (``sending`` with a lease in ``next_attempt_at``) before the caller
-sends anything. Safe with several senders: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite
-one ``UPDATE ... WHERE id IN (first due rows) AND state IN (due states) RETURNING`` (SQLite has one
-writer at a time, and the state guard makes a second claim of the same row match nothing).
-An outcome lands only if the row is still in the attempt that produced it.
-"""
+"""Claiming due rows of an outbox table (forwards, replies, reroutes) and guarded outcomes."""
 
 from __future__ import annotations
 
@@ -17,6 +10,11 @@ from sqlalchemy import ColumnElement, Connection, Row, Table, select, update
 __all__ = ["claim_rows", "record_guarded"]
 
 
+# A claim commits the new state (``sending`` with a lease in ``next_attempt_at``) before the caller
+# sends anything. Safe with several senders: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite one
+# ``UPDATE ... WHERE id IN (first due rows) AND state IN (due states) RETURNING`` (SQLite has one
+# writer at a time, and the state guard makes a second claim of the same row match nothing). An
+# outcome lands only if the row is still in the attempt that produced it.
 def claim_rows(
     conn: Connection,
     table: Table,

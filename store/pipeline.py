@@ -1,8 +1,4 @@
-"""SQL of the regular pipeline: posts to classify, classifications, posts to triage, summary counts.
-
-The steps (cases/scoring.py, cases/triage.py) call these; each takes the caller's session and does
-not commit, except the streaming readers which take a sessionmaker and use short read sessions.
-"""
+"""The pipeline's SQL: posts to classify, classifications, posts to triage, summary counts."""
 
 from __future__ import annotations
 
@@ -20,6 +16,8 @@ from store.tables import Case, Classification, Forward, PostRow
 CANDIDATE_CASE_STATES = ("open", "approved")
 
 
+# The steps (cases/scoring.py, cases/triage.py) call these; each takes the caller's session and does
+# not commit, except the streaming readers which take a sessionmaker and use short read sessions.
 def unclassified_id_batches(
     *, factory: sessionmaker[Session], batch: int = 500, limit: int | None = None
 ) -> Iterator[list[int]]:

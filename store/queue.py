@@ -1,8 +1,4 @@
-"""What the review app reads: the queue of open cases, one case with its posts, the audit log.
-
-Reads are scoped: ``agencies`` None means every agency, a list means only cases tagged with one
-of them (a facilitator's agencies). Nothing here changes a case; see cases/states.py for decisions.
-"""
+"""What the review app reads: the queue of open cases, one case with its posts, the audit log."""
 
 from __future__ import annotations
 
@@ -25,6 +21,8 @@ from store.tables import (
 BANDS = {"high": (0.8, None), "medium": (0.5, 0.8), "low": (None, 0.5)}
 
 
+# Reads are scoped: ``agencies`` None means every agency, a list means only cases tagged with one of
+# them (a facilitator's agencies). Nothing here changes a case; see cases/states.py for decisions.
 @dataclass(frozen=True)
 class QueueFilter:
     """The queue's filters (all optional); dates are aware datetimes, ``date_to`` exclusive."""

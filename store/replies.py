@@ -1,20 +1,4 @@
-"""The reply outbox (``replies``): which posts get a reply, claims, outcomes, a human's decisions.
-
-A row's way (lapor.replies.sender sends them):
-
-    approval --facilitator approves--> pending --claim (commit ``sending`` + lease)--> sending
-    sending --> sent       posted (reply_id, reply_url)
-            --> pending    throttled / 429: nothing was posted; retried with back-off
-            --> unknown    timeout, dropped connection, 5xx: it MAY be posted; the thread is
-                           read before any resend (every attempt after the first reads it)
-            --> gone       the citizen's comment was deleted: never retried
-            --> blocked    permission missing / token invalid: due again later, shown on the case
-            --> failed     refused (4xx) or attempts used up
-
-Claims are safe with several senders (store.outbox_claims: ``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL; on SQLite the ``UPDATE ... WHERE state IN (due states)`` guard claims a row once).
-Outcomes land only if the row is still in the attempt that produced them.
-"""
+"""The reply outbox (``replies``): which posts get a reply, claims, outcomes, human decisions."""
 
 from __future__ import annotations
 
@@ -198,6 +182,20 @@ def add_replies(*, session: Session, rows: Sequence[dict[str, Any]]) -> Counter[
     )
 
 
+# A row's way (lapor.replies.sender sends them):
+#
+#     approval --facilitator approves--> pending --claim (commit ``sending`` + lease)--> sending
+#     sending --> sent       posted (reply_id, reply_url)
+#             --> pending    throttled / 429: nothing was posted; retried with back-off
+#             --> unknown    timeout, dropped connection, 5xx: it MAY be posted; the thread is
+#                            read before any resend (every attempt after the first reads it)
+#             --> gone       the citizen's comment was deleted: never retried
+#             --> blocked    permission missing / token invalid: due again later, shown on the case
+#             --> failed     refused (4xx) or attempts used up
+#
+# Claims are safe with several senders (store.outbox_claims: ``FOR UPDATE SKIP LOCKED`` on
+# PostgreSQL; on SQLite the ``UPDATE ... WHERE state IN (due states)`` guard claims a row once).
+# Outcomes land only if the row is still in the attempt that produced them.
 def claim_due_replies(
     *,
     factory: sessionmaker[Session],

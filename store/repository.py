@@ -1,7 +1,5 @@
 """Repository functions for posts and harvest cursors: short, keyword-only, one SQL path.
-
-Other areas keep their own modules beside this one (store/cases.py, store/forwards.py, ...).
-"""
+Other areas keep their own modules beside this one (store/cases.py, store/forwards.py, ...)."""
 
 from __future__ import annotations
 

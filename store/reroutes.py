@@ -1,18 +1,4 @@
-"""The reroute outbox (``reroutes``): passing a case LAPOR! already has to another agency.
-
-A row's way (lapor.reroute sends them with ``POST /complaints/process/{id}/reject``):
-
-    request_reroute (review app or CLI; audited ``case.reroute_requested``) --> pending
-    pending --claim (commit ``sending`` + lease)--> sending
-    sending --> sent       LAPOR! accepted: the case's agency changes (finish_reroute, audited)
-            --> pending    throttled / 503 / no connection: nothing happened; retried with back-off
-            --> unknown    timeout, dropped connection, other 5xx: it MAY have happened; the next
-                           attempt reads the complaint in LAPOR! before anything is resent
-            --> failed     LAPOR! refused it (4xx), or the attempts are used up: final, shown
-
-At most one open (pending, sending, unknown) request per case (a partial unique index). Claims
-and guarded outcomes as in the other outboxes (store.outbox_claims).
-"""
+"""The reroute outbox (``reroutes``): passing a case LAPOR! already has to another agency."""
 
 from __future__ import annotations
 
@@ -181,6 +167,18 @@ def request_reroute(
     return row
 
 
+# A row's way (lapor.reroute sends them with ``POST /complaints/process/{id}/reject``):
+#
+#     request_reroute (review app or CLI; audited ``case.reroute_requested``) --> pending
+#     pending --claim (commit ``sending`` + lease)--> sending
+#     sending --> sent       LAPOR! accepted: the case's agency changes (finish_reroute, audited)
+#             --> pending    throttled / 503 / no connection: nothing happened; retried (back-off)
+#             --> unknown    timeout, dropped connection, other 5xx: it MAY have happened; the next
+#                            attempt reads the complaint in LAPOR! before anything is resent
+#             --> failed     LAPOR! refused it (4xx), or the attempts are used up: final, shown
+#
+# At most one open (pending, sending, unknown) request per case (a partial unique index). Claims
+# and guarded outcomes as in the other outboxes (store.outbox_claims).
 def claim_due_reroutes(
     *, factory: sessionmaker[Session], now: datetime, lease_until: datetime, limit: int = 1
 ) -> list[ClaimedReroute]:

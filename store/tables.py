@@ -1,11 +1,4 @@
-"""SQLAlchemy 2.0 tables for the whole design: one item's way from post to LAPOR! status.
-
-post ──< classification            (one per post and model version)
-post >── case ──< review           (near-duplicate posts grouped into one case)
-case ──< forward ──< lapor_status_history   (the outbox and what LAPOR! said afterwards)
-case ──< reply >── post                      (replies to citizens under their own comments)
-case ──< reroute                             (passing a case LAPOR! has to another agency)
-"""
+"""SQLAlchemy 2.0 tables for the whole design: one item's way from post to LAPOR! status."""
 
 from __future__ import annotations
 
@@ -84,6 +77,11 @@ NAMING = {
 }
 
 
+# post ──< classification            (one per post and model version)
+# post >── case ──< review           (near-duplicate posts grouped into one case)
+# case ──< forward ──< lapor_status_history   (the outbox and what LAPOR! said afterwards)
+# case ──< reply >── post                      (replies to citizens under their own comments)
+# case ──< reroute                             (passing a case LAPOR! has to another agency)
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}

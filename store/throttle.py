@@ -1,11 +1,4 @@
-"""Login counters in the database, changed atomically (the limits and keys are review.auth's).
-
-One row per key (``addr:<client address>``, or a user name's) counts the attempts of the window.
-``count_attempt`` adds one and returns the new count in a single ``INSERT ... ON CONFLICT DO
-UPDATE ... RETURNING`` statement, so parallel requests — in one process or many — are all counted
-before any of them is let through. A successful login gives back only its own attempt
-(``forgive_attempt``); it never resets the failures counted for the address.
-"""
+"""Login counters in the database, changed atomically (the limits and keys are review.auth's)."""
 
 from __future__ import annotations
 
@@ -25,6 +18,11 @@ def _insert(session: Session):
     return (postgresql if name == "postgresql" else sqlite).insert(LoginAttempt)
 
 
+# One row per key (``addr:<client address>``, or a user name's) counts the attempts of the window.
+# ``count_attempt`` adds one and returns the new count in a single ``INSERT ... ON CONFLICT DO
+# UPDATE ... RETURNING`` statement, so parallel requests — in one process or many — are all counted
+# before any of them is let through. A successful login gives back only its own attempt
+# (``forgive_attempt``); it never resets the failures counted for the address.
 def count_attempt(
     *, session: Session, key: str, window_s: float, now: datetime | None = None
 ) -> int:

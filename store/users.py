@@ -1,12 +1,5 @@
 """Review-app accounts: create, find, lock after failed logins, end sessions. Password hashing is
-review.auth's.
-
-Login counters change in single atomic statements (UPDATE ... RETURNING), never read-then-write:
-parallel attempts are all counted. Logout, a password change, deactivation and unlock add one to
-the account's ``session_generation``, which every session cookie must match.
-
-The store keeps only the hash string it is given; no password ever reaches this module or the log.
-"""
+review.auth's."""
 
 from __future__ import annotations
 
@@ -33,6 +26,11 @@ def user_snapshot(user: User) -> dict:
     }
 
 
+# Login counters change in single atomic statements (UPDATE ... RETURNING), never read-then-write:
+# parallel attempts are all counted. Logout, a password change, deactivation and unlock add one to
+# the account's ``session_generation``, which every session cookie must match.
+#
+# The store keeps only the hash string it is given; no password ever reaches this module or the log.
 def create_user(
     *,
     session: Session,

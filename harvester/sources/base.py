@@ -1,11 +1,5 @@
 """What every source is: a config model, ``fetch(cursor)`` yielding ``Page``s of ``Post``s with the
-cursor after them, and ``register`` that makes a platform known (see harvester/README.md).
-
-The caller stores each page's posts and its cursor in one transaction, so a crash resumes at the
-last stored page. A page's cursor must therefore describe a point from which resuming loses
-nothing: sources whose platform gives no stable resume point mid-run repeat the previous cursor
-until the run's last page (re-fetched posts are ignored by the store's unique key).
-"""
+cursor after them, and ``register`` that makes a platform known (see harvester/README.md)."""
 
 from __future__ import annotations
 
@@ -90,6 +84,10 @@ class SourceConfig(BaseModel):
         return value
 
 
+# The caller stores each page's posts and its cursor in one transaction, so a crash resumes at the
+# last stored page. A page's cursor must therefore describe a point from which resuming loses
+# nothing: sources whose platform gives no stable resume point mid-run repeat the previous cursor
+# until the run's last page (re-fetched posts are ignored by the store's unique key).
 @dataclass(frozen=True)
 class Page:
     """Posts to store together, and the cursor to resume from once they are stored."""

@@ -1,10 +1,4 @@
-"""``facebook_page``: a public Page's posts (``/{page-id}/feed``) and all their comments.
-
-Comments are read with ``filter=stream`` (nested replies included, each with its ``parent``).
-Incremental by ``since``: a run starts at the newest post seen minus ``lookback_hours`` (so new
-comments under recent posts are picked up). The cursor of every stored page names the feed page
-being read (``run.after``), so a crash resumes there; the last page of a run closes it.
-"""
+"""``facebook_page``: a public Page's posts (``/{page-id}/feed``) and all their comments."""
 
 from __future__ import annotations
 
@@ -314,6 +308,10 @@ class FacebookPageConfig(SourceConfig):
     )
 
 
+# Comments are read with ``filter=stream`` (nested replies included, each with its ``parent``).
+# Incremental by ``since``: a run starts at the newest post seen minus ``lookback_hours`` (so new
+# comments under recent posts are picked up). The cursor of every stored page names the feed page
+# being read (``run.after``), so a crash resumes there; the last page of a run closes it.
 @register(FacebookPageConfig)
 class FacebookPageSource:
     """Posts and comments of one Page through the Graph API."""

@@ -1,9 +1,4 @@
-"""``feed``: any RSS/Atom feed, Blogger comment feeds (``/feeds/comments/default``) in particular.
-
-Conditional GET (``If-None-Match`` / ``If-Modified-Since``) on the first page; ``rel=next`` pages
-are followed until entries older than the newest one stored. The new ETag is saved only with the
-run's last page: a crash in between re-reads the feed instead of skipping what was not stored.
-"""
+"""``feed``: any RSS/Atom feed, Blogger comment feeds (``/feeds/comments/default``) above all."""
 
 from __future__ import annotations
 
@@ -171,6 +166,9 @@ class FeedConfig(SourceConfig):
     url: str = Field(pattern=r"^https?://")
 
 
+# Conditional GET (``If-None-Match`` / ``If-Modified-Since``) on the first page; ``rel=next`` pages
+# are followed until entries older than the newest one stored. The new ETag is saved only with the
+# run's last page: a crash in between re-reads the feed instead of skipping what was not stored.
 @register(FeedConfig)
 class FeedSource:
     """An RSS/Atom feed read with conditional GET."""

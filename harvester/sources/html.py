@@ -1,9 +1,4 @@
-"""``html``: comment pages without feed or API, described by CSS selectors; robots.txt is obeyed.
-
-A layout change (the item selector, or every item's text or time, matches nothing) stops the
-source with ``LayoutChanged`` and a loud log line: nothing half-parsed is stored. Pages are read
-newest first until items older than the newest stored; the cursor moves with the run's last page.
-"""
+"""``html``: comment pages without feed or API, described by CSS selectors; robots.txt is obeyed."""
 
 from __future__ import annotations
 
@@ -276,6 +271,9 @@ class HtmlConfig(SourceConfig):
         return value
 
 
+# A layout change (the item selector, or every item's text or time, matches nothing) stops the
+# source with ``LayoutChanged`` and a loud log line: nothing half-parsed is stored. Pages are read
+# newest first until items older than the newest stored; the cursor moves with the run's last page.
 @register(HtmlConfig)
 class HtmlSource:
     """Comment pages read with CSS selectors."""

@@ -1,19 +1,4 @@
-"""``instagram_account``: the city's own Instagram professional account through the Graph API.
-
-``/{ig-user-id}/media`` (newest first) for the account's posts, ``/{ig-media-id}/comments``
-(``id,text,timestamp,username``) and ``/{ig-comment-id}/replies`` for what citizens wrote under
-them. Every listing is paged by following ``paging.next`` itself (its ``access_token`` is
-removed before a URL is kept in a cursor: the token travels in the Authorization header only).
-
-Incremental like ``facebook_page``: a run reads media down to ``lookback_hours`` before the
-newest media it has seen, so new comments under recent posts are picked up. The cursor of every
-stored page names the media page being read (``run.url``), so a crash resumes there; the run's
-last page closes it. Captions and the account's own replies are marked ``by_publisher``; the
-commenters' usernames never reach the stored ``raw`` (``author_ref`` is their pseudonym).
-
-Reference followed: Instagram Platform, Instagram Graph API reference (IG User ``/media``,
-IG Media ``/comments``, IG Comment ``/replies``); see tests/fixtures/instagram/README.md.
-"""
+"""``instagram_account``: the city's own Instagram professional account through the Graph API."""
 
 from __future__ import annotations
 
@@ -189,6 +174,19 @@ class InstagramAccountConfig(SourceConfig):
     read_replies: bool = Field(True, description="Also read /{ig-comment-id}/replies.")
 
 
+# ``/{ig-user-id}/media`` (newest first) for the account's posts, ``/{ig-media-id}/comments``
+# (``id,text,timestamp,username``) and ``/{ig-comment-id}/replies`` for what citizens wrote under
+# them. Every listing is paged by following ``paging.next`` itself (its ``access_token`` is
+# removed before a URL is kept in a cursor: the token travels in the Authorization header only).
+#
+# Incremental like ``facebook_page``: a run reads media down to ``lookback_hours`` before the
+# newest media it has seen, so new comments under recent posts are picked up. The cursor of every
+# stored page names the media page being read (``run.url``), so a crash resumes there; the run's
+# last page closes it. Captions and the account's own replies are marked ``by_publisher``; the
+# commenters' usernames never reach the stored ``raw`` (``author_ref`` is their pseudonym).
+#
+# Reference followed: Instagram Platform, Instagram Graph API reference (IG User ``/media``,
+# IG Media ``/comments``, IG Comment ``/replies``); see tests/fixtures/instagram/README.md.
 @register(InstagramAccountConfig)
 class InstagramAccountSource:
     """Media, comments and replies of one Instagram professional account."""

@@ -1,8 +1,4 @@
-"""``wordpress_comments``: ``{site}/wp-json/wp/v2/comments``, newest first, X-WP-TotalPages.
-
-Comment ids grow with time, so a run reads pages until it reaches the highest id stored; that id
-moves forward only with the run's last page (a crash re-reads from page 1, nothing is skipped).
-"""
+"""``wordpress_comments``: ``{site}/wp-json/wp/v2/comments``, newest first, X-WP-TotalPages."""
 
 from __future__ import annotations
 
@@ -90,6 +86,8 @@ class WordPressCommentsConfig(SourceConfig):
     per_page: int = Field(100, ge=1, le=100)
 
 
+# Comment ids grow with time, so a run reads pages until it reaches the highest id stored; that id
+# moves forward only with the run's last page (a crash re-reads from page 1, nothing is skipped).
 @register(WordPressCommentsConfig)
 class WordPressCommentsSource:
     """Comments of one WordPress site (optionally of one post)."""

@@ -1,8 +1,4 @@
-"""``x_search``: X API v2 recent search, polled with ``since_id``, paged with ``next_token``.
-
-A 429 waits until ``x-rate-limit-reset``. A stored page's cursor carries the next page's token;
-``since_id`` moves to the newest id only with the run's last page.
-"""
+"""``x_search``: X API v2 recent search, polled with ``since_id``, paged with ``next_token``."""
 
 from __future__ import annotations
 
@@ -136,6 +132,8 @@ class XSearchConfig(SourceConfig):
     max_results: int = Field(100, ge=10, le=100)
 
 
+# A 429 waits until ``x-rate-limit-reset``. A stored page's cursor carries the next page's token;
+# ``since_id`` moves to the newest id only with the run's last page.
 @register(XSearchConfig)
 class XSearchSource:
     """Recent posts on X matching a query."""

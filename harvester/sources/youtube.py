@@ -1,10 +1,4 @@
-"""``youtube_comments``: comment threads with replies, of listed videos or a channel's uploads.
-
-``commentThreads?part=snippet,replies&order=time`` paged with ``pageToken``; threads with more
-replies than the five YouTube embeds are completed through ``comments?parentId=``. A video is read
-until threads older than its newest stored comment; its cursor entry moves only when the video is
-done. The key travels in the ``X-Goog-Api-Key`` header, never in a logged URL.
-"""
+"""``youtube_comments``: comment threads with replies, of listed videos or a channel's uploads."""
 
 from __future__ import annotations
 
@@ -179,6 +173,10 @@ class YouTubeCommentsConfig(SourceConfig):
         return self
 
 
+# ``commentThreads?part=snippet,replies&order=time`` paged with ``pageToken``; threads with more
+# replies than the five YouTube embeds are completed through ``comments?parentId=``. A video is read
+# until threads older than its newest stored comment; its cursor entry moves only when the video is
+# done. The key travels in the ``X-Goog-Api-Key`` header, never in a logged URL.
 @register(YouTubeCommentsConfig)
 class YouTubeCommentsSource:
     """Comments under some videos of YouTube."""

@@ -1,14 +1,4 @@
-"""Post a reply under a comment, read the thread under it, check the token's permissions.
-
-    Facebook   POST /{comment-id}/comments (message), Page token; thread: GET /{id}/comments
-    Instagram  POST /{ig-comment-id}/replies (message); thread: GET /{id}/replies
-    YouTube    POST /comments?part=snippet {"snippet": {parentId, textOriginal}}, OAuth token;
-               thread: GET /comments?parentId=
-
-A POST is never retried here: the outbox (lapor.replies.sender) decides, because a timed-out
-POST may have been posted. Usage headers (X-App-Usage, X-Business-Use-Case-Usage) at 90% or more
-make the client report ``paused`` so the sender stops that source for the run.
-"""
+"""Post a reply under a comment, read the thread under it, check the token's permissions."""
 
 from __future__ import annotations
 
@@ -52,6 +42,14 @@ def _same(a: str | None, b: str) -> bool:
     return " ".join((a or "").split()) == " ".join(b.split())
 
 
+#     Facebook   POST /{comment-id}/comments (message), Page token; thread: GET /{id}/comments
+#     Instagram  POST /{ig-comment-id}/replies (message); thread: GET /{id}/replies
+#     YouTube    POST /comments?part=snippet {"snippet": {parentId, textOriginal}}, OAuth token;
+#                thread: GET /comments?parentId=
+#
+# A POST is never retried here: the outbox (lapor.replies.sender) decides, because a timed-out
+# POST may have been posted. Usage headers (X-App-Usage, X-Business-Use-Case-Usage) at 90% or more
+# make the client report ``paused`` so the sender stops that source for the run.
 class _Client:
     """One platform account: HTTP with a minimum interval, no retries."""
 

@@ -1,16 +1,5 @@
 """The reply sender: claims due replies, posts them, records each outcome (a plain function; the
-Prefect flow and ``aduan replies send`` wrap it).
-
-Decision per answer (store.replies has the states):
-    posted, with an id                         -> sent (+ reply_id, reply_url)
-    an earlier attempt may have posted it      -> the thread is read first: found -> sent
-    throttled (429, Graph 4/17/32/613, quota)  -> pending with back-off (Retry-After honoured)
-    timeout / dropped connection / 5xx         -> unknown: read the thread before any resend
-    the citizen's comment is gone              -> gone, never retried
-    permission missing / token invalid         -> blocked (due again later); the source stops
-    other refusal                              -> failed with the platform's message
-Usage headers at 90% or more stop the source for the rest of the run (rows stay due).
-"""
+Prefect flow and ``aduan replies send`` wrap it)."""
 
 from __future__ import annotations
 
@@ -211,6 +200,15 @@ class _Run:
         return ReplyOutcome(row.reply_id, row.attempt, state, error, next_attempt_at=retry_at)
 
 
+# Decision per answer (store.replies has the states):
+#     posted, with an id                         -> sent (+ reply_id, reply_url)
+#     an earlier attempt may have posted it      -> the thread is read first: found -> sent
+#     throttled (429, Graph 4/17/32/613, quota)  -> pending with back-off (Retry-After honoured)
+#     timeout / dropped connection / 5xx         -> unknown: read the thread before any resend
+#     the citizen's comment is gone              -> gone, never retried
+#     permission missing / token invalid         -> blocked (due again later); the source stops
+#     other refusal                              -> failed with the platform's message
+# Usage headers at 90% or more stop the source for the rest of the run (rows stay due).
 def send_replies(
     *,
     factory: sessionmaker[Session],

@@ -1,10 +1,4 @@
-""" "Batalkan": the undo a facilitator is offered for a few seconds after accept / bulk accept.
-
-The offer travels like the flash message, in a signed short-lived cookie (case ids and the
-moment the forwards fall due); the page shows a "Batalkan" button until then. The case rules
-decide (cases.states.undo_approval): once the forward is due or claimed, the approval stands and
-the answer says so.
-"""
+""" "Batalkan": the undo a facilitator is offered for a few seconds after accept / bulk accept."""
 
 from __future__ import annotations
 
@@ -31,6 +25,10 @@ def _serializer(request: Request) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(request.app.state.settings.cookie_key(), salt="aduan.review.undo")
 
 
+# The offer travels like the flash message, in a signed short-lived cookie (case ids and the
+# moment the forwards fall due); the page shows a "Batalkan" button until then. The case rules
+# decide (cases.states.undo_approval): once the forward is due or claimed, the approval stands and
+# the answer says so.
 def offer_undo(request: Request, response: Response, case_ids: list[int], until: datetime) -> None:
     """Attach an undo offer for ``case_ids`` (valid until ``until``) to a redirect."""
     if not case_ids:

@@ -1,9 +1,5 @@
 """drop unused tables: sources and model_versions
 
-Nothing wrote or read them: the profile's sources.yaml is the truth about sources, and the model
-registry folder (ADUAN_MODELS_DIR, champion.json) the truth about model versions. The downgrade
-recreates both, empty, exactly as 0001 made them.
-
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-28 12:48:17
@@ -22,6 +18,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Nothing wrote or read them: the profile's sources.yaml is the truth about sources, and the model
+# registry folder (ADUAN_MODELS_DIR, champion.json) the truth about model versions. The downgrade
+# recreates both, empty, exactly as 0001 made them.
 def upgrade() -> None:
     op.drop_table("sources")
     op.drop_table("model_versions")

@@ -1,9 +1,5 @@
 """login security: per-user session generation and per-address login attempt counters
 
-``users.session_generation`` lets logout, a password change, deactivation and unlock end every
-session of an account on the server; ``login_attempts`` keeps the per-address login counters in
-the database, updated atomically, instead of in one process's memory.
-
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-01 10:20:00
@@ -22,6 +18,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# ``users.session_generation`` lets logout, a password change, deactivation and unlock end every
+# session of an account on the server; ``login_attempts`` keeps the per-address login counters in
+# the database, updated atomically, instead of in one process's memory.
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(

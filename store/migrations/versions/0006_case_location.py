@@ -1,10 +1,5 @@
 """cases.location: where a complaint is (the profile gazetteer's area key) and how it was found
 
-``location`` is the kelurahan (else kecamatan) key from ``areas.yaml``; ``location_origin`` says
-whether the source gave it or the text named it; ``location_candidates`` lists every area when
-the text names several; ``location_unknown`` keeps place names the source gave that the gazetteer
-does not know. Cases stored before it have no location (null), as if none was found.
-
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-01 11:00:00
@@ -21,6 +16,10 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# ``location`` is the kelurahan (else kecamatan) key from ``areas.yaml``; ``location_origin`` says
+# whether the source gave it or the text named it; ``location_candidates`` lists every area when
+# the text names several; ``location_unknown`` keeps place names the source gave that the gazetteer
+# does not know. Cases stored before it have no location (null), as if none was found.
 def upgrade() -> None:
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.add_column(sa.Column("location", sa.String(length=60), nullable=True))

@@ -1,9 +1,5 @@
 """deployment keys: the fingerprint of the author key every machine on this store must share
 
-One row per key (``author_key``), written by the first harvest on an empty store; a worker whose
-key has another fingerprint is refused (store.deployment_keys), so the same author gets the same
-pseudonym on every machine.
-
 Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-01 11:05:00
@@ -22,6 +18,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# One row per key (``author_key``), written by the first harvest on an empty store; a worker whose
+# key has another fingerprint is refused (store.deployment_keys), so the same author gets the same
+# pseudonym on every machine.
 def upgrade() -> None:
     op.create_table(
         "deployment_keys",

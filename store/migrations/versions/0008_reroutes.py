@@ -1,9 +1,5 @@
 """reroutes: the reroute outbox (passing a case LAPOR! already has to another agency)
 
-A facilitator's request, recorded by the review app; lapor.reroute sends it with
-``POST /complaints/process/{id}/reject``. At most one open (pending, sending, unknown) request
-per case: a partial unique index, on SQLite and PostgreSQL alike.
-
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-02 09:00:00
@@ -26,6 +22,9 @@ When = store.tables.UTCDateTime(timezone=True)
 OPEN = "state IN ('pending', 'sending', 'unknown')"
 
 
+# A facilitator's request, recorded by the review app; lapor.reroute sends it with
+# ``POST /complaints/process/{id}/reject``. At most one open (pending, sending, unknown) request
+# per case: a partial unique index, on SQLite and PostgreSQL alike.
 def upgrade() -> None:
     op.create_table(
         "reroutes",
