@@ -1,24 +1,28 @@
-"""What several command groups share: the --profile option."""
+"""What the command groups share: the command's settings (with --profile), the group style."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+import click
 import typer
 
-from store.settings import get_settings, reset_settings
+from config.settings import Settings, load_settings
 
 PROFILE_HELP = "Profile folder (overrides ADUAN_PROFILE)."
 Profile = typer.Option(None, "--profile", help=PROFILE_HELP)
 
 
-def use_profile(profile: Path | None) -> Path:
-    """Apply --profile (for the whole process, as ADUAN_PROFILE); returns the profile folder."""
+def command_settings(profile: Path | None = None) -> Settings:
+    """This command's settings: the ones the root built from the environment (a fresh read when
+    the command runs outside the root, as in a test), with ``--profile`` over ADUAN_PROFILE."""
+    context = click.get_current_context(silent=True)
+    settings = context.find_root().obj if context is not None else None
+    if not isinstance(settings, Settings):
+        settings = load_settings()
     if profile is not None:
-        os.environ["ADUAN_PROFILE"] = str(profile.resolve())
-        reset_settings()
-    return get_settings().profile
+        settings = settings.model_copy(update={"profile": profile.resolve()})
+    return settings
 
 
 def command_group() -> typer.Typer:

@@ -78,10 +78,11 @@ def demo(
 @contextmanager
 def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str]]]:
     """Set up and run the demo; the fakes stop when the block ends."""
-    from harvester.fake_graph import FakeGraphAPI
-    from lapor.simulator import start_simulator
     from store.profile import load_profile
     from store.settings import get_settings, reset_settings
+
+    from harvester.fake_graph import FakeGraphAPI
+    from lapor.simulator import start_simulator
 
     settings = get_settings()
     base_profile = Path(settings.profile)
@@ -201,11 +202,12 @@ def default_model(profile_dir: Path, models_dir: Path) -> tuple[str, bool]:
 
 def demo_profile(base: Path, out: Path, graph_url: str) -> Path:
     """A copy of ``base`` with LAPOR! ids mapped from the simulator and the fake page enabled."""
+    from store.profile import load_profile
+    from store.settings import get_settings
+
     from lapor.client import LaporClient
     from lapor.mapping import auto_map, fold, write_profile_copy
     from lapor.simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
-    from store.profile import load_profile
-    from store.settings import get_settings
 
     profile = load_profile(base)
     client = LaporClient.from_settings(get_settings())
@@ -306,6 +308,7 @@ def run_pipeline() -> dict[str, Any]:
 def import_seed_labels(profile_dir: Path) -> int:
     """The profile's seed complaints as training labels in the demo store (with provenance)."""
     from store.profile import get_profile
+
     from training.label_import import import_file
 
     mapping = {"text": "text", "agency": "agency", "topic": "topic", "created_at": "created_at"}

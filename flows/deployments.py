@@ -7,6 +7,11 @@ checks that prefect.yaml says the same.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from prefect.schedules import Cron
+
+from flows.flows import FLOWS
 
 
 @dataclass(frozen=True)
@@ -28,14 +33,14 @@ SCHEDULES = (
 
 
 def build_deployments(
-    timezone: str, crons: dict[str, str | None] | None = None, *, only: set[str] | None = None
+    timezone: str,
+    crons: dict[str, str | None] | None = None,
+    *,
+    only: set[str] | None = None,
+    parameters: dict[str, Any] | None = None,
 ) -> list:
     """Runner deployments for ``prefect.serve`` (``crons`` overrides a flow's cron; None/"" =
-    unscheduled, run on demand)."""
-    from prefect.schedules import Cron
-
-    from flows.flows import FLOWS
-
+    unscheduled, run on demand; ``parameters``, e.g. ``profile``, for every flow run)."""
     crons = crons or {}
     out = []
     for item in SCHEDULES:
@@ -48,6 +53,7 @@ def build_deployments(
                 schedules=[Cron(cron, timezone=timezone)] if cron else [],
                 description=item.description,
                 tags=["aduan"],
+                parameters=dict(parameters or {}),
             )
         )
     return out

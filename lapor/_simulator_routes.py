@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from config.profile import Profile
 from lapor.simulator import (
     BANNER,
     STATUS_CODES,
@@ -18,7 +19,6 @@ from lapor.simulator import (
     validate_pass_on,
     wib,
 )
-from store.profile import Profile
 
 
 def answer(body: dict[str, Any], status: int = 200, headers: dict | None = None) -> JSONResponse:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from store.profile import Profile
+from config.profile import Profile
 
 BANNER = "aduan-lapor-simulator; NOT SP4N-LAPOR!"
 STEPS = ["Belum Terverifikasi", "Terverifikasi", "Dalam Proses", "Selesai"]
@@ -358,7 +358,7 @@ class RunningSimulator:
 
 def start_simulator(profile: Profile | None = None, **config: Any) -> RunningSimulator:
     """Start a simulator in a background thread (tests, demo); stop it with ``.stop()``."""
-    from store.profile import get_profile
+    from config.profile import get_profile
 
     return RunningSimulator(SimulatorConfig(**config), profile or get_profile()).start()
 
@@ -382,7 +382,7 @@ def run_simulator(
     """Serve the simulator in the foreground until interrupted (``aduan lapor simulator``)."""
     import uvicorn
 
-    from store.profile import get_profile
+    from config.profile import get_profile
 
     config = SimulatorConfig(
         api_key=api_key,
