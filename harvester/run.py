@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.exceptions import ConfigError
+from config.exceptions import ConfigError, UserError
 from config.profile import get_profile
 from config.settings import Settings, load_settings
 from harvester.config import load_sources, select_sources
@@ -112,8 +112,6 @@ def harvest_source(
 
 
 def _is_store_error(exc: BaseException) -> bool:
-    from config.exceptions import UserError
-
     return isinstance(exc, UserError) or type(exc).__module__.startswith("sqlalchemy")
 
 

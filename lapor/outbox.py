@@ -38,6 +38,7 @@ from lapor.exceptions import (
     Throttled,
     ValidationFailed,
 )
+from lapor.open311 import Open311Client, Open311Target, load_open311_config
 from lapor.photos import upload_photos
 from store.forward_claims import Blocked, Claimed, ForwardContext, claim_due
 from store.forward_outcomes import Outcome, record_outcomes, recover_stale
@@ -266,8 +267,6 @@ def configured_targets(settings: Settings) -> tuple[LaporClient | None, list[Tar
     Without LAPOR! secrets but with ``<profile>/open311.yaml`` only Open311 is used; with neither,
     LaporConfigError says which ADUAN_* variables to set.
     """
-    from lapor.open311 import Open311Client, Open311Target, load_open311_config
-
     config = load_open311_config(Path(settings.profile))
     extra: list[Target] = []
     if config is not None:
