@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test wheel-check lint format bench install install-dev browser clean
+.PHONY: run test wheel-check lowest-check lint format bench install install-dev browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,15 @@ test: install-dev browser
 wheel-check: install-dev
 	PYTHON=$(PYTHON) bash .ci/wheel-check
 
+## pyproject's lower bounds: the oldest allowed release of every dependency, installed together
+## (uv --resolution lowest-direct) into .venv-lowest, then the tests that need no server or browser.
+lowest-check: install-dev
+	rm -rf .venv-lowest
+	$(BIN)/uv venv -q --python $(PYTHON) .venv-lowest
+	VIRTUAL_ENV=.venv-lowest $(BIN)/uv pip install -q --resolution lowest-direct -e '.[dev]'
+	.venv-lowest/bin/python -m pytest -q -m "not browser and not server" \
+		tests/test_dependencies.py tests/classifier tests/store tests/harvester tests/review
+
 ## Debian's Chromium for the review app's browser tests (the machine has no other browser).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -53,4 +62,4 @@ bench: install-dev
 	$(BIN)/python bench/store_bench.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) .venv-lowest var

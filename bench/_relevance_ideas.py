@@ -19,7 +19,6 @@ head is fitted (no label heads: they do not change it). Results: bench/README.md
 
 from __future__ import annotations
 
-import csv
 from functools import cache
 from pathlib import Path
 
@@ -30,8 +29,9 @@ SEED = REPO / "profiles" / "kupang" / "seed"
 
 @cache
 def _surabaya() -> tuple[str, ...]:
-    with open(DATA / "surabaya" / "complaints.csv", encoding="utf-8", newline="") as fh:
-        rows = sorted(csv.DictReader(fh), key=lambda r: r["created_at"])
+    from classifier.data import read_rows
+
+    rows = sorted(read_rows(DATA / "surabaya" / "complaints.csv")[0], key=lambda r: r["created_at"])
     return tuple(r["text"] for r in rows if r["text"].strip())
 
 

@@ -20,7 +20,6 @@ The last line printed is one JSON object with the figures.
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import json
 import os
@@ -52,8 +51,9 @@ def one_core() -> None:
 
 
 def load_rows() -> list[dict]:
-    with open(DATA / "surabaya" / "complaints.csv", encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+    from classifier.data import read_rows
+
+    return read_rows(DATA / "surabaya" / "complaints.csv")[0]
 
 
 def negatives(held_out: bool = True) -> list[str]:

@@ -22,10 +22,10 @@ import requests
 from _common import REPO, Timer, emit, scratch_postgres
 
 from config.profile import load_profile
+from demo.lapor_simulator import reference_lists
 from lapor.client import LaporClient
 from lapor.mapping import auto_map, fold, write_profile_copy
 from lapor.outbox import send_due
-from lapor.simulator import reference_lists
 from store.db import make_engine, session_factory
 from store.migrate import upgrade
 from tests.lapor.conftest import outbox_rows
@@ -36,7 +36,7 @@ def start_simulator(latency_ms: float) -> tuple[subprocess.Popen, str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     code = (
-        "from lapor.simulator import run_simulator; "
+        "from demo.lapor_simulator_routes import run_simulator; "
         f"run_simulator(port={port}, latency_ms={latency_ms}, log_level='critical')"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env={**os.environ})

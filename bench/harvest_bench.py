@@ -126,7 +126,7 @@ def _naive(factory, api_url: str, page_id: str) -> None:
 
 def start_fake(n: int) -> tuple[subprocess.Popen, str, str, int]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harvester.fake_graph", "--synthetic", str(n)],
+        [sys.executable, "-m", "demo.fake_facebook", "--synthetic", str(n)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,

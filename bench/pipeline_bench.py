@@ -118,8 +118,8 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
     from classifier import stemming
     from config.profile import load_profile
-    from harvester.fake_graph import FakeGraphAPI, synthetic_page
-    from lapor.simulator import start_simulator
+    from demo.fake_facebook import FakeGraphAPI, synthetic_page
+    from demo.lapor_simulator_routes import start_simulator
     from tests.flows.conftest import write_profile
 
     with Timer() as training:

@@ -5,7 +5,7 @@ the latest days (2015-12-30, 31) are the test; the rest train. Measured on one t
   (a) the data team's recipe: `aduan train --data surabaya/complaints.csv --targets agency,topic
       --relevance-data <the tweets' training part>` (with the defaults: the profile's seed
       non_complaints.csv as negatives and seed/relevance*.csv as more relevance data)
-  (b) the shipped Kupang default model (flows.demo.default_model: profiles/kupang/seed/ only),
+  (b) the shipped Kupang default model (demo.run.default_model: profiles/kupang/seed/ only),
       and the same seed files with the relevance settings before the fourth round (bench/README.md)
       for throughput: throughput_ratio_vs_before = its cost per post / ours (target >= 0.8)
 Each against a TF-IDF word 1-2 + char_wb 2-5 LinearSVC trained on the same rows in the same run,
@@ -52,8 +52,9 @@ from classifier_bench import one_core  # noqa: E402
 # -- data ---------------------------------------------------------------------------------------
 def load_tweets() -> list[dict]:
     """The tweets, each with `day` = the first day of its near-duplicate group."""
-    with open(TWEETS, encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+    from classifier.data import read_rows
+
+    rows, _ = read_rows(TWEETS)
     first: dict[str, str] = {}
     for r in rows:
         g = r["near_dup_group"]
@@ -138,7 +139,7 @@ def recipe_a_scorers(train: list[dict], work: Path, params: dict | None = None) 
     from classifier.data import read_negatives, read_rows
     from classifier.relevance_data import read_relevance_files
     from classifier.train import train_bundle
-    from flows.demo import seed_files
+    from demo.run import seed_files
 
     work.mkdir(parents=True, exist_ok=True)
     surabaya = DATA / "surabaya" / "complaints.csv"
@@ -201,9 +202,9 @@ def recipe_a(train: list[dict], test: list[dict], work: Path) -> dict:
 
 # -- (b) the shipped Kupang default -------------------------------------------------------------
 def seed_complaint_rows() -> list[dict]:
-    """The seed complaints the shipped default trains on (flows.demo.default_model leaves out
+    """The seed complaints the shipped default trains on (demo.run.default_model leaves out
     the latest ones, which the first `aduan run retrain` holds out), as train_bundle rows."""
-    from flows.demo import seed_files
+    from demo.run import seed_files
     from training.dataset import split_file, train_rows_of
 
     complaints, _, _ = seed_files(PROFILE)
@@ -215,7 +216,7 @@ def seed_training_rows() -> tuple[list[str], list[bool]]:
     """The rows the shipped default's relevance head learns from, as (texts, is_complaint)."""
     from classifier.data import read_negatives
     from classifier.relevance_data import read_relevance_files
-    from flows.demo import seed_files
+    from demo.run import seed_files
 
     _, negatives, relevance = seed_files(PROFILE)
     texts = [r["text"] for r in seed_complaint_rows()]
@@ -243,8 +244,8 @@ def before_params() -> dict:
 
 def recipe_b_before(test: list[dict], work: Path) -> dict:
     from classifier.bundle import load_bundle
-    from classifier.train import train_bundle
-    from flows.demo import SEED_MIN_CLASS_SIZE, seed_files
+    from classifier.train import SEED_MIN_CLASS_SIZE, train_bundle
+    from demo.run import seed_files
 
     _, negatives, relevance = seed_files(PROFILE)
     path = train_bundle(
@@ -265,7 +266,7 @@ def recipe_b_before(test: list[dict], work: Path) -> dict:
 
 def recipe_b(test: list[dict], work: Path) -> dict:
     from classifier.registry import Registry
-    from flows.demo import default_model
+    from demo.run import default_model
 
     start = time.process_time()
     version, _ = default_model(PROFILE, work / "models")
@@ -298,7 +299,7 @@ def choose_threshold(recall: float = 0.90) -> dict:
     """The shipped default's relevance threshold, chosen on the tweets of the training days
     (one per group, before TEST_FROM): recall >= `recall`; precision there is reported."""
     from classifier.registry import Registry
-    from flows.demo import default_model
+    from demo.run import default_model
 
     one_core()
     rows = one_per_group([r for r in load_tweets() if r["day"] < TEST_FROM])

@@ -22,7 +22,7 @@ import requests
 from _common import Timer, emit, scratch_postgres
 
 from config.profile import load_profile
-from harvester.fake_graph import FakeGraphAPI, synthetic_page
+from demo.fake_facebook import FakeGraphAPI, synthetic_page
 from lapor.replies.run import run_replies
 from lapor.replies.sender import ReplyRetry
 from store.db import make_engine, session_factory

@@ -25,7 +25,6 @@ The last line printed is one JSON object with the figures.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -42,7 +41,7 @@ VALID_FROM = "2022-11-01"
 POOL_MONTHS = 6  # corrections come from the months just before the split
 CURVE = (0, 100, 300, 1000)
 MIN_CLASS = 30
-SEED_MIN_CLASS = 20  # flows.demo.SEED_MIN_CLASS_SIZE
+SEED_MIN_CLASS = 20  # classifier.train.SEED_MIN_CLASS_SIZE
 # Chosen with --tune on the validation months (bench/README.md): seed rows weigh
 # SEED_HALF / (SEED_HALF + n_real); None = every row weighs 1, which did best there.
 SEED_HALF = None
@@ -53,8 +52,10 @@ from classifier_bench import SvcBaseline, known_classes, one_core  # noqa: E402
 
 
 def load_rows() -> list[dict]:
-    with open(DATA / "surabaya" / "complaints.csv", encoding="utf-8", newline="") as fh:
-        return sorted(csv.DictReader(fh), key=lambda r: r["created_at"])
+    from classifier.data import read_rows
+
+    rows, _ = read_rows(DATA / "surabaya" / "complaints.csv")
+    return sorted(rows, key=lambda r: r["created_at"])
 
 
 def _months_before(date: str, months: int) -> str:
@@ -144,8 +145,9 @@ SEED_FILE = KUPANG / "seed" / "complaints.csv"
 
 
 def seed_rows() -> list[dict]:
-    with open(SEED_FILE, encoding="utf-8", newline="") as fh:
-        return [{"text": r["text"], "agency": r["agency"]} for r in csv.DictReader(fh)]
+    from classifier.data import read_rows
+
+    return [{"text": r["text"], "agency": r["agency"]} for r in read_rows(SEED_FILE)[0]]
 
 
 def mapped(rows: list[dict], amap) -> list[dict]:

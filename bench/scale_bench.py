@@ -20,7 +20,6 @@ databases). Ends with one JSON line.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import random
@@ -60,10 +59,11 @@ def free_port() -> int:
 
 
 def seed_texts() -> list[str]:
+    from classifier.data import read_rows
+
     texts = []
     for name in ("complaints.csv", "non_complaints.csv"):
-        with open(SEED / name, encoding="utf-8") as fh:
-            texts += [row["text"] for row in csv.DictReader(fh) if row.get("text")]
+        texts += [row["text"] for row in read_rows(SEED / name)[0] if row.get("text")]
     return texts
 
 
@@ -104,8 +104,8 @@ def make_page(n_items: int, rng: random.Random) -> dict:
 def mapped_profile(out: Path, graph_url: str) -> Path:
     """The Kupang profile with the simulator's LAPOR! ids and one source: the fake Page."""
     from config.profile import load_profile
+    from demo.lapor_simulator import reference_lists
     from lapor.mapping import auto_map, fold, write_profile_copy
-    from lapor.simulator import reference_lists
 
     kupang = load_profile(REPO / "profiles" / "kupang")
     by_name: dict[str, dict[str, list[str]]] = {}
@@ -285,7 +285,7 @@ def store_check(url: str, graph, simulator) -> dict:
 
 def one_config(n_workers: int, ctx: dict) -> dict:
     from config.profile import load_profile
-    from lapor.simulator import start_simulator
+    from demo.lapor_simulator_routes import start_simulator
     from store.db import make_engine
     from store.migrate import upgrade
 
@@ -346,7 +346,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=3600)
     args = parser.parse_args()
-    from harvester.fake_graph import FakeGraphAPI
+    from demo.fake_facebook import FakeGraphAPI
 
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     tmp = Path(tempfile.mkdtemp(prefix="aduan-scale-"))

@@ -52,7 +52,7 @@ def champion_version(models_dir: Path | None = None, *, settings: Settings | Non
 def seed_train_command(models_dir: Path, profile_dir: Path) -> str:
     """A shell command that trains a champion from the profile's seed corpus (Kupang's when the
     profile has none) into ``models_dir``, as ``aduan demo`` does; it works in any shell."""
-    from flows.demo import SEED_MIN_CLASS_SIZE
+    from classifier.train import SEED_MIN_CLASS_SIZE
 
     seed = profile_dir.resolve() / "seed"
     if not (seed / "complaints.csv").is_file():

@@ -54,6 +54,8 @@ NEGATIVE_SUFFIXES = (".csv", ".tsv", ".jsonl")
 # kind the model scores (a facilitator's decision on a harvested post), not another source's
 # letter: complaint_share does not weigh it down.
 IN_DOMAIN = "in_domain_"
+# A profile's seed corpus is small: the smallest class its default model keeps.
+SEED_MIN_CLASS_SIZE = 20
 
 
 def _key(text: str) -> str:

@@ -11,6 +11,7 @@ import yaml
 
 from cli.common import command_group, command_settings
 from config.profile import get_profile
+from demo.lapor_simulator_routes import run_simulator
 from lapor.area_mapping import LocationRow, map_areas
 from lapor.client import LaporClient
 from lapor.exceptions import LaporError, ReconcileError
@@ -23,7 +24,6 @@ from lapor.mapping import (
 )
 from lapor.reconcile import reconcile
 from lapor.reroute import reroute_sent_case
-from lapor.simulator import run_simulator
 from store.areas import get_gazetteer
 from store.db import session_factory
 from store.exceptions import StoreError

@@ -10,10 +10,10 @@
     lapor_status_flow   status sync of forwarded complaints (hourly)
     retrain_flow        train a challenger (weekly)
 
-Tasks return counts, never post text. Only the store-only tasks retry (classify-batch, triage):
-each other kind of I/O has its own retry layer (docs/running.md, "Retries"). Each flow takes the
-caller's ``settings`` (``aduan run``, the demo) or reads them from the environment when its run
-starts (a served deployment; ``profile`` overrides ADUAN_PROFILE there), and passes them down.
+Tasks return counts, never post text; a task retries only when the store failed (each other kind
+of I/O has its own retry layer: docs/running.md, "Retries"). Each flow takes the caller's
+``settings`` (``aduan run``, the demo) or reads them from the environment when its run starts (a
+served deployment; ``profile`` overrides ADUAN_PROFILE there), and passes them down.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.settings import PREFECT_API_URL, temporary_settings
-from prefect.states import Failed
+from prefect.states import Failed, State
 from prefect.tasks import exponential_backoff
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from cases import scoring, triage
 from classifier.exceptions import NoChampion
@@ -41,9 +42,19 @@ from store.db import get_engine, session_factory
 from store.pipeline import pipeline_counts
 from training.retrain import retrain_step
 
-# The one retry layer of the tasks whose only I/O is the store (a lost connection, a deadlock);
-# the tasks of the other steps never retry (docs/running.md, "Retries").
-STORE_RETRIES = dict(retries=3, retry_delay_seconds=exponential_backoff(backoff_factor=5))
+
+def store_failed(task: Any, task_run: Any, state: State) -> bool:
+    """Whether a task failed because the store did (a lost connection, a lock, a deadlock)."""
+    return isinstance(state.data, OperationalError | InterfaceError)
+
+
+# The store's one retry layer (docs/running.md, "Retries"): a task is run again only when the
+# store failed; whatever else fails is retried by its own layer (HTTP, outbox) or not at all.
+STORE_RETRIES = dict(
+    retries=3,
+    retry_delay_seconds=exponential_backoff(backoff_factor=5),
+    retry_condition_fn=store_failed,
+)
 
 
 def run_settings(settings: Settings | None, profile: str | None = None) -> Settings:
@@ -55,7 +66,7 @@ def run_settings(settings: Settings | None, profile: str | None = None) -> Setti
     return settings
 
 
-@task(name="harvest-source", task_run_name="harvest-{name}", cache_policy=NO_CACHE)
+@task(name="harvest-source", task_run_name="harvest-{name}", cache_policy=NO_CACHE, **STORE_RETRIES)
 def harvest_source_task(
     name: str,
     max_pages: int | None = None,
@@ -173,7 +184,7 @@ def _classify_on_dask(
     return runner(batches, version, settings)
 
 
-@task(name="triage", cache_policy=NO_CACHE, retries=1, retry_delay_seconds=10)
+@task(name="triage", cache_policy=NO_CACHE, **STORE_RETRIES)
 def triage_task(settings: Settings | None = None) -> dict[str, Any]:
     return triage.triage_pending(settings=settings).as_dict()
 

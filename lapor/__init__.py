@@ -12,7 +12,6 @@ Where things are:
                         the pipeline's status step
     lapor.open311       Open311 GeoReport v2 as a second target behind the same outbox
     lapor.mapping       the profile's LAPOR! ids: check and fill by name (``aduan lapor map``)
-    lapor.simulator     a local LAPOR! SIMULATOR for tests and demos (not SP4N-LAPOR!)
 
 See lapor/README.md for the states of a forward, the commands and the measured figures.
 """

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flows.demo_serve import CONTINUED, continuation, continuation_text
+from demo.serve import CONTINUED, continuation, continuation_text
 
 DEMO_ENV = {
     "ADUAN_DATABASE_URL": "sqlite:////tmp/x y/aduan.sqlite3",

@@ -2,7 +2,7 @@
 
 import threading
 
-from flows.demo_serve import DemoSchedules
+from demo.serve import DemoSchedules
 
 
 def test_schedules_run_forward_and_status_until_stopped_and_survive_errors():

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from classifier.registry import Registry
-from flows.demo import default_model
+from demo.run import default_model
 
 PROFILE = Path(__file__).resolve().parents[2] / "profiles" / "kupang"
 

@@ -7,14 +7,15 @@ import hashlib
 import re
 from email.utils import formatdate
 
-from harvester.fake_server import FakeRequest, FakeResponse, FakeServer
+from demo.fake_server import FakeRequest, FakeResponse
 from tests.conftest import fixture_path
+from tests.fakes.fault_server import FaultServer
 
 _ENTRY = re.compile(r"<entry>.*?</entry>", re.S)
 FEED_PATH = "/feeds/comments/default"
 
 
-class FakeBlogger(FakeServer):
+class FakeBlogger(FaultServer):
     name = "fake-blogger"
 
     def __init__(self, *, page_size: int = 5, **kw) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from harvester.fake_server import FakeRequest, FakeResponse, FakeServer, json_response
+from demo.fake_server import FakeRequest, FakeResponse, json_response
+from tests.fakes.fault_server import FaultServer
 
 
-class FakeEcho(FakeServer):
+class FakeEcho(FaultServer):
     name = "fake-echo"
 
     def handle(self, request: FakeRequest) -> FakeResponse:

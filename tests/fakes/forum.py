@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from harvester.fake_server import FakeRequest, FakeResponse, FakeServer
+from demo.fake_server import FakeRequest, FakeResponse
 from tests.conftest import fixture_path
+from tests.fakes.fault_server import FaultServer
 
 FORUM_PATH = "/forum/keluhan-warga"
 
@@ -12,7 +13,7 @@ def _html(name: str) -> bytes:
     return fixture_path("html", name).read_bytes()
 
 
-class FakeForum(FakeServer):
+class FakeForum(FaultServer):
     name = "fake-forum"
 
     def __init__(self, **kw) -> None:

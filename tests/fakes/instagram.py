@@ -12,7 +12,7 @@ GET  /{v}/me/permissions                the token's permissions
 Strict like the real one: the token (``Authorization: Bearer`` or ``access_token``) must be the
 fake's; unknown ids answer error 100 (subcode 33); missing permission answers error 10; a
 ``delete(comment_id)`` makes later replies to it fail like a deleted comment. ``reply_faults``
-(harvester.fake_replies) break replies before or after they are posted.
+(demo.fake_replies) break replies before or after they are posted.
 """
 
 from __future__ import annotations
@@ -23,17 +23,18 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from harvester.fake_graph import _decode_cursor, _encode_cursor, _fields, graph_error
-from harvester.fake_replies import ReplyFaults
-from harvester.fake_server import FakeRequest, FakeResponse, FakeServer, json_response
+from demo.fake_facebook import _decode_cursor, _encode_cursor, _fields, graph_error
+from demo.fake_replies import ReplyFaults
+from demo.fake_server import FakeRequest, FakeResponse, json_response
 from tests.conftest import fixture_path
+from tests.fakes.fault_server import FaultServer
 
 DEFAULT_TOKEN = "ig-test-token"
 READ = ("instagram_basic",)
 REPLY = "instagram_manage_comments"
 
 
-class FakeInstagram(FakeServer):
+class FakeInstagram(FaultServer):
     name = "fake-instagram"
 
     def __init__(

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from harvester.fake_server import FakeRequest, FakeResponse, FakeServer
+from demo.fake_server import FakeRequest, FakeResponse
 from tests.conftest import fixture_path
+from tests.fakes.fault_server import FaultServer
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Route:
     content_type: str = "application/json; charset=UTF-8"
 
 
-class FixtureReplay(FakeServer):
+class FixtureReplay(FaultServer):
     name = "fixture-replay"
 
     def __init__(self, routes: list[Route], *, auth_header: str | None = None, **kw) -> None:

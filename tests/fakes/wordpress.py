@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import math
 
-from harvester.fake_server import FakeRequest, FakeResponse, FakeServer, json_response
+from demo.fake_server import FakeRequest, FakeResponse, json_response
 from tests.conftest import fixture_path
+from tests.fakes.fault_server import FaultServer
 
 
-class FakeWordPress(FakeServer):
+class FakeWordPress(FaultServer):
     name = "fake-wordpress"
 
     def __init__(self, **kw) -> None:

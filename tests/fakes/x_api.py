@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import time
 
-from harvester.fake_server import FakeRequest, FakeResponse, FakeServer, json_response
+from demo.fake_server import FakeRequest, FakeResponse, json_response
 from tests.conftest import fixture_path
+from tests.fakes.fault_server import FaultServer
 
 DEFAULT_FIELDS = {"id", "text", "edit_history_tweet_ids"}
 
 
-class FakeX(FakeServer):
+class FakeX(FaultServer):
     name = "fake-x-api"
 
     def __init__(

@@ -12,9 +12,10 @@ import itertools
 import json
 import threading
 
-from harvester.fake_replies import ReplyFaults
-from harvester.fake_server import FakeRequest, FakeResponse, FakeServer, json_response
+from demo.fake_replies import ReplyFaults
+from demo.fake_server import FakeRequest, FakeResponse, json_response
 from tests.conftest import fixture_path
+from tests.fakes.fault_server import FaultServer
 
 CHANNEL = "UCpemkotkupangcontoh0001"
 
@@ -32,7 +33,7 @@ def yt_error(status: int, reason: str, message: str) -> FakeResponse:
     )
 
 
-class FakeYouTube(FakeServer):
+class FakeYouTube(FaultServer):
     name = "fake-youtube"
 
     def __init__(self, *, key: str = "yt-test-key", page_size: int = 2, **kw) -> None:

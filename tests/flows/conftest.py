@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lapor.simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
+from demo.lapor_simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "profiles" / "kupang" / "seed"
@@ -117,7 +117,7 @@ def write_profile(
 
 @pytest.fixture
 def fake_graph() -> Iterator:
-    from harvester.fake_graph import FakeGraphAPI
+    from demo.fake_facebook import FakeGraphAPI
 
     fake = FakeGraphAPI.from_file(DEMO_PAGE).start()
     yield fake
@@ -128,7 +128,7 @@ def fake_graph() -> Iterator:
 def world(tmp_path: Path, fake_graph, models_dir: Path, aduan_env: Path) -> Iterator[dict]:
     """Profile + fake Graph API + LAPOR! simulator + the environment of an ``aduan`` process."""
     from config.profile import load_profile
-    from lapor.simulator import start_simulator
+    from demo.lapor_simulator_routes import start_simulator
 
     profile_dir = write_profile(
         tmp_path / "profile", graph_url=fake_graph.api_url, page_id=fake_graph.page["id"]

@@ -174,7 +174,7 @@ def test_deployed_pipeline_killed_and_rerun_on_a_worker(prefect_server, world, t
     graph = world["graph"]
     try:
         # 1. a slow Graph API; kill the flow run's process once the first pages are stored
-        graph.faults.delay = 0.4
+        graph.delay = 0.4
         with _client(api) as client:
             first = client.create_flow_run_from_deployment(deployment.id)
         deadline = time.monotonic() + RUN_TIMEOUT_S
@@ -191,7 +191,7 @@ def test_deployed_pipeline_killed_and_rerun_on_a_worker(prefect_server, world, t
         assert not state.is_completed()
 
         # 2. rerun at full speed: completes and finishes the work, nothing lost or duplicated
-        graph.faults.delay = 0.0
+        graph.delay = 0.0
         with _client(api) as client:
             second = client.create_flow_run_from_deployment(deployment.id)
         state = _wait_state(api, second.id, lambda s: s.is_final())

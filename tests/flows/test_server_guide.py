@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from config.profile import load_profile
-from lapor.simulator import start_simulator
+from demo.lapor_simulator_routes import start_simulator
 from store.db import make_engine, session_factory
 from store.tables import Case, Classification, Forward, PostRow
 from tests.conftest import POSTGRES_URL, need
@@ -257,7 +257,7 @@ def test_the_server_guide_as_written(db_url, prefect_database, fake_graph, tmp_p
                 bash(machine + blocks["worker"], base, stdout=log, stderr=subprocess.STDOUT)
             )
         workers = procs[1:]
-        fake_graph.faults.delay = 1.0  # a slow Graph API: the first run is still harvesting
+        fake_graph.delay = 1.0  # a slow Graph API: the first run is still harvesting
         runs = [
             re.search(
                 r"UUID: ([0-9a-f-]{36})", run_bash(worker_env + blocks["run"], base, log)
@@ -274,7 +274,7 @@ def test_the_server_guide_as_written(db_url, prefect_database, fake_graph, tmp_p
         _kill_machine(workers[machine])
         killed_at = _post_count(store_url)
         assert 0 < killed_at < fake_graph.item_count
-        fake_graph.faults.delay = 0.0
+        fake_graph.delay = 0.0
 
         crashed = _wait(api, first, lambda s: s.is_final())
         assert crashed.state.name == "Crashed", crashed.state

@@ -12,8 +12,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from demo.fake_facebook import FakeGraphAPI
 from harvester.exceptions import SourceConfigError
-from harvester.fake_graph import FakeGraphAPI
 from tests.fakes.blogger import FakeBlogger
 from tests.fakes.forum import FakeForum
 from tests.fakes.wordpress import FakeWordPress

@@ -16,7 +16,7 @@ import time
 
 from sqlalchemy import func, select
 
-from harvester.fake_graph import FakeGraphAPI, synthetic_page
+from demo.fake_facebook import FakeGraphAPI, synthetic_page
 from store.db import make_engine
 from store.tables import PostRow
 
@@ -82,7 +82,7 @@ def test_sigkill_mid_run_then_rerun_stores_exactly_what_was_served(db_url, tmp_p
             "    requests_per_second: 0\n",
             encoding="utf-8",
         )
-        fake.faults.delay = 0.03
+        fake.delay = 0.03
         proc = aduan_harvest(profile, env)
         try:
             wait_for_rows(engine, proc)
@@ -95,7 +95,7 @@ def test_sigkill_mid_run_then_rerun_stores_exactly_what_was_served(db_url, tmp_p
         assert proc.returncode == -9
         assert 0 < len(after_kill) < ITEMS, "the kill must land mid-run"
 
-        fake.faults.delay = 0.0
+        fake.delay = 0.0
         rerun = aduan_harvest(profile, env)
         out, err = rerun.communicate(timeout=300)
         assert rerun.returncode == 0, err

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from harvester.fake_graph import FakeGraphAPI
+from demo.fake_facebook import FakeGraphAPI
 from harvester.http import PoliteSession
 from harvester.sources import facebook, feed, html, wordpress, x, youtube
 from harvester.sources.base import publisher_set

@@ -17,15 +17,15 @@ from sqlalchemy import select
 
 from cases.states import approve_case
 from config.profile import Profile, load_profile
-from lapor.client import LaporClient
-from lapor.mapping import auto_map, fold, write_profile_copy
-from lapor.simulator import (
+from demo.lapor_simulator import (
     SIM_CLASSIFICATION_ID,
     SIM_USER_ID,
-    RunningSimulator,
     SimulatorConfig,
     reference_lists,
 )
+from demo.lapor_simulator_routes import RunningSimulator
+from lapor.client import LaporClient
+from lapor.mapping import auto_map, fold, write_profile_copy
 from store.cases import create_case
 from store.repository import upsert_posts
 from store.tables import Case, Forward, PostRow
@@ -95,7 +95,7 @@ class SimulatorProcess:
             self.port = sock.getsockname()[1]
         args = ", ".join(f"{k}={v!r}" for k, v in config.items())
         code = (
-            "from lapor.simulator import run_simulator; "
+            "from demo.lapor_simulator_routes import run_simulator; "
             f"run_simulator(port={self.port}, log_level='critical', {args})"
         )
         self.proc = subprocess.Popen([sys.executable, "-c", code], env={**os.environ})

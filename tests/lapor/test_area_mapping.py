@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from cases.states import approve_case
 from cli.main import app
+from demo.lapor_simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from lapor.area_mapping import LocationRow, apply_area_ids, map_areas, strip_level
-from lapor.simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from store.areas import Location, load_gazetteer
 from store.cases import create_case
 from store.repository import upsert_posts

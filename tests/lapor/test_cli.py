@@ -6,8 +6,8 @@ import yaml
 from typer.testing import CliRunner
 
 from cli.main import app
+from demo.lapor_simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from lapor.exceptions import AuthRejected, ReconcileError
-from lapor.simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from tests.lapor.conftest import KUPANG, approved_cases
 
 

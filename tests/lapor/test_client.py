@@ -7,6 +7,7 @@ import pytest
 import requests
 from pydantic import SecretStr
 
+from demo.lapor_simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from lapor import client as client_module
 from lapor.client import LaporClient, parse_lapor_time
 from lapor.exceptions import (
@@ -18,7 +19,6 @@ from lapor.exceptions import (
     Throttled,
     ValidationFailed,
 )
-from lapor.simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from tests.lapor.conftest import client_for
 
 # The body as the public v3 clients build it (see tests/lapor/test_real_clients.py).

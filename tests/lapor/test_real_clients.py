@@ -9,10 +9,10 @@ from types import SimpleNamespace
 import pytest
 import requests
 
+from demo.lapor_simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from lapor.client import LaporClient
 from lapor.compose import compose_complaint, lapor_ids
 from lapor.exceptions import AuthRejected, MappingMissing, ValidationFailed
-from lapor.simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from tests.lapor.conftest import client_for
 
 # What Aduan sent before: no classification, no disposition fields, no reporter.

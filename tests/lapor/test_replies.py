@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from config.exceptions import ConfigError
 from config.profile import load_profile
-from harvester.fake_graph import FakeGraphAPI
+from demo.fake_facebook import FakeGraphAPI
 from lapor.replies.run import counts, run_replies
 from lapor.replies.sender import ReplyRetry
 from store.replies import approve_reply, replies_for_case

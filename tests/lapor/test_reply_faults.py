@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from config.profile import load_profile
-from harvester.fake_graph import FakeGraphAPI, synthetic_page
+from demo.fake_facebook import FakeGraphAPI, synthetic_page
 from lapor.replies.run import run_replies
 from lapor.replies.sender import ReplyRetry
 from store.tables import Reply

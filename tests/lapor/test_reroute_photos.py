@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from harvester.fake_server import FakeRequest, FakeResponse, FakeServer
+from demo.fake_server import FakeRequest, FakeResponse, FakeServer
 from harvester.http import PoliteSession
 from lapor.outbox import send_due
 from lapor.reroute import reroute_sent_case

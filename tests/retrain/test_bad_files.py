@@ -4,6 +4,7 @@ Latin-1 sources.yaml / taxonomy.yaml, labels not in the taxonomy, over-long cell
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import subprocess
 import sys
@@ -106,3 +107,23 @@ def test_the_cli_refuses_unknown_labels_in_one_line(session_factory, tmp_path, e
     )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "dinas_pu" in result.stderr and "taxonomy" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_csv_and_jsonl_share_one_encoding_rule(session_factory, tmp_path, fmt):
+    """UTF-8 with a byte-order mark is read; other bytes are one BadEncoding line, as for CSV."""
+    from classifier.exceptions import BadEncoding
+
+    row = {"isi": "Sampah menumpuk di pasar Oeba", "instansi": "dlhk", "kategori": "sampah"}
+    lines = {
+        "csv": ",".join(row) + "\n" + ",".join(row.values()) + "\n",
+        "jsonl": json.dumps(row) + "\n",
+    }[fmt]
+    good = tmp_path / f"bom.{fmt}"
+    good.write_bytes(b"\xef\xbb\xbf" + lines.encode("utf-8"))
+    report, _ = import_file(good, fmt=None, mapping=MAP, factory=session_factory)
+    assert report.inserted == 1
+    bad = tmp_path / f"latin.{fmt}"
+    bad.write_bytes(lines.replace("Oeba", "Oeba – café").encode("cp1252"))
+    with pytest.raises(BadEncoding, match=f"latin.{fmt} is not valid UTF-8"):
+        import_file(bad, fmt=None, mapping=MAP, factory=session_factory)

@@ -1,4 +1,4 @@
-"""A FAKE Facebook Graph API on 127.0.0.1 for tests, demos and benchmarks. It is not Facebook.
+"""A FAKE Facebook Graph API on 127.0.0.1 for the demo, tests and benchmarks. It is not Facebook.
 
 It serves one Page from a JSON file shaped like ``profiles/kupang/demo/facebook_page.json``
 (``{"page": {...}, "posts": [{..., "comments": [{..., "comments": [...]}]}]}``) in the Graph shape:
@@ -9,12 +9,13 @@ nested replies and adds ``parent``), ``fields``, ``limit``, ``since``/``until``,
 ``__paging_token``, no cursors; ``"offset"`` = ``next`` with ``offset``), an ``X-App-Usage``
 header, Graph error JSON for codes 4/17/32/613 (throttled) and 190 (token), and comments without
 ids or ``from`` (a token without the MODERATE task: ``withhold_comment_ids``), which still carry
-``permalink_url`` with ``comment_id``/``reply_comment_id`` unless ``withhold_permalinks``. Faults
-are injected
-through ``fake.faults`` (see harvester.fake_server) and ``throttle()``, ``expire_token()``,
-``usage()``; ``synthetic_page(n)`` makes a page of n posts + comments for the benchmark.
+``permalink_url`` with ``comment_id``/``reply_comment_id`` unless ``withhold_permalinks``.
+Switches: ``throttle()``, ``expire_token()``, ``usage()``, ``delay``; ``synthetic_page(n)`` makes a
+page of n posts + comments for the benchmark. Ids, times and cursors are its own (Graph's shapes:
+``{page-id}_{post-id}``, ``{post-id}_{comment-id}``, ``2026-01-01T08:00:00+0000``), not the
+harvester's, so the harvester's parsing is checked against them rather than mirrored.
 
-Run it alone: ``python -m harvester.fake_graph [--data FILE | --synthetic N] [--port P]``.
+Run it alone: ``python -m demo.fake_facebook [--data FILE | --synthetic N] [--port P]``.
 """
 
 from __future__ import annotations
@@ -29,10 +30,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harvester.fake_replies import ReplyFaults
-from harvester.fake_server import FakeRequest, FakeResponse, FakeServer, json_response
-from harvester.sources.base import parse_time
-from harvester.sources.facebook import comment_ids, object_id
+from demo.fake_replies import ReplyFaults
+from demo.fake_server import FakeRequest, FakeResponse, FakeServer, json_response
 
 FAKE_NOTE = "Aduan fake Graph API: not Facebook"
 THROTTLE_MESSAGES = {
@@ -42,6 +41,7 @@ THROTTLE_MESSAGES = {
     613: "(#613) Calls to this api have exceeded the rate limit.",
 }
 DEFAULT_FIELDS = {"feed": "id,message,created_time", "comments": "id,message,created_time,from"}
+GRAPH_TIME = "%Y-%m-%dT%H:%M:%S%z"  # Graph's created_time: 2026-01-01T08:00:00+0000
 
 
 def graph_error(code: int, message: str, *, subcode: int | None = None, status: int = 400):
@@ -82,11 +82,21 @@ def _fields(spec: str) -> set[str]:
 
 
 def _epoch(value: str | None) -> float | None:
+    """A Graph time (``created_time``, or ``since``/``until`` as epoch seconds or ISO 8601)."""
     if not value:
         return None
     if value.lstrip("-").isdigit():
         return float(value)
-    return parse_time(value).timestamp()
+    return datetime.strptime(value, GRAPH_TIME).timestamp()
+
+
+def _graph_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(GRAPH_TIME)
+
+
+def _own_part(graph_id: str) -> str:
+    """The object's own part of a Graph id: ``{page-id}_{post-id}`` -> ``{post-id}``."""
+    return graph_id.split("_", 1)[1] if "_" in graph_id else graph_id
 
 
 class FakeGraphAPI(FakeServer):
@@ -103,8 +113,10 @@ class FakeGraphAPI(FakeServer):
         self.paging_style = "cursor"
         self.page_url = f"https://www.facebook.com/{self.page['id']}"
         self.token_expired = False
-        # What was served with text, under the external id a harvester derives for it.
+        # What was served with text: Graph's ids, and (by private key) the comments Graph has
+        # no id for at all (a harvester must derive one for each of these).
         self.served: set[str] = set()
+        self.served_without_id: set[str] = set()
         self._served_lock = threading.Lock()
         self._usage: list[int] = []
         self._throttles: list[int] = []
@@ -119,6 +131,7 @@ class FakeGraphAPI(FakeServer):
         self._posts = sorted(data["posts"], key=lambda p: _epoch(p["created_time"]), reverse=True)
         self._times = {p["id"]: _epoch(p["created_time"]) for p in self._posts}
         self._children: dict[str, list[dict[str, Any]]] = {}
+        self._name_unnamed(self._posts)
         self._stream: dict[str, list[dict[str, Any]]] = {}
         for post in self._posts:
             self._children[post["id"]] = post.get("comments", [])
@@ -165,6 +178,15 @@ class FakeGraphAPI(FakeServer):
         self.token_expired = True
 
     # serving ------------------------------------------------------------------------------
+    def _name_unnamed(self, items: list[dict[str, Any]], seq: list[int] | None = None) -> None:
+        """A private key (never served) for each comment of the file without an id."""
+        seq = seq if seq is not None else [0]
+        for item in items:
+            if not item.get("id"):
+                seq[0] += 1
+                item["_key"] = f"without-id-{seq[0]}"
+            self._name_unnamed(item.get("comments", []), seq)
+
     def _flatten(self, parent: str, comments: list, out: list, *, top: bool) -> None:
         for comment in comments:
             item = {k: v for k, v in comment.items() if k != "comments"}
@@ -186,7 +208,7 @@ class FakeGraphAPI(FakeServer):
         base = f"{self.page_url}/posts/{post_object}"
         if parent is None:
             return f"{base}?comment_id={comment}"
-        return f"{base}?comment_id={object_id(parent)}&reply_comment_id={comment}"
+        return f"{base}?comment_id={_own_part(parent)}&reply_comment_id={comment}"
 
     def handle(self, request: FakeRequest) -> FakeResponse:
         parts = [p for p in request.path.split("/") if p]
@@ -255,7 +277,7 @@ class FakeGraphAPI(FakeServer):
         with self._served_lock:
             self._reply_seq += 1
             reply_id = f"{target.split('_')[0]}_{3_000_000_000_000_000 + self._reply_seq}"
-            created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
+            created = _graph_time(datetime.now(UTC))
             reply = {
                 "id": reply_id,
                 "message": message,
@@ -316,7 +338,7 @@ class FakeGraphAPI(FakeServer):
         start = self._start(request.query)
         chunk = items[start : start + limit]
         data = [self._shape(item, wanted, is_comment) for item in chunk]
-        self._record(data, post_id=request.path.split("/")[-2] if is_comment else None)
+        self._record(chunk)
         nested = _field_specs(request.query.get("fields", "")).get("comments")
         if nested and not is_comment:
             for item in data:
@@ -376,7 +398,7 @@ class FakeGraphAPI(FakeServer):
         if not chunk:
             return None
         data = [self._shape(item, wanted, True) for item in chunk]
-        self._record(data, post_id=post_id)
+        self._record(chunk)
         query: dict[str, Any] = {"fields": inner, "limit": limit}
         if stream:
             query["filter"] = "stream"
@@ -402,14 +424,18 @@ class FakeGraphAPI(FakeServer):
                 out.pop("permalink_url", None)
         return out
 
-    def _record(self, items: Iterable[dict[str, Any]], *, post_id: str | None) -> None:
-        """Remember what was served, under the id a harvester stores (derived when withheld)."""
-        items = list(items)
-        ids = [i["id"] for i in items] if post_id is None else comment_ids(items, post_id=post_id)
-        texts = [(item.get("message") or "").strip() for item in items]
-        keys = [key for key, text in zip(ids, texts, strict=True) if text]
+    def _record(self, items: Iterable[dict[str, Any]]) -> None:
+        """Remember what was served with text: by Graph's id, withheld or not (else by key)."""
+        named, unnamed = set(), set()
+        for item in items:
+            if (item.get("message") or "").strip():
+                if item.get("id"):
+                    named.add(item["id"])
+                else:
+                    unnamed.add(item["_key"])
         with self._served_lock:
-            self.served.update(keys)
+            self.served.update(named)
+            self.served_without_id.update(unnamed)
 
 
 def _query(params: dict[str, Any]) -> str:
@@ -456,7 +482,7 @@ def synthetic_page(n_items: int, *, comments_per_post: int = 9, page_id: str = "
         post = {
             "id": post_id,
             "message": _OPENERS[i % len(_OPENERS)].format(i=i),
-            "created_time": post_time.strftime("%Y-%m-%dT%H:%M:%S+0000"),
+            "created_time": _graph_time(post_time),
             "permalink_url": f"https://www.facebook.com/{page_id}/posts/{900000000000000 + i}",
             "from": {"id": page_id, "name": "Halaman Contoh (fake)"},
             "comments": [],
@@ -466,9 +492,7 @@ def synthetic_page(n_items: int, *, comments_per_post: int = 9, page_id: str = "
             comment = {
                 "id": f"{900000000000000 + i}_{1000000000000000 + i * 100 + j}",
                 "message": _COMMENTS[(i + j) % len(_COMMENTS)].format(i=i * 100 + j),
-                "created_time": (post_time + timedelta(seconds=30 * (j + 1))).strftime(
-                    "%Y-%m-%dT%H:%M:%S+0000"
-                ),
+                "created_time": _graph_time(post_time + timedelta(seconds=30 * (j + 1))),
                 "from": {"id": f"5000{(i * 7 + j) % 5000:07d}", "name": "Warga (fake)"},
             }
             if j % 4 == 3 and post["comments"]:
@@ -496,7 +520,7 @@ def main(argv: list[str] | None = None) -> None:
         else synthetic_page(args.synthetic)
     )
     fake = FakeGraphAPI(data, port=args.port).start()
-    fake.faults.delay = args.delay
+    fake.delay = args.delay
     print(f"{fake.api_url} page_id={fake.page['id']} items={fake.item_count}", flush=True)  # noqa: T201
     try:
         threading.Event().wait()

@@ -1,4 +1,4 @@
-"""Faults of the fake platforms' reply endpoints (FAKE servers only: tests, demo, benchmark).
+"""Faults of the fake platforms' reply endpoints (FAKE servers only: demo, tests, benchmark).
 
 A reply request can fail BEFORE it takes effect (an HTTP status: 429, 500, 503; nothing posted)
 or AFTER (the reply is posted, then the connection is dropped or the answer hangs past the
@@ -17,7 +17,7 @@ import threading
 import time
 from collections import deque
 
-from harvester.fake_server import FakeResponse, json_response
+from demo.fake_server import FakeResponse, json_response
 
 BEFORE_STATUSES = (500, 503, 429)
 

@@ -2,7 +2,7 @@
 demos. It is NOT LAPOR!: every answer carries the header ``X-Simulator`` and the JSON field
 ``"simulator": true``, and nothing leaves this machine.
 
-It checks exactly what the public LAPOR! v3 agency clients send (../shared/EXTERNAL_APIS.md), so
+It checks exactly what the public LAPOR! v3 agency clients send, so
 a client of another shape fails: the headers ``auth: Bearer <key>`` and ``token`` (401 without
 them; ``Authorization`` alone is not enough), the create body (``classification_id``,
 ``is_disposisi_slider`` + ``disposition_id`` + ``info_disposition``, ``is_approval``, the reporter
@@ -19,6 +19,7 @@ and injects faults: ``fault_rate`` (503 or 429 before anything is stored), ``dro
 ``latency_ms`` (after storing, before answering).
 
 Control endpoints for tests: ``GET /_simulator/complaints``, ``POST /_simulator/advance?seconds=``.
+This module is the simulator's model (config, state, checks); lapor_simulator_routes serves it.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import random
 import re
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -264,139 +264,6 @@ def validate_pass_on(payload: Any, state: SimulatorState) -> dict[str, list[str]
     if payload.get("reason") not in (None, "") and str(payload["reason"]) not in institutions:
         errors.setdefault("reason", []).append("The selected reason (institution) is invalid.")
     return errors
-
-
-class SimulatorFrame:
-    """ASGI wrapper: labels every answer as the simulator, and drops connections on request."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        scope.setdefault("state", {})
-
-        async def framed(message: dict) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-simulator", BANNER.encode())]
-            if scope["state"].get("drop_connection"):
-                # headers go out, the body never does: the client sees a broken connection
-                if message["type"] == "http.response.start":
-                    await send(message)
-                return
-            await send(message)
-
-        await self.app(scope, receive, framed)
-
-
-def create_app(config: SimulatorConfig, profile: Profile) -> tuple[Any, SimulatorState]:
-    """The simulator's ASGI app and its state (for tests to inspect)."""
-    from lapor._simulator_routes import build_app
-
-    lists = reference_lists(profile, config.extra_institutions, config.locations_file)
-    state = SimulatorState(config=config, **lists)
-    return SimulatorFrame(build_app(state, profile)), state
-
-
-class RunningSimulator:
-    """The simulator served by uvicorn in a background thread on 127.0.0.1 (a free port)."""
-
-    def __init__(
-        self, config: SimulatorConfig, profile: Profile, host: str = "127.0.0.1", port: int = 0
-    ) -> None:
-        import uvicorn
-
-        self.app, self.state = create_app(config, profile)
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((host, port))
-        self.host, self.port = self._socket.getsockname()[:2]
-        uv_config = uvicorn.Config(
-            self.app,
-            log_level="critical",
-            access_log=False,
-            lifespan="off",
-            http="h11",
-            timeout_keep_alive=30,
-        )
-        self._server = uvicorn.Server(uv_config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        """Base URL of the LAPOR! endpoints (use as ADUAN_LAPOR_BASE_URL)."""
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def open311_url(self) -> str:
-        return f"{self.url}/open311"
-
-    def start(self) -> RunningSimulator:
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the LAPOR! simulator did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._socket.close()
-
-    def __enter__(self) -> RunningSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def start_simulator(profile: Profile | None = None, **config: Any) -> RunningSimulator:
-    """Start a simulator in a background thread (tests, demo); stop it with ``.stop()``."""
-    from config.profile import get_profile
-
-    return RunningSimulator(SimulatorConfig(**config), profile or get_profile()).start()
-
-
-def run_simulator(
-    port: int = 8800,
-    fault_rate: float = 0.0,
-    latency_ms: float = 0.0,
-    drop_after_commit: float = 0.0,
-    *,
-    host: str = "127.0.0.1",
-    step_s: float = 60.0,
-    profile: Profile | None = None,
-    api_key: str = "simulator-key",
-    token: str = "simulator-token",
-    seed: int | None = None,
-    retry_after_s: float = 1.0,
-    log_level: str = "warning",
-    locations_file: str | None = None,
-) -> None:
-    """Serve the simulator in the foreground until interrupted (``aduan lapor simulator``)."""
-    import uvicorn
-
-    from config.profile import get_profile
-
-    config = SimulatorConfig(
-        api_key=api_key,
-        token=token,
-        fault_rate=fault_rate,
-        latency_ms=latency_ms,
-        drop_after_commit=drop_after_commit,
-        step_s=step_s,
-        seed=seed,
-        retry_after_s=retry_after_s,
-        locations_file=locations_file,
-    )
-    app, _ = create_app(config, profile or get_profile())
-    uvicorn.run(app, host=host, port=port, log_level=log_level, lifespan="off", http="h11")
 
 
 async def pause(config: SimulatorConfig) -> None:

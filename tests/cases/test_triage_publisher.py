@@ -12,8 +12,8 @@ from store.pipeline import save_classifications
 from store.queue import get_case_view
 from store.repository import upsert_posts
 from store.tables import Case, PostRow, TrainingLabel
+from tests.cases.test_triage import profile
 from tests.factories import T0, make_post
-from tests.flows.test_triage import profile
 
 ANNOUNCEMENT = "Pemadaman air di Kelurahan Oebobo hari Sabtu karena perbaikan pipa, mohon maaf"
 PAGE_REPLY = "Mohon maaf ibu, laporan air mati sudah kami teruskan ke Perumda Air Minum"

@@ -1,8 +1,6 @@
-"""Base of Aduan's local FAKE servers (127.0.0.1, a free port, one thread): tests and demos only.
+"""Base of the shipped local FAKE servers (127.0.0.1, a free port, one thread each).
 
-A subclass answers ``handle(request)``; the base injects faults on request, before the handler:
-bursts of an HTTP status (with ``Retry-After``), slow or hanging responses, truncated bodies,
-invalid UTF-8, oversized bodies and redirect loops. Every response says ``X-Aduan-Fake``.
+A subclass answers ``handle(request)``; every response says ``X-Aduan-Fake``.
 """
 
 from __future__ import annotations
@@ -11,7 +9,6 @@ import json
 import logging
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -36,8 +33,6 @@ class FakeResponse:
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
-    # A body of this many bytes streamed in chunks (the 50 MB case) instead of ``body``.
-    stream_size: int = 0
     # Close the connection without any answer (the request took effect, its response is lost).
     drop: bool = False
 
@@ -47,49 +42,6 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return FakeResponse(
         status, body, {"Content-Type": "application/json; charset=UTF-8", **(headers or {})}
     )
-
-
-class Faults:
-    """Faults the next requests suffer, consumed first come first served (thread-safe)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queue: deque[tuple[str, dict[str, Any]]] = deque()
-        self.delay = 0.0  # seconds added to every response
-
-    def add(self, kind: str, times: int = 1, **options: Any) -> None:
-        with self._lock:
-            self._queue.extend((kind, options) for _ in range(times))
-
-    def status_burst(self, times: int, status: int = 500, retry_after: int | None = None) -> None:
-        """The next ``times`` requests get ``status`` (optionally with ``Retry-After``)."""
-        self.add("status", times, status=status, retry_after=retry_after)
-
-    def hang(self, times: int, seconds: float) -> None:
-        """The next ``times`` requests wait ``seconds`` before answering (client timeouts)."""
-        self.add("hang", times, seconds=seconds)
-
-    def truncate(self, times: int = 1) -> None:
-        """The next ``times`` bodies are cut in half (with a matching Content-Length)."""
-        self.add("truncate", times)
-
-    def invalid_utf8(self, times: int = 1) -> None:
-        self.add("invalid_utf8", times)
-
-    def huge_body(self, times: int = 1, size: int = 50 * 1024 * 1024, declare: bool = True) -> None:
-        """A body of ``size`` bytes; ``declare=False`` omits Content-Length (chunked stream)."""
-        self.add("huge", times, size=size, declare=declare)
-
-    def redirect_loop(self, times: int = 1) -> None:
-        self.add("redirect_loop", times)
-
-    def next(self) -> tuple[str, dict[str, Any]] | None:
-        with self._lock:
-            return self._queue.popleft() if self._queue else None
-
-    def pending(self) -> int:
-        with self._lock:
-            return len(self._queue)
 
 
 def _read_body(handler: BaseHTTPRequestHandler) -> tuple[bytes, dict[str, Any]]:
@@ -115,7 +67,7 @@ class FakeServer:
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
         self.port = port
-        self.faults = Faults()
+        self.delay = 0.0  # seconds added to every response (a slow service)
         self.requests: list[FakeRequest] = []
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -168,6 +120,10 @@ class FakeServer:
         """Answer one request (subclasses override)."""
         return FakeResponse(404, b"not found")
 
+    def respond(self, request: FakeRequest) -> FakeResponse:
+        """The answer to ``request``: ``handle``'s (tests' fault injection wraps this)."""
+        return self.handle(request)
+
     def _serve(self, handler: BaseHTTPRequestHandler, method: str = "GET") -> None:
         parts = urlsplit(handler.path)
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
@@ -175,36 +131,9 @@ class FakeServer:
         if method == "POST":
             request.body, request.form = _read_body(handler)
         self.requests.append(request)
-        fault = self.faults.next()
-        if self.faults.delay:
-            time.sleep(self.faults.delay)
-        response = self._faulty(fault, request) if fault else None
-        if response is None:
-            response = self.handle(request)
-            if fault and fault[0] == "truncate":
-                response.body = response.body[: len(response.body) // 2]
-            elif fault and fault[0] == "invalid_utf8":
-                response.body = response.body[:20] + b"\xff\xfe\xc3\x28" + response.body[20:]
-        self._write(handler, response)
-
-    def _faulty(self, fault: tuple[str, dict[str, Any]], request: FakeRequest):
-        kind, options = fault
-        if kind == "status":
-            headers = {"Content-Type": "text/plain"}
-            if options.get("retry_after") is not None:
-                headers["Retry-After"] = str(options["retry_after"])
-            return FakeResponse(options["status"], b"fake server error burst", headers)
-        if kind == "hang":
-            time.sleep(options["seconds"])
-            return None
-        if kind == "huge":
-            headers = {"Content-Type": "application/json"}
-            if options["declare"]:
-                headers["Content-Length"] = str(options["size"])
-            return FakeResponse(200, b"", headers, stream_size=options["size"])
-        if kind == "redirect_loop":
-            return FakeResponse(302, b"", {"Location": request.path + "?loop=1"})
-        return None
+        if self.delay:
+            time.sleep(self.delay)
+        self._write(handler, self.respond(request))
 
     def _write(self, handler: BaseHTTPRequestHandler, response: FakeResponse) -> None:
         if response.drop:
@@ -212,20 +141,14 @@ class FakeServer:
             return
         try:
             handler.send_response(response.status)
-            handler.send_header("X-Aduan-Fake", f"{self.name} (not the real service)")
-            for key, value in response.headers.items():
-                handler.send_header(key, value)
-            if response.stream_size:
-                if "Content-Length" not in response.headers:
-                    handler.send_header("Connection", "close")
-                    handler.close_connection = True
-                handler.end_headers()
-                chunk = b" " * 65536
-                for _ in range(0, response.stream_size, len(chunk)):
-                    handler.wfile.write(chunk)
-                return
+            self._send_headers(handler, response)
             handler.send_header("Content-Length", str(len(response.body)))
             handler.end_headers()
             handler.wfile.write(response.body)
         except (BrokenPipeError, ConnectionResetError):
             log.debug("%s: client went away", self.name)
+
+    def _send_headers(self, handler: BaseHTTPRequestHandler, response: FakeResponse) -> None:
+        handler.send_header("X-Aduan-Fake", f"{self.name} (not the real service)")
+        for key, value in response.headers.items():
+            handler.send_header(key, value)
