@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import click
 import typer
 
 from config.settings import Settings, load_settings
@@ -14,15 +13,11 @@ Profile = typer.Option(None, "--profile", help=PROFILE_HELP)
 
 
 def command_settings(profile: Path | None = None) -> Settings:
-    """This command's settings: the ones the root built from the environment (a fresh read when
-    the command runs outside the root, as in a test), with ``--profile`` over ADUAN_PROFILE."""
-    context = click.get_current_context(silent=True)
-    settings = context.find_root().obj if context is not None else None
-    if not isinstance(settings, Settings):
-        settings = load_settings()
-    if profile is not None:
-        settings = settings.model_copy(update={"profile": profile.resolve()})
-    return settings
+    """This command's settings, read from the environment, with ``--profile`` over
+    ADUAN_PROFILE; a command builds them once and passes them down."""
+    if profile is None:
+        return load_settings()
+    return load_settings(profile=profile.resolve())
 
 
 def command_group() -> typer.Typer:

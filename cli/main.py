@@ -140,15 +140,12 @@ _debug = False
 
 @app.callback()
 def _root(
-    ctx: typer.Context,
     debug: bool = typer.Option(False, "--debug", help="Show full tracebacks and debug logs."),
 ) -> None:
     """Aduan's command line. Configuration comes from ADUAN_* environment variables."""
     global _debug
     _debug = debug
-    # The command's one Settings (cli.common.command_settings adds --profile).
-    ctx.obj = settings = load_settings()
-    level = "DEBUG" if debug else settings.log_level.upper()
+    level = "DEBUG" if debug else load_settings().log_level.upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
