@@ -1,7 +1,7 @@
 """Scale bench: one Prefect worker against two, on a PostgreSQL store.
 
 A Prefect server (PostgreSQL backend) on 127.0.0.1, the `aduan-process` pool, the pipeline
-deployed from prefect.yaml (its concurrency limit lifted, so that two workers CAN run two
+deployed from flows/prefect.yaml (its concurrency limit lifted, so that two workers CAN run two
 pipelines at once), the fake Graph API serving one Page of ``--posts`` items (posts and comments
 whose texts are the Kupang seed corpus with a per-item suffix), the LAPOR! simulator. For each
 worker count: a fresh store, the workers (``--limit 1``), the pipeline triggered ``--runs``
@@ -188,8 +188,8 @@ def prefect(args: list[str], env: dict) -> str:
 
 
 def bench_prefect_file(folder: Path) -> Path:
-    """prefect.yaml with the pipeline's schedule and concurrency limit removed."""
-    spec = yaml.safe_load((REPO / "prefect.yaml").read_text())
+    """flows/prefect.yaml with the pipeline's schedule and concurrency limit removed."""
+    spec = yaml.safe_load((REPO / "flows" / "prefect.yaml").read_text())
     spec["deployments"] = [d for d in spec["deployments"] if d["name"] == "aduan-pipeline"]
     spec["deployments"][0].pop("concurrency_limit", None)
     spec["deployments"][0]["schedules"] = []

@@ -64,7 +64,7 @@ COMMANDS: dict[str, Entry] = {
     "db": Entry("cli.db", "app", "Database schema: upgrade, current revision, downgrade."),
     "export": Entry("cli.export", "app", "Export stored data without loading it all in memory."),
     "demo": Entry(
-        "demo.run",
+        "cli.demo",
         "demo",
         "Run the whole job offline: fake Facebook page -> store -> classifier -> triage -> "
         "LAPOR! simulator, then the review app with a demo facilitator account.",

@@ -22,7 +22,7 @@ from cases.scoring import champion_version
 from cli.common import Profile, command_group, command_settings
 from config.profile import get_profile
 from config.settings import Settings
-from flows.deployments import SCHEDULES, build_deployments
+from flows.deployments import build_deployments, schedules
 from flows.exceptions import BadSchedule, UnknownFlow
 from flows.flows import FLOWS
 from flows.local_server import LocalPrefectServer
@@ -349,10 +349,18 @@ def serve(
     timezone: str | None = typer.Option(
         None, help="Timezone of the schedules (default: the profile's, Asia/Makassar for Kupang)."
     ),
-    pipeline_cron: str | None = typer.Option(None, help="Cron of the pipeline (*/15 * * * *)."),
-    forward_cron: str | None = typer.Option(None, help="Cron of the forwarding (*/5 * * * *)."),
-    status_cron: str | None = typer.Option(None, help="Cron of the status sync (7 * * * *)."),
-    retrain_cron: str | None = typer.Option(None, help="Cron of the retraining (0 2 * * 0)."),
+    pipeline_cron: str | None = typer.Option(
+        None, help="Pipeline cron (default: flows/prefect.yaml)."
+    ),
+    forward_cron: str | None = typer.Option(
+        None, help="Forwarding cron (default: flows/prefect.yaml)."
+    ),
+    status_cron: str | None = typer.Option(
+        None, help="Status-sync cron (default: flows/prefect.yaml)."
+    ),
+    retrain_cron: str | None = typer.Option(
+        None, help="Retraining cron (default: flows/prefect.yaml)."
+    ),
     limit: int | None = typer.Option(None, help="At most N flow runs at the same time."),
     port: int = typer.Option(
         4200, help="Port of the local Prefect server (UI + API) when PREFECT_API_URL is unset."
@@ -379,7 +387,7 @@ def serve(
         )
         if value is not None
     }
-    known = {s.flow for s in SCHEDULES}
+    known = {s.flow for s in schedules()}
     if only and not set(only) <= known:
         raise UnknownFlow(f"--only takes {', '.join(sorted(known))}; got {', '.join(only)}")
     for key, value in crons.items():

@@ -1,4 +1,4 @@
-"""`aduan demo`: the whole job offline — fake Facebook page in, LAPOR! simulator out.
+"""The demo (`aduan demo`): the whole job offline — fake Facebook page in, LAPOR! simulator out.
 
     1. a fresh SQLite store under ADUAN_HOME/demo
     2. the fake Graph API serving profiles/kupang/demo/facebook_page.json, the LAPOR! simulator
@@ -23,7 +23,7 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ import yaml
 
 from config.profile import get_profile, load_profile
 from config.settings import Settings, load_settings
-from demo.serve import DEMO_TOKEN_ENV, DemoSchedules, continuation, continuation_text
+from demo.serve import DEMO_TOKEN_ENV, DemoSchedules, continuation
 from lapor.forward import forward_due
 from lapor.status import sync_due
 from store.db import get_engine, session_factory
@@ -60,24 +60,6 @@ class DemoSummary:
     password: str | None = None
     labels_imported: int = 0
     continuation: dict[str, Any] = field(default_factory=dict)
-
-
-def demo(
-    serve: bool = typer.Option(
-        True,
-        "--serve/--no-serve",
-        help="Serve the review app after the pipeline (--no-serve: print a summary and exit).",
-    ),
-    host: str = typer.Option("127.0.0.1", help="Address of the review app."),
-    port: int = typer.Option(8000, help="Port of the review app."),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-) -> None:
-    """Run the whole job offline: fake Facebook page -> store -> classifier -> triage -> LAPOR!
-    simulator, then the review app with a demo facilitator account."""
-    with running_demo() as (summary, _env, demo_settings):
-        _print_summary(summary, as_json)
-        if serve:
-            _serve_review(summary, demo_settings, host, port)
 
 
 @contextmanager
@@ -343,34 +325,17 @@ def create_demo_user(settings: Settings) -> str:
     return password
 
 
-def _serve_review(summary: DemoSummary, settings: Settings, host: str, port: int) -> None:
+def serve_review(host: str, port: int, settings: Settings) -> None:
+    """The review app on ``host:port`` with the forward and status schedules running against the
+    simulator (``settings``: the demo's), until Ctrl-C."""
     import uvicorn
 
     from review.app import create_app
 
-    summary.review_url = f"http://{host}:{port}/"
-    typer.echo(
-        f"\nReview app: {summary.review_url}\n  user: {summary.user}\n  password: "
-        f"{summary.password}\nForwarding and status sync run every few seconds against the "
-        "simulator: accepted cases move to sent in the Terkirim view.\n"
-        "Ctrl-C stops the app, the schedules, the fake page and the simulator."
-    )
     with DemoSchedules(
         forward=partial(forward_due, settings=settings), status=partial(sync_due, settings=settings)
     ):
         uvicorn.run(create_app(settings=settings), host=host, port=port, log_level="warning")
-
-
-def _print_summary(summary: DemoSummary, as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps(asdict(summary), default=str))
-        return
-    store = summary.store
-    typer.echo("\nDemo summary")
-    for key, value in store.items():
-        typer.echo(f"  {key:<28} {value}")
-    if summary.continuation:
-        typer.echo(continuation_text(summary.continuation))
 
 
 def _say(step: str, detail: str) -> None:

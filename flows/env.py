@@ -1,8 +1,7 @@
 """Prefect's environment, set at start-up: private by default, nothing in ~/.prefect.
 
-- No outbound calls: ``DO_NOT_TRACK=1`` (the SDK's analytics, checked at import) and
-  ``PREFECT_SERVER_ANALYTICS_ENABLED=false`` (the server's telemetry heartbeat).
-- Results are not persisted unless configured (``PREFECT_RESULTS_PERSIST_BY_DEFAULT=false``).
+- No outbound calls and no result persistence unless configured: ``definitions.privacy`` of
+  ``flows/prefect.yaml``, the same defaults the workers' flow runs get.
 - ``PREFECT_HOME`` under ``ADUAN_HOME`` (its SQLite database, profiles and logs), so nothing is
   written to ``~/.prefect`` unexpectedly.
 - Without ``PREFECT_API_URL`` Prefect starts its embedded (ephemeral) API for the run; it gets a
@@ -16,15 +15,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from flows.deployments import privacy_env
+
 EPHEMERAL_STARTUP_TIMEOUT_S = 180
 
 
 def prefect_defaults(home: Path) -> dict[str, str]:
     """The environment defaults for Prefect given Aduan's home folder."""
     defaults = {
-        "DO_NOT_TRACK": "1",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "false",
+        **privacy_env(),
         "PREFECT_HOME": str((home / "prefect").resolve()),
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": str(EPHEMERAL_STARTUP_TIMEOUT_S),
     }

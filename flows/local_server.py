@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from flows.deployments import privacy_env
 from flows.exceptions import ServerDidNotStart
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,8 @@ class LocalPrefectServer:
         self.home.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
+            **privacy_env(),
             "PREFECT_HOME": str(self.home),
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "DO_NOT_TRACK": "1",
         }
         env.pop("PREFECT_API_URL", None)
         command = [sys.executable, "-m", "prefect", "server", "start"]

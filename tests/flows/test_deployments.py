@@ -1,4 +1,4 @@
-"""prefect.yaml and `aduan serve` serve the same deployments with the same schedules; the CLI
+"""flows/prefect.yaml is the one table `prefect deploy` and `aduan serve` serve; the CLI
 parts that need no Prefect run (env defaults, bad schedules)."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import subprocess
 
 import yaml
 
-from flows.deployments import SCHEDULES, build_deployments
+from flows.deployments import DEPLOYMENTS_FILE, build_deployments, privacy_env, schedules
 from flows.env import configure_prefect, prefect_defaults
-from tests.flows.conftest import REPO, aduan_exe
+from tests.flows.conftest import aduan_exe
 
 ENTRYPOINTS = {
     "pipeline": "flows/flows.py:pipeline_flow",
@@ -20,22 +20,29 @@ ENTRYPOINTS = {
 }
 
 
-def test_prefect_yaml_matches_the_serve_table():
-    spec = yaml.safe_load((REPO / "prefect.yaml").read_text())
+def test_every_deployment_of_prefect_yaml_runs_the_flow_of_its_name():
+    spec = yaml.safe_load(DEPLOYMENTS_FILE.read_text())
     deployed = {d["name"]: d for d in spec["deployments"]}
-    assert set(deployed) == {s.deployment for s in SCHEDULES}
-    for item in SCHEDULES:
+    assert (
+        {s.deployment for s in schedules()}
+        == set(deployed)
+        == {f"aduan-{key}" for key in ENTRYPOINTS}
+    )
+    for item in schedules():
         entry = deployed[item.deployment]
         assert entry["entrypoint"] == ENTRYPOINTS[item.flow]
         assert entry["schedules"] == [{"cron": item.cron, "timezone": "Asia/Makassar"}]
         assert entry["work_pool"]["name"] == "aduan-process"
-        assert entry["work_pool"]["job_variables"]["env"]["DO_NOT_TRACK"] == "1"
+        # the workers' flow runs get the same private defaults as every `aduan` command
+        env = entry["work_pool"]["job_variables"]["env"]
+        assert privacy_env().items() <= env.items()
+        assert env["DO_NOT_TRACK"] == "1"
 
 
 def test_serve_builds_every_deployment_in_the_profile_timezone():
     deployments = build_deployments("Asia/Makassar", {"retrain": ""})
     by_name = {d.name: d for d in deployments}
-    assert set(by_name) == {s.deployment for s in SCHEDULES}
+    assert set(by_name) == {s.deployment for s in schedules()}
     pipeline = by_name["aduan-pipeline"].schedules[0].schedule
     assert (pipeline.cron, pipeline.timezone) == ("*/15 * * * *", "Asia/Makassar")
     assert by_name["aduan-retrain"].schedules == []  # an empty cron: on demand only

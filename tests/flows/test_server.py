@@ -1,6 +1,6 @@
 """A Prefect server (SQLite, then PostgreSQL backend) with a process work pool and a worker:
-deploy from prefect.yaml, trigger the pipeline, kill its flow run mid-harvest, rerun, check the
-store: nothing lost, nothing duplicated. Also classify_flow on a local Dask cluster."""
+deploy from flows/prefect.yaml, trigger the pipeline, kill its flow run mid-harvest, rerun, check
+the store: nothing lost, nothing duplicated. Also classify_flow on a local Dask cluster."""
 
 from __future__ import annotations
 
@@ -154,7 +154,9 @@ def test_deployed_pipeline_killed_and_rerun_on_a_worker(prefect_server, world, t
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
     }
     _prefect(["work-pool", "create", POOL, "--type", "process", "--overwrite"], env)
-    out = _prefect(["deploy", "--name", "aduan-pipeline"], env)
+    out = _prefect(
+        ["deploy", "--prefect-file", "flows/prefect.yaml", "--name", "aduan-pipeline"], env
+    )
     assert "aduan-pipeline" in out
     with _client(api) as client:
         deployment = client.read_deployment_by_name(DEPLOYMENT)
