@@ -65,7 +65,7 @@ def test_console_script_help_lists_the_commands_quickly():
     assert "aduan run STEP" in done.stdout
     probe = "import sys; from cli.main import main; sys.argv = ['aduan', '--help']\n"
     probe += "try:\n    main()\nexcept SystemExit:\n    pass\n"
-    # flows.env (and the deployments table it reads): Prefect's defaults, set at start-up by cli.main
+    # flows.env (and the deployments table it reads): Prefect's defaults, set by cli.main
     probe += "print(sorted(m for m in sys.modules if m.split('.')[0] in"
     probe += " ('prefect', 'sklearn', 'sqlalchemy', 'fastapi', 'flows', 'lapor', 'classifier')"
     probe += " and m not in ('flows', 'flows.env', 'flows.deployments')))"
