@@ -21,13 +21,13 @@ from pathlib import Path
 import requests
 from _common import REPO, Timer, emit, scratch_postgres
 
+from config.profile import load_profile
 from demo.lapor_simulator import reference_lists
 from lapor.client import LaporClient
 from lapor.mapping import auto_map, fold, write_profile_copy
 from lapor.outbox import send_due
 from store.db import make_engine, session_factory
 from store.migrate import upgrade
-from store.profile import load_profile
 from tests.lapor.conftest import outbox_rows
 
 

@@ -52,11 +52,9 @@ def train_model(models: Path) -> str:
 def use_store(home: Path, name: str) -> str:
     """Point the settings at a fresh SQLite store ``name`` and create its schema."""
     from store.db import get_engine
-    from store.settings import reset_settings
 
     url = f"sqlite:///{home / name}.sqlite3"
     os.environ["ADUAN_DATABASE_URL"] = url
-    reset_settings()
     get_engine(url)
     return url
 
@@ -119,9 +117,9 @@ def main() -> None:
 
     sys.path.insert(0, str(REPO))
     from classifier import stemming
+    from config.profile import load_profile
     from demo.fake_facebook import FakeGraphAPI, synthetic_page
     from demo.lapor_simulator_routes import start_simulator
-    from store.profile import load_profile
     from tests.flows.conftest import write_profile
 
     with Timer() as training:

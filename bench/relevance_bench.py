@@ -88,7 +88,7 @@ def write_relevance_csv(rows: list[dict], path: Path) -> Path:
 
 
 def profile_threshold() -> float:
-    from store.profile import load_profile
+    from config.profile import load_profile
 
     return load_profile(PROFILE).triage.relevance_threshold
 

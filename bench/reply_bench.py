@@ -21,12 +21,12 @@ from pathlib import Path
 import requests
 from _common import Timer, emit, scratch_postgres
 
+from config.profile import load_profile
 from demo.fake_facebook import FakeGraphAPI, synthetic_page
 from lapor.replies.run import run_replies
 from lapor.replies.sender import ReplyRetry
 from store.db import make_engine, session_factory
 from store.migrate import upgrade
-from store.profile import load_profile
 from store.replies import count_replies_by_state
 from store.tables import Reply
 from tests.lapor.replies_setup import harvest_into, reply_profile, sent_cases

@@ -103,9 +103,9 @@ def make_page(n_items: int, rng: random.Random) -> dict:
 
 def mapped_profile(out: Path, graph_url: str) -> Path:
     """The Kupang profile with the simulator's LAPOR! ids and one source: the fake Page."""
+    from config.profile import load_profile
     from demo.lapor_simulator import reference_lists
     from lapor.mapping import auto_map, fold, write_profile_copy
-    from store.profile import load_profile
 
     kupang = load_profile(REPO / "profiles" / "kupang")
     by_name: dict[str, dict[str, list[str]]] = {}
@@ -284,10 +284,10 @@ def store_check(url: str, graph, simulator) -> dict:
 
 
 def one_config(n_workers: int, ctx: dict) -> dict:
+    from config.profile import load_profile
     from demo.lapor_simulator_routes import start_simulator
     from store.db import make_engine
     from store.migrate import upgrade
-    from store.profile import load_profile
 
     store_url = create_database(ctx["admin"], "aduan_scale", "postgresql+psycopg")
     engine = make_engine(store_url)

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from classifier.exceptions import NoChampion
 from classifier.registry import Registry
-from store.db import session_factory
+from config.settings import REPO_ROOT, Settings, load_settings
+from store.db import get_engine, session_factory
 from store.pipeline import save_classifications, texts_of, unclassified_id_batches
-from store.settings import REPO_ROOT, get_settings
 
 log = logging.getLogger(__name__)
 
@@ -33,9 +33,10 @@ def load_model(models_dir: str, version: str | None = None) -> Any:
     return Registry(Path(models_dir)).load(version)
 
 
-def champion_version(models_dir: Path | None = None) -> str:
-    """The champion's version (NoChampion if there is none) so workers load the same model."""
-    settings = get_settings()
+def champion_version(models_dir: Path | None = None, *, settings: Settings | None = None) -> str:
+    """The champion's version (NoChampion if there is none) so workers load the same model;
+    ``models_dir`` default: ``settings.models_dir`` (no settings: read from the environment now)."""
+    settings = settings or load_settings()
     folder = Path(models_dir or settings.models_dir)
     version = Registry(folder).champion_version()
     if version is None:
@@ -93,10 +94,13 @@ def classify_batch(
     factory: sessionmaker[Session] | None = None,
     models_dir: Path | None = None,
     version: str | None = None,
+    settings: Settings | None = None,
 ) -> int:
-    """Classify the given posts (those still ``new``) and store the results; returns how many."""
-    factory = factory or session_factory()
-    bundle = load_model(str(models_dir or get_settings().models_dir), version)
+    """Classify the given posts (those still ``new``) and store the results; returns how many.
+    ``settings`` (None: read from the environment now) gives the database and the registry."""
+    settings = settings or load_settings()
+    factory = factory or session_factory(get_engine(settings.sqlalchemy_url))
+    bundle = load_model(str(models_dir or settings.models_dir), version)
     # One transaction: the posts stay claimed (PostgreSQL row locks) while the model runs.
     with factory() as session, session.begin():
         rows = texts_of(session=session, post_ids=post_ids, claim=True)
@@ -114,16 +118,21 @@ def classify_pending(
     batch: int = CLASSIFY_BATCH,
     limit: int | None = None,
     run_batches: BatchRunner | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Classify every post still ``new`` with the champion, ``batch`` posts at a time.
 
     ``run_batches`` classifies the batches (default: one after the other in this process with
-    classify_batch; the classify flow passes its tasks, which may run on Dask).
+    classify_batch; the classify flow passes its tasks, which may run on Dask). ``settings``
+    (None: read from the environment now) gives the database and the registry.
     """
-    factory = factory or session_factory()
-    version = champion_version(models_dir)
+    settings = settings or load_settings()
+    factory = factory or session_factory(get_engine(settings.sqlalchemy_url))
+    version = champion_version(models_dir, settings=settings)
     batches = list(unclassified_id_batches(factory=factory, batch=batch, limit=limit))
-    run = run_batches or partial(_in_process, factory=factory, models_dir=models_dir)
+    run = run_batches or partial(
+        _in_process, factory=factory, models_dir=models_dir, settings=settings
+    )
     classified = run(batches, version) if batches else 0
     log.info("classified %d posts in %d batches with model %s", classified, len(batches), version)
     return {"classified": classified, "batches": len(batches), "model_version": version}
@@ -135,8 +144,11 @@ def _in_process(
     *,
     factory: sessionmaker[Session],
     models_dir: Path | None,
+    settings: Settings,
 ) -> int:
     return sum(
-        classify_batch(ids, factory=factory, models_dir=models_dir, version=version)
+        classify_batch(
+            ids, factory=factory, models_dir=models_dir, version=version, settings=settings
+        )
         for ids in batches
     )

@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from cases.grouping import Candidate, group_duplicates
 from cases.states import approve_case
 from classifier.chances import by_chance
+from config.profile import Profile, get_profile
+from config.settings import Settings, load_settings
 from store.areas import get_gazetteer, locate
 from store.audit import SYSTEM
 from store.cases import attach_post, create_case
-from store.db import session_factory
+from store.db import get_engine, session_factory
 from store.locks import hold_step
 from store.pipeline import (
     TriageItem,
@@ -26,7 +28,6 @@ from store.pipeline import (
     posts_by_id,
     recent_case_posts,
 )
-from store.profile import Profile, get_profile
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,11 @@ def triage_pending(
     factory: sessionmaker[Session] | None = None,
     profile: Profile | None = None,
     batch: int = 2000,
+    settings: Settings | None = None,
 ) -> TriageStats:
     """Triage every classified post, ``batch`` posts per transaction (oldest first), by the rules
-    of ``profile`` (default: the configured one; ``taxonomy.yaml``, ``triage:``):
+    of ``profile`` (default: ``settings``' one, ``taxonomy.yaml``, ``triage:``; no settings: read
+    from the environment now):
 
     - the publisher's own words (``by_publisher``: the Page's posts and replies, the channel's,
       the blog author's) are kept as context (state ``publisher``): never a case, never archived,
@@ -89,8 +92,10 @@ def triage_pending(
     locked posts instead would let two runs triage near-duplicates side by side, each opening its
     own case.)
     """
-    factory = factory or session_factory()
-    profile = profile or get_profile()
+    if factory is None or profile is None:
+        settings = settings or load_settings()
+        factory = factory or session_factory(get_engine(settings.sqlalchemy_url))
+        profile = profile or get_profile(settings.profile)
     stats = TriageStats()
     while True:
         with factory() as session, session.begin():

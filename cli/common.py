@@ -1,24 +1,23 @@
-"""What several command groups share: the --profile option."""
+"""What the command groups share: the command's settings (with --profile), the group style."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
 
-from store.settings import get_settings, reset_settings
+from config.settings import Settings, load_settings
 
 PROFILE_HELP = "Profile folder (overrides ADUAN_PROFILE)."
 Profile = typer.Option(None, "--profile", help=PROFILE_HELP)
 
 
-def use_profile(profile: Path | None) -> Path:
-    """Apply --profile (for the whole process, as ADUAN_PROFILE); returns the profile folder."""
-    if profile is not None:
-        os.environ["ADUAN_PROFILE"] = str(profile.resolve())
-        reset_settings()
-    return get_settings().profile
+def command_settings(profile: Path | None = None) -> Settings:
+    """This command's settings, read from the environment, with ``--profile`` over
+    ADUAN_PROFILE; a command builds them once and passes them down."""
+    if profile is None:
+        return load_settings()
+    return load_settings(profile=profile.resolve())
 
 
 def command_group() -> typer.Typer:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from cli.common import command_group
-from store.profile import get_profile
+from cli.common import command_group, command_settings
+from config.profile import get_profile
 from training.dataset import RESOLUTION_RULE
 from training.label_import import import_file, parse_mapping
 
@@ -34,7 +34,7 @@ def data_import(
     show: int = typer.Option(10, "--show-conflicts", help="How many conflicts to list."),
 ) -> None:
     """Import labelled rows into training_labels (exact duplicates merged, conflicts reported)."""
-    profile = get_profile()
+    profile = get_profile(command_settings().profile)
     report, info = import_file(
         file,
         fmt=fmt.value if fmt else None,

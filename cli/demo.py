@@ -23,7 +23,7 @@ def demo(
 ) -> None:
     """Run the whole job offline: fake Facebook page -> store -> classifier -> triage -> LAPOR!
     simulator, then the review app with a demo facilitator account."""
-    with running_demo() as (summary, _env):
+    with running_demo() as (summary, _env, demo_settings):
         _print_summary(summary, as_json)
         if serve:
             summary.review_url = f"http://{host}:{port}/"
@@ -33,7 +33,7 @@ def demo(
                 "the simulator: accepted cases move to sent in the Terkirim view.\n"
                 "Ctrl-C stops the app, the schedules, the fake page and the simulator."
             )
-            serve_review(host, port)
+            serve_review(host, port, demo_settings)
 
 
 def _print_summary(summary: DemoSummary, as_json: bool) -> None:

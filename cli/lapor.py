@@ -9,7 +9,8 @@ from pathlib import Path
 import typer
 import yaml
 
-from cli.common import command_group
+from cli.common import command_group, command_settings
+from config.profile import get_profile
 from demo.lapor_simulator_routes import run_simulator
 from lapor.area_mapping import LocationRow, map_areas
 from lapor.client import LaporClient
@@ -28,8 +29,6 @@ from store.db import session_factory
 from store.exceptions import StoreError
 from store.forwards import count_by_state, list_forwards
 from store.lapor_reference import KINDS, ids_by_name, list_reference, replace_reference
-from store.profile import get_profile
-from store.settings import get_settings
 
 app = command_group()
 
@@ -39,7 +38,7 @@ def _now() -> datetime:
 
 
 def _client():
-    return LaporClient.from_settings(get_settings())
+    return LaporClient.from_settings(command_settings())
 
 
 @app.command("sync-reference")
@@ -67,7 +66,7 @@ def sync_reference() -> None:
 def check() -> None:
     """List every agency/topic/setting without a LAPOR! id (exit 1 if any): run before sending."""
 
-    profile = get_profile()
+    profile = get_profile(command_settings().profile)
     gazetteer = get_gazetteer(profile.folder)
     problems = missing_mappings(profile)
     with session_factory()() as session:
@@ -118,7 +117,7 @@ def map_ids(
 
     if not auto:
         raise typer.BadParameter("only --auto mapping exists; edit taxonomy.yaml by hand otherwise")
-    profile = get_profile()
+    profile = get_profile(command_settings().profile)
     with session_factory()() as session:
         by_name = {kind: ids_by_name(session=session, kind=kind) for kind in KINDS}
         locations = [
@@ -251,7 +250,7 @@ def reroute_command(
         complaint_id = reroute_sent_case(
             factory=session_factory(),
             client=_client(),
-            profile=get_profile(),
+            profile=get_profile(command_settings().profile),
             case_id=case_id,
             agency=agency,
             actor=actor,

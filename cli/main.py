@@ -15,6 +15,9 @@ import typer
 import typer.core
 import typer.main
 
+from config.settings import load_settings
+from flows.env import configure_prefect
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -142,9 +145,7 @@ def _root(
     """Aduan's command line. Configuration comes from ADUAN_* environment variables."""
     global _debug
     _debug = debug
-    from store.settings import get_settings
-
-    level = "DEBUG" if debug else get_settings().log_level.upper()
+    level = "DEBUG" if debug else load_settings().log_level.upper()
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
@@ -166,6 +167,9 @@ def is_user_error(exc: BaseException) -> bool:
 def main() -> None:
     """Entry point of the console script."""
     try:
+        # Start-up: Prefect's private defaults in the environment before a command (or its
+        # module) imports prefect.
+        configure_prefect(load_settings().home)
         app()
     except Exception as exc:
         if _debug or not is_user_error(exc):

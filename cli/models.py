@@ -20,10 +20,9 @@ from classifier.exceptions import DataError, NoChampion
 from classifier.registry import Registry
 from classifier.routing import parse_local_offices
 from classifier.train import train_bundle
-from cli.common import command_group
+from cli.common import command_group, command_settings
+from config.profile import get_profile
 from store.areas import get_gazetteer
-from store.profile import get_profile
-from store.settings import get_settings
 from training.dataset import default_negatives, default_relevance_data
 
 app = command_group()
@@ -32,7 +31,7 @@ MODEL_HELP = "Bundle folder or registry version (default: the champion)."
 
 
 def _registry() -> Registry:
-    return Registry(Path(get_settings().models_dir))
+    return Registry(Path(command_settings().models_dir))
 
 
 def _split_targets(targets: str) -> list[str]:
@@ -90,8 +89,11 @@ def train(
 
     rule = parse_local_offices(local_offices)
     target_list = _split_targets(targets)
-    negs = list(negatives) if negatives else default_negatives()
-    relevance = list(relevance_data or []) + ([] if negatives else default_relevance_data())
+    profile_dir = command_settings().profile
+    negs = list(negatives) if negatives else default_negatives(profile_dir)
+    relevance = list(relevance_data or []) + (
+        [] if negatives else default_relevance_data(profile_dir)
+    )
     registry = _registry()
     into_registry = out is None
     out_dir = out or registry.models_dir / f".training-{uuid.uuid4().hex[:8]}"
@@ -158,7 +160,7 @@ def _relevance_line(f: dict) -> str:
 
 
 def _profile_threshold() -> float:
-    return get_profile().triage.relevance_threshold
+    return get_profile(command_settings().profile).triage.relevance_threshold
 
 
 def evaluate(
@@ -198,7 +200,7 @@ def evaluate(
         targets=target_list,
         text_column=text_column,
         relevance_threshold=threshold,
-        gazetteer=get_gazetteer(Path(get_settings().profile)) if use_gazetteer else None,
+        gazetteer=get_gazetteer(Path(command_settings().profile)) if use_gazetteer else None,
     )
     if as_json:
         typer.echo(json.dumps(result))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from cli.common import command_group
+from cli.common import command_group, command_settings
+from config.profile import get_profile
 from lapor.replies.run import counts, run_replies
 from store.db import session_factory, transaction
-from store.profile import get_profile
 from store.replies import approve_reply, decline_reply, list_replies
 
 app = command_group()
@@ -19,7 +19,13 @@ STATES = "approval, pending, sending, unknown, sent, failed, gone, blocked, canc
 def plan() -> None:
     """Make the reply rows now due (cases sent to LAPOR!, status changes); send nothing."""
 
-    stats = run_replies(factory=session_factory(), profile=get_profile(), send=False)
+    settings = command_settings()
+    stats = run_replies(
+        factory=session_factory(),
+        profile=get_profile(settings.profile),
+        settings=settings,
+        send=False,
+    )
     typer.echo(f"replies planned {stats.planned}")
 
 
@@ -31,9 +37,11 @@ def send(
 ) -> None:
     """Plan the due replies, then post them (approved ones, or all with policy auto)."""
 
+    settings = command_settings()
     stats = run_replies(
         factory=session_factory(),
-        profile=get_profile(),
+        profile=get_profile(settings.profile),
+        settings=settings,
         limit=limit,
         concurrency=concurrency,
         timeout=timeout,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli.common import command_group
+from cli.common import command_group, command_settings
 from review.app import create_app
 from review.serve import port_problem, run_server
 
@@ -18,7 +18,9 @@ def serve(
     workers: int = typer.Option(1, min=1, help="Worker processes (one per CPU core at most)."),
 ) -> None:
     """Serve the review app with uvicorn (the store's schema must be current)."""
-    create_app()  # fail here, with one clear line, if the settings or the schema are wrong
+    create_app(
+        settings=command_settings()
+    )  # fail here, with one clear line, if the settings or the schema are wrong
     problem = port_problem(host, port)
     if problem:
         typer.echo(f"error: {problem}", err=True)

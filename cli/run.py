@@ -1,33 +1,34 @@
 """``aduan run STEP``: one pipeline step now, as a Prefect flow run (on Prefect's embedded API
-unless PREFECT_API_URL is set); ``aduan serve``: every step on its schedule from this process.
-
-Prefect reads its settings when it is imported, so flows.flows and prefect are imported in the
-functions, after configure_prefect() (and, for ``serve``, after PREFECT_API_URL is set)."""
+unless PREFECT_API_URL is set), with the command's settings; ``aduan serve``: every step on its
+schedule from this process (its own local Prefect server unless PREFECT_API_URL is set)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
+from prefect import serve as prefect_serve
+from prefect.client.schemas.schedules import CronSchedule
+from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 from rich.console import Console
 from rich.table import Table
 
 from cases.scoring import champion_version
-from cli.common import Profile, command_group, use_profile
-from flows.deployments import schedules
-from flows.env import configure_prefect
+from cli.common import Profile, command_group, command_settings
+from config.profile import get_profile
+from config.settings import Settings
+from flows.deployments import build_deployments, schedules
 from flows.exceptions import BadSchedule, UnknownFlow
+from flows.flows import FLOWS
 from flows.local_server import LocalPrefectServer
 from harvester.config import load_sources, select_sources
 from harvester.exceptions import HarvestError
 from lapor import DEFAULT_CONCURRENCY
-from store.profile import get_profile
 from training.exceptions import RetrainBusy
 
 app = command_group()
@@ -36,12 +37,10 @@ JSON_HELP = "Print the flow's result as JSON."
 AsJson = typer.Option(False, "--json", help=JSON_HELP)
 
 
-def _run(name: str, profile: Path | None, **parameters: Any) -> Any:
-    """Run flow ``name`` now and return its result. A user error inside it (a rejected key) is
-    raised again as itself: one line, exit 2; any other failure: one line, exit 1."""
-    from flows.flows import FLOWS  # after configure_prefect(), as every prefect import
-
-    state = FLOWS[name](**parameters, return_state=True)
+def _run(name: str, settings: Settings, **parameters: Any) -> Any:
+    """Run flow ``name`` now with ``settings`` and return its result. A user error inside it
+    (a rejected key) is raised again as itself: one line, exit 2; any other failure: exit 1."""
+    state = FLOWS[name](**parameters, settings=settings, return_state=True)
     if state.is_completed():
         return state.result()
     error = state.result(raise_on_failure=False)
@@ -49,12 +48,6 @@ def _run(name: str, profile: Path | None, **parameters: Any) -> Any:
         raise error
     typer.echo(f"error: flow {name} ended {state.name}: {state.message or ''}", err=True)
     raise typer.Exit(1)
-
-
-def _prepare(profile: Path | None) -> None:
-    """Apply --profile, then Prefect's private defaults (before prefect is imported)."""
-    use_profile(profile)
-    configure_prefect()
 
 
 def _print(name: str, result: Any, as_json: bool) -> None:
@@ -85,9 +78,11 @@ def run_pipeline(
     as_json: bool = AsJson,
 ) -> None:
     """Harvest -> classify -> triage -> forward, once."""
-    _prepare(profile)
-    champion_version()  # NoChampion: one line with the command that trains one, exit 2
-    _print("pipeline", _run("pipeline", profile, max_pages=max_pages, forward=forward), as_json)
+    settings = command_settings(profile)
+    champion_version(
+        settings=settings
+    )  # NoChampion: one line with the command that trains one, exit 2
+    _print("pipeline", _run("pipeline", settings, max_pages=max_pages, forward=forward), as_json)
 
 
 def _parse_since(value: str | None) -> datetime | None:
@@ -117,16 +112,15 @@ def run_harvest(
     """Harvest new posts and comments of the enabled sources (each as its own task) into the
     store; exit 1 if a source failed."""
     start_at = _parse_since(since)  # before the store is opened
-    folder = use_profile(profile)
-    configs, problems = load_sources(folder)
+    settings = command_settings(profile)
+    configs, problems = load_sources(settings.profile)
     console = Console(stderr=True)
     for problem in problems:
         console.print(f"[yellow]warning[/]: sources.yaml: {problem} (source skipped)")
     if not select_sources(configs, problems, source):  # SourceConfigError: one line, exit 2
         console.print("no enabled sources in sources.yaml; nothing to do")
         return
-    _prepare(None)
-    result = _run("harvest", None, sources=source or None, since=start_at, max_pages=max_pages)
+    result = _run("harvest", settings, sources=source or None, since=start_at, max_pages=max_pages)
     if as_json:
         typer.echo(json.dumps(result, default=str))
     else:
@@ -174,16 +168,18 @@ def run_classify(
     as_json: bool = AsJson,
 ) -> None:
     """Classify unclassified posts with the champion model (on Dask if ADUAN_DASK_ADDRESS)."""
-    _prepare(profile)
-    champion_version()  # NoChampion: one line with the command that trains one, exit 2
-    _print("classify", _run("classify", profile, batch_size=batch_size, limit=limit), as_json)
+    settings = command_settings(profile)
+    champion_version(
+        settings=settings
+    )  # NoChampion: one line with the command that trains one, exit 2
+    _print("classify", _run("classify", settings, batch_size=batch_size, limit=limit), as_json)
 
 
 @app.command("triage")
 def run_triage(profile: Path | None = Profile, as_json: bool = AsJson) -> None:
     """Archive non-complaints, group near-duplicates, auto-approve or queue cases."""
-    _prepare(profile)
-    _print("triage", _run("triage", profile), as_json)
+    settings = command_settings(profile)
+    _print("triage", _run("triage", settings), as_json)
 
 
 @app.command("forward")
@@ -197,9 +193,9 @@ def run_forward(
 ) -> None:
     """Send the due rows of the outbox to LAPOR! (and Open311 if the profile configures it),
     the facilitators' reroutes, then the replies they make due."""
-    _prepare(profile)
+    settings = command_settings(profile)
     try:
-        result = _run("forward", profile, limit=limit, concurrency=concurrency)
+        result = _run("forward", settings, limit=limit, concurrency=concurrency)
     except Exception as exc:  # e.g. a rejected key: what was done before it, then the one line
         if getattr(exc, "stats", None) is not None and not as_json:
             _print_send_stats(dataclasses.asdict(exc.stats))
@@ -253,8 +249,8 @@ def run_replies(
     as_json: bool = AsJson,
 ) -> None:
     """Reply under the citizens' comments (replies.yaml; also part of `run forward`)."""
-    _prepare(profile)
-    _print("replies", _run("replies", profile, limit=limit), as_json)
+    settings = command_settings(profile)
+    _print("replies", _run("replies", settings, limit=limit), as_json)
 
 
 @app.command("status")
@@ -265,8 +261,8 @@ def run_status(
 ) -> None:
     """Poll LAPOR! for complaints that are not final yet; store each status change with its
     time."""
-    _prepare(profile)
-    stats = _run("status", profile, limit=limit)
+    settings = command_settings(profile)
+    stats = _run("status", settings, limit=limit)
     if as_json:
         typer.echo(json.dumps(stats, default=str))
         return
@@ -307,10 +303,10 @@ def run_retrain(
     The training set is the imported labels plus facilitators' corrections plus any --data file;
     the latest --holdout-fraction of texts (by time) is held out and recorded in the manifest.
     """
-    _prepare(profile)
+    settings = command_settings(profile)
     result = _run(
         "retrain",
-        profile,
+        settings,
         data=[p.resolve() for p in data or []],
         holdout_fraction=holdout_fraction,
         seed=seed,
@@ -377,9 +373,9 @@ def serve(
     database under ADUAN_HOME/prefect; Prefect's embedded API has no scheduler) and stopped
     on exit.
     """
-    _prepare(profile)
+    settings = command_settings(profile)
 
-    tz = timezone or get_profile().timezone
+    tz = timezone or get_profile(settings.profile).timezone
     _check_timezone(tz)
     crons = {
         key: value
@@ -394,34 +390,41 @@ def serve(
     known = {s.flow for s in schedules()}
     if only and not set(only) <= known:
         raise UnknownFlow(f"--only takes {', '.join(sorted(known))}; got {', '.join(only)}")
-    server = None
-    if not os.environ.get("PREFECT_API_URL"):
-        # set before prefect is imported, so that every part of it (and each flow run) uses it
-        server = LocalPrefectServer(Path(os.environ["PREFECT_HOME"]), port)
-        os.environ["PREFECT_API_URL"] = server.api_url
     for key, value in crons.items():
         _check_cron(key, value)
-    if server is not None:
-        server.start()
-        typer.echo(f"local Prefect server (UI and API): http://127.0.0.1:{port}")
+    # The served flow runs (subprocesses) read their settings from the environment when they
+    # start; --profile reaches them as a deployment parameter.
+    parameters = {"profile": str(settings.profile)} if profile is not None else {}
+    api_url = PREFECT_API_URL.value()
+    if api_url:
+        _serve(tz, crons, only, limit, parameters)
+        return
+    # Prefect's settings (not os.environ) carry the local server's URL to the runner and to each
+    # flow run it starts.
+    server = LocalPrefectServer(Path(PREFECT_HOME.value()), port).start()
+    typer.echo(f"local Prefect server (UI and API): http://127.0.0.1:{port}")
     try:
-        _serve(tz, crons, only, limit)
+        with temporary_settings({PREFECT_API_URL: server.api_url}):
+            _serve(tz, crons, only, limit, parameters)
     finally:
-        if server is not None:
-            server.stop()
+        server.stop()
 
 
-def _serve(tz: str, crons: dict[str, str], only: list[str] | None, limit: int | None) -> None:
-    from prefect import serve as prefect_serve  # after PREFECT_API_URL is set
-
-    from flows.deployments import build_deployments
-
+def _serve(
+    tz: str,
+    crons: dict[str, str],
+    only: list[str] | None,
+    limit: int | None,
+    parameters: dict[str, Any],
+) -> None:
     try:
-        deployments = build_deployments(tz, crons, only=set(only) if only else None)
+        deployments = build_deployments(
+            tz, crons, only=set(only) if only else None, parameters=parameters
+        )
     except ValueError as exc:
         raise BadSchedule(str(exc)) from None
     typer.echo(f"serving {len(deployments)} deployments (timezone {tz}); Ctrl-C stops")
-    typer.echo(another_shell_hint(os.environ["PREFECT_API_URL"], deployments))
+    typer.echo(another_shell_hint(PREFECT_API_URL.value(), deployments))
     prefect_serve(*deployments, limit=limit)
 
 
@@ -445,8 +448,6 @@ def _check_timezone(tz: str) -> None:
 
 
 def _check_cron(flow_name: str, expression: str) -> None:
-    from prefect.client.schemas.schedules import CronSchedule  # validates as deployments do
-
     if not expression:
         return
     try:

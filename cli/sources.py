@@ -10,22 +10,21 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import Profile, command_group, use_profile
+from cli.common import Profile, command_group, command_settings
+from config.exceptions import ConfigError
+from config.profile import get_profile
 from harvester.config import load_sources, select_sources
 from harvester.exceptions import HarvestError
 from harvester.http import PoliteSession, user_agent
 from harvester.sources import build_source
 from lapor.replies.check import reply_checks
-from store.exceptions import ConfigError
-from store.profile import get_profile
-from store.settings import get_settings
 
 app = command_group()
 
 
-def _session() -> Any:
+def _session(folder: Path) -> Any:
     try:
-        contact = get_profile().contact
+        contact = get_profile(folder).contact
     except ConfigError:
         contact = None
     return PoliteSession(user_agent=user_agent(contact))
@@ -37,7 +36,7 @@ def sources_list(
 ) -> None:
     """List the sources of sources.yaml with their type, state, target and secret."""
 
-    folder = use_profile(profile)
+    folder = command_settings(profile).profile
     configs, problems = load_sources(folder)
     table = Table(title=f"{folder}/sources.yaml")
     for column in ("name", "type", "enabled", "target", "secret"):
@@ -82,7 +81,8 @@ def sources_check(
 ) -> None:
     """Check each enabled source: config valid, secret present, one cheap request answered."""
 
-    folder = use_profile(profile)
+    settings = command_settings(profile)
+    folder = settings.profile
     configs, problems = load_sources(folder)
     chosen = select_sources(configs, [], source) if source else [c for c in configs if c.enabled]
     table = Table(title="sources check")
@@ -93,8 +93,8 @@ def sources_check(
         if not source or problem.name in source:
             failures += 1
             table.add_row(problem.name, f"[red]{problem.field}: {problem.message}[/]", "-", "-")
-    key = get_settings().author_key()
-    with _session() as http:
+    key = settings.author_key()
+    with _session(folder) as http:
         for config in chosen:
             secret = "not needed"
             try:

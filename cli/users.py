@@ -6,12 +6,11 @@ import sys
 
 import typer
 
-from cli.common import command_group
+from cli.common import command_group, command_settings
+from config.profile import get_profile
 from review.auth import MIN_PASSWORD, hash_password, name_key
 from review.exceptions import ReviewError
 from store.db import session_factory, transaction
-from store.profile import get_profile
-from store.settings import get_settings
 from store.throttle import forget_key
 from store.users import (
     create_user,
@@ -38,7 +37,7 @@ def users_add(
 ) -> None:
     """Create an account; the password is prompted for (or read from stdin), never an argument."""
 
-    profile = get_profile()
+    profile = get_profile(command_settings().profile)
     unknown = [a for a in agency if profile.agency(a) is None]
     if unknown:
         keys = ", ".join(a.key for a in profile.agencies)
@@ -100,7 +99,7 @@ def users_unlock(name: str = typer.Argument(..., help="Login name.")) -> None:
         user = _account(session, name)
         was = lockout_state(user)
         unlock_user(session=session, user_id=user.id, actor="cli")
-        key = name_key(secret=get_settings().cookie_key(), name=user.name)
+        key = name_key(secret=command_settings().cookie_key(), name=user.name)
         forget_key(session=session, key=key)
     if was.locked:
         typer.echo(f"user {name} unlocked (was locked until {was.locked_until:%d/%m/%Y %H:%M} UTC)")

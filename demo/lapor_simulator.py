@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
-from store.profile import Profile
+from config.profile import Profile
 
 BANNER = "aduan-lapor-simulator; NOT SP4N-LAPOR!"
 STEPS = ["Belum Terverifikasi", "Terverifikasi", "Dalam Proses", "Selesai"]

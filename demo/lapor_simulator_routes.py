@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from config.profile import Profile
 from demo.lapor_simulator import (
     BANNER,
     STATUS_CODES,
@@ -24,7 +25,6 @@ from demo.lapor_simulator import (
     validate_pass_on,
     wib,
 )
-from store.profile import Profile
 
 
 def answer(body: dict[str, Any], status: int = 200, headers: dict | None = None) -> JSONResponse:
@@ -417,7 +417,7 @@ class RunningSimulator:
 
 def start_simulator(profile: Profile | None = None, **config: Any) -> RunningSimulator:
     """Start a simulator in a background thread (tests, demo); stop it with ``.stop()``."""
-    from store.profile import get_profile
+    from config.profile import get_profile
 
     return RunningSimulator(SimulatorConfig(**config), profile or get_profile()).start()
 
@@ -441,7 +441,7 @@ def run_simulator(
     """Serve the simulator in the foreground until interrupted (``aduan lapor simulator``)."""
     import uvicorn
 
-    from store.profile import get_profile
+    from config.profile import get_profile
 
     config = SimulatorConfig(
         api_key=api_key,

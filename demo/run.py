@@ -24,13 +24,19 @@ import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import typer
 import yaml
 
+from config.profile import get_profile, load_profile
+from config.settings import Settings, load_settings
 from demo.serve import DEMO_TOKEN_ENV, DemoSchedules, continuation
+from lapor.forward import forward_due
+from lapor.status import sync_due
+from store.db import get_engine, session_factory
 
 DEMO_SOURCE = "pemkot-kupang-fb-demo"
 DEMO_CHANNEL_ID = "1"  # the simulator's channel for integrations
@@ -57,14 +63,13 @@ class DemoSummary:
 
 
 @contextmanager
-def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str]]]:
-    """Set up and run the demo; the fakes stop when the block ends."""
+def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str], Settings]]:
+    """Set up and run the demo; the fakes stop when the block ends. Yields the summary, the
+    environment that continues it in another shell, and the demo's own settings."""
     from demo.fake_facebook import FakeGraphAPI
     from demo.lapor_simulator_routes import start_simulator
-    from store.profile import load_profile
-    from store.settings import get_settings, reset_settings
 
-    settings = get_settings()
+    settings = load_settings()
     base_profile = Path(settings.profile)
     demo_home = Path(settings.home).resolve() / "demo"
     _fresh_folder(demo_home)
@@ -87,8 +92,19 @@ def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str]]]:
             "ADUAN_LAPOR_PUBLIC_URL": f"{simulator.url}/pengaduan/{{nomor}}",
             DEMO_TOKEN_ENV: "fake-demo-token",
         }
-        stack.enter_context(_environment(env))
-        reset_settings()
+        # The demo's own settings: its store, registry and the simulator, passed to every step.
+        demo_settings = load_settings(
+            home=settings.home,
+            database_url=env["ADUAN_DATABASE_URL"],
+            models_dir=env["ADUAN_MODELS_DIR"],
+            lapor_base_url=env["ADUAN_LAPOR_BASE_URL"],
+            lapor_api_key=env["ADUAN_LAPOR_API_KEY"],
+            lapor_token=env["ADUAN_LAPOR_TOKEN"],
+            lapor_public_url=env["ADUAN_LAPOR_PUBLIC_URL"],
+        )
+        # The fake page's token is read by its source (and its reply client) from the
+        # environment, as every platform's secret: the one variable the demo sets.
+        stack.enter_context(_environment({DEMO_TOKEN_ENV: env[DEMO_TOKEN_ENV]}))
         _say(
             "1/5 store and fakes ready",
             f"fake Graph API {page.api_url}, LAPOR! SIMULATOR {simulator.url}",
@@ -101,17 +117,16 @@ def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str]]]:
             f"{summary.model_version} "
             f"({'trained from the seed corpus' if summary.model_trained else 'reused'})",
         )
-        profile_dir = demo_profile(base_profile, demo_home / "profile", page.api_url)
-        stack.enter_context(_environment({"ADUAN_PROFILE": str(profile_dir)}))
-        reset_settings()
+        profile_dir = demo_profile(base_profile, demo_home / "profile", page.api_url, demo_settings)
+        demo_settings = demo_settings.model_copy(update={"profile": profile_dir})
         _say("3/5 profile", f"{profile_dir} (LAPOR! ids from the simulator)")
-        summary.pipeline = run_pipeline()
+        summary.pipeline = run_pipeline(demo_settings)
         summary.store = summary.pipeline.get("store", {})
         _say("4/5 pipeline", json.dumps(summary.store))
-        summary.labels_imported = import_seed_labels(base_profile)
-        summary.replies = demo_reply_summary(page.api_url)
+        summary.labels_imported = import_seed_labels(base_profile, demo_settings)
+        summary.replies = demo_reply_summary(page.api_url, demo_settings)
         _say("4/5 replies", summary.replies["line"])
-        summary.user, summary.password = DEMO_USER, create_demo_user()
+        summary.user, summary.password = DEMO_USER, create_demo_user(demo_settings)
         _say(
             "5/5 account and labels",
             f"{summary.user} (facilitator, all agencies); {summary.labels_imported} seed labels "
@@ -119,8 +134,7 @@ def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str]]]:
         )
         env = {**env, "ADUAN_PROFILE": str(profile_dir)}
         summary.continuation = continuation(env, demo_home)
-        yield summary, env
-    reset_settings()
+        yield summary, env, demo_settings
 
 
 def seed_files(profile_dir: Path) -> tuple[list[Path], list[Path], list[Path]]:
@@ -180,16 +194,14 @@ def default_model(profile_dir: Path, models_dir: Path) -> tuple[str, bool]:
     return version, True
 
 
-def demo_profile(base: Path, out: Path, graph_url: str) -> Path:
+def demo_profile(base: Path, out: Path, graph_url: str, settings: Settings) -> Path:
     """A copy of ``base`` with LAPOR! ids mapped from the simulator and the fake page enabled."""
     from demo.lapor_simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
     from lapor.client import LaporClient
     from lapor.mapping import auto_map, fold, write_profile_copy
-    from store.profile import load_profile
-    from store.settings import get_settings
 
     profile = load_profile(base)
-    client = LaporClient.from_settings(get_settings())
+    client = LaporClient.from_settings(settings)
     by_name: dict[str, dict[str, list[str]]] = {}
     for kind, items in (
         ("institution", client.institutions()),
@@ -233,16 +245,15 @@ def demo_replies(base: Path, out: Path) -> None:
     (out / "replies.yaml").write_text(header + yaml.safe_dump(replies, sort_keys=False))
 
 
-def demo_reply_summary(api_url: str) -> dict[str, Any]:
+def demo_reply_summary(api_url: str, settings: Settings) -> dict[str, Any]:
     """How many replies were posted to the fake page, how many cannot be sent and why, a
     fake-API URL that shows one, and the console line that says all of it."""
     from sqlalchemy import func, select
 
-    from store.db import session_factory
     from store.replies import count_replies_by_state
     from store.tables import Reply
 
-    with session_factory()() as session:
+    with session_factory(get_engine(settings.sqlalchemy_url))() as session:
         counts = count_replies_by_state(session=session)
         target = session.scalars(
             select(Reply.target_id).where(Reply.state == "sent").order_by(Reply.id).limit(1)
@@ -269,14 +280,11 @@ def demo_reply_summary(api_url: str) -> dict[str, Any]:
     return {"sent": sent, "failed": failed, "states": counts, "example": example, "line": line}
 
 
-def run_pipeline() -> dict[str, Any]:
-    """pipeline_flow on Prefect's embedded API; its summary (counts only)."""
-    from flows.env import configure_prefect
-
-    configure_prefect()
+def run_pipeline(settings: Settings) -> dict[str, Any]:
+    """pipeline_flow with ``settings`` on Prefect's embedded API; its summary (counts only)."""
     from flows.flows import pipeline_flow
 
-    state = pipeline_flow(return_state=True)
+    state = pipeline_flow(settings=settings, return_state=True)
     if not state.is_completed():
         from flows.exceptions import FlowError
 
@@ -284,9 +292,8 @@ def run_pipeline() -> dict[str, Any]:
     return state.result()
 
 
-def import_seed_labels(profile_dir: Path) -> int:
+def import_seed_labels(profile_dir: Path, settings: Settings) -> int:
     """The profile's seed complaints as training labels in the demo store (with provenance)."""
-    from store.profile import get_profile
     from training.label_import import import_file
 
     mapping = {"text": "text", "agency": "agency", "topic": "topic", "created_at": "created_at"}
@@ -294,19 +301,20 @@ def import_seed_labels(profile_dir: Path) -> int:
         profile_dir / "seed" / "complaints.csv",
         fmt="csv",
         mapping=mapping,
-        timezone=get_profile().timezone,
+        timezone=get_profile(settings.profile).timezone,
+        factory=session_factory(get_engine(settings.sqlalchemy_url)),
     )
     return report.inserted
 
 
-def create_demo_user() -> str:
+def create_demo_user(settings: Settings) -> str:
     """A facilitator account for all agencies with a fresh random password."""
     from review.auth import hash_password
-    from store.db import session_factory, transaction
+    from store.db import transaction
     from store.users import create_user
 
     password = secrets.token_urlsafe(9)
-    with transaction(session_factory()) as session:
+    with transaction(session_factory(get_engine(settings.sqlalchemy_url))) as session:
         create_user(
             session=session,
             name=DEMO_USER,
@@ -317,15 +325,17 @@ def create_demo_user() -> str:
     return password
 
 
-def serve_review(host: str, port: int) -> None:
+def serve_review(host: str, port: int, settings: Settings) -> None:
     """The review app on ``host:port`` with the forward and status schedules running against the
-    simulator, until Ctrl-C."""
+    simulator (``settings``: the demo's), until Ctrl-C."""
     import uvicorn
 
     from review.app import create_app
 
-    with DemoSchedules():
-        uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    with DemoSchedules(
+        forward=partial(forward_due, settings=settings), status=partial(sync_due, settings=settings)
+    ):
+        uvicorn.run(create_app(settings=settings), host=host, port=port, log_level="warning")
 
 
 def _say(step: str, detail: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -53,10 +54,15 @@ def privacy_env() -> dict[str, str]:
 
 
 def build_deployments(
-    timezone: str, crons: dict[str, str | None] | None = None, *, only: set[str] | None = None
+    timezone: str,
+    crons: dict[str, str | None] | None = None,
+    *,
+    only: set[str] | None = None,
+    parameters: dict[str, Any] | None = None,
 ) -> list:
     """Runner deployments for ``prefect.serve`` (``crons`` overrides a flow's cron; None/"" =
-    unscheduled, run on demand)."""
+    unscheduled, run on demand; ``parameters``, e.g. ``profile``, for every flow run). Prefect is
+    imported here: flows.env reads this module's table before prefect may be imported."""
     from prefect.schedules import Cron
 
     from flows.flows import FLOWS
@@ -73,6 +79,7 @@ def build_deployments(
                 schedules=[Cron(cron, timezone=timezone)] if cron else [],
                 description=item.description,
                 tags=["aduan"],
+                parameters=dict(parameters or {}),
             )
         )
     return out

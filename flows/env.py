@@ -1,4 +1,4 @@
-"""Prefect's environment, set BEFORE prefect is imported: private by default, nothing in ~/.prefect.
+"""Prefect's environment, set at start-up: private by default, nothing in ~/.prefect.
 
 - No outbound calls and no result persistence unless configured: ``definitions.privacy`` of
   ``flows/prefect.yaml``, the same defaults the workers' flow runs get.
@@ -32,16 +32,12 @@ def prefect_defaults(home: Path) -> dict[str, str]:
     return defaults
 
 
-def configure_prefect(home: Path | None = None) -> dict[str, str]:
+def configure_prefect(home: Path) -> dict[str, str]:
     """Put the defaults into ``os.environ`` where unset; returns what was set.
 
-    Call it before the first ``import prefect`` of the process (the CLI commands, the tests and
-    the benchmark do); prefect reads most of these at import.
+    Start-up, once per process before prefect is first used: ``aduan``'s root command, the
+    tests' conftest and the benchmarks call it (``DO_NOT_TRACK`` counts at prefect's import).
     """
-    if home is None:
-        from store.settings import get_settings
-
-        home = get_settings().home
     applied = {}
     for name, value in prefect_defaults(Path(home)).items():
         if name not in os.environ:

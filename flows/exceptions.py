@@ -1,6 +1,6 @@
 """Errors of the flow commands: one line for the user, exit code 2.
 
-FlowError (store.exceptions.UserError)
+FlowError (config.exceptions.UserError)
  ├── UnknownFlow       `aduan run NAME` with a name that is not a flow
  ├── BadSchedule       a cron expression or timezone given to `aduan serve` is not valid
  └── ServerDidNotStart the local Prefect server of `aduan serve` did not answer (see its log)
@@ -8,7 +8,7 @@ FlowError (store.exceptions.UserError)
 
 from __future__ import annotations
 
-from store.exceptions import UserError
+from config.exceptions import UserError
 
 __all__ = [
     "BadSchedule",

@@ -11,8 +11,9 @@
     retrain_flow        train a challenger (weekly)
 
 Tasks return counts, never post text; a task retries only when the store failed (each other kind
-of I/O has its own retry layer: docs/running.md, "Retries"). Import this module only after
-``flows.env.configure_prefect()`` (the CLI does), so telemetry stays off.
+of I/O has its own retry layer: docs/running.md, "Retries"). Each flow takes the caller's
+``settings`` (``aduan run``, the demo) or reads them from the environment when its run starts (a
+served deployment; ``profile`` overrides ADUAN_PROFILE there), and passes them down.
 """
 
 from __future__ import annotations
@@ -24,18 +25,21 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Failed, State
 from prefect.tasks import exponential_backoff
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from cases import scoring, triage
 from classifier.exceptions import NoChampion
+from config.settings import Settings, load_settings
 from harvester.run import enabled_sources, harvest_one
 from lapor.forward import forward_due
 from lapor.replies.run import send_due_replies
 from lapor.status import sync_due
-from store.db import session_factory
-from store.settings import get_settings
+from store.db import get_engine, session_factory
+from store.pipeline import pipeline_counts
 from training.retrain import retrain_step
 
 
@@ -53,11 +57,23 @@ STORE_RETRIES = dict(
 )
 
 
+def run_settings(settings: Settings | None, profile: str | None = None) -> Settings:
+    """The settings of this flow run: the caller's, else the environment's read now;
+    ``profile`` (a served deployment's parameter) over their profile."""
+    settings = settings or load_settings()
+    if profile:
+        settings = settings.model_copy(update={"profile": Path(profile).resolve()})
+    return settings
+
+
 @task(name="harvest-source", task_run_name="harvest-{name}", cache_policy=NO_CACHE, **STORE_RETRIES)
 def harvest_source_task(
-    name: str, max_pages: int | None = None, since: datetime | None = None
+    name: str,
+    max_pages: int | None = None,
+    since: datetime | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
-    return harvest_one(name, max_pages=max_pages, since=since)
+    return harvest_one(name, max_pages=max_pages, since=since, settings=settings)
 
 
 @flow(name="harvest", log_prints=False)
@@ -65,14 +81,16 @@ def harvest_flow(
     sources: list[str] | None = None,
     max_pages: int | None = None,
     since: datetime | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Harvest every enabled source (or exactly the named ones) concurrently, each as its own
     task, from its stored cursor (or from ``since``)."""
     logger = get_run_logger()
-    names, problems = enabled_sources(names=sources)
+    settings = run_settings(settings)
+    names, problems = enabled_sources(names=sources, settings=settings)
     for problem in problems:
         logger.warning("source config problem: %s", problem)
-    futures = [harvest_source_task.submit(name, max_pages, since) for name in names]
+    futures = [harvest_source_task.submit(name, max_pages, since, settings) for name in names]
     summary: dict[str, Any] = {"sources": len(names), "new": 0, "seen": 0, "failed": []}
     per_source = []
     for name, future in zip(names, futures, strict=True):
@@ -98,25 +116,33 @@ def harvest_flow(
 
 
 @task(name="classify-batch", cache_policy=NO_CACHE, **STORE_RETRIES)
-def classify_batch_task(post_ids: list[int], version: str) -> int:
-    return scoring.classify_batch(post_ids, version=version)
+def classify_batch_task(post_ids: list[int], version: str, settings: Settings) -> int:
+    return scoring.classify_batch(post_ids, version=version, settings=settings)
 
 
 @flow(name="classify-batches")
-def classify_batches_flow(batches: list[list[int]], version: str) -> int:
+def classify_batches_flow(batches: list[list[int]], version: str, settings: Settings) -> int:
     """Submit every batch to this flow's task runner (Dask or threads) and add up the counts."""
-    futures = [classify_batch_task.submit(ids, version) for ids in batches]
+    futures = [classify_batch_task.submit(ids, version, settings) for ids in batches]
     return sum(future.result() for future in futures)
 
 
 @flow(name="classify")
-def classify_flow(batch_size: int = scoring.CLASSIFY_BATCH, limit: int | None = None) -> dict:
+def classify_flow(
+    batch_size: int = scoring.CLASSIFY_BATCH,
+    limit: int | None = None,
+    settings: Settings | None = None,
+) -> dict:
     """Classify the posts still ``new`` with the champion model, ``batch_size`` at a time."""
     logger = get_run_logger()
-    address = get_settings().dask_address
+    settings = run_settings(settings)
+    address = settings.dask_address
     try:
         result = scoring.classify_pending(
-            batch=batch_size, limit=limit, run_batches=partial(_run_batches, address)
+            batch=batch_size,
+            limit=limit,
+            run_batches=partial(_run_batches, address, settings),
+            settings=settings,
         )
     except NoChampion as exc:  # a setup step is missing: one line saying which, no traceback
         logger.error("%s", exc)
@@ -131,18 +157,21 @@ def classify_flow(batch_size: int = scoring.CLASSIFY_BATCH, limit: int | None = 
     return result
 
 
-def _run_batches(address: str | None, batches: list[list[int]], version: str) -> int:
+def _run_batches(
+    address: str | None, settings: Settings, batches: list[list[int]], version: str
+) -> int:
     """One task per batch: on the Dask cluster at ``address``, or one after the other here."""
     if address:
-        return _classify_on_dask(address, batches, version)
-    return sum(classify_batch_task(ids, version) for ids in batches)
+        return _classify_on_dask(address, batches, version, settings)
+    return sum(classify_batch_task(ids, version, settings) for ids in batches)
 
 
-def _classify_on_dask(address: str, batches: list[list[int]], version: str) -> int:
-    """Run the batches on the Dask cluster at ``address`` through prefect-dask."""
-    from prefect.context import FlowRunContext
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-    from prefect_dask import DaskTaskRunner
+def _classify_on_dask(
+    address: str, batches: list[list[int]], version: str, settings: Settings
+) -> int:
+    """Run the batches on the Dask cluster at ``address`` through prefect-dask (the settings
+    travel pickled with each task)."""
+    from prefect_dask import DaskTaskRunner  # the optional dask extra
 
     runner = classify_batches_flow.with_options(task_runner=DaskTaskRunner(address=address))
     # Dask workers report their task runs to the same API as this flow: on the embedded API
@@ -151,35 +180,43 @@ def _classify_on_dask(address: str, batches: list[list[int]], version: str) -> i
     api_url = PREFECT_API_URL.value() or (context.client.api_url if context else None)
     if api_url:
         with temporary_settings({PREFECT_API_URL: str(api_url).rstrip("/")}):
-            return runner(batches, version)
-    return runner(batches, version)
+            return runner(batches, version, settings)
+    return runner(batches, version, settings)
 
 
 @task(name="triage", cache_policy=NO_CACHE, **STORE_RETRIES)
-def triage_task() -> dict[str, Any]:
-    return triage.triage_pending().as_dict()
+def triage_task(settings: Settings | None = None) -> dict[str, Any]:
+    return triage.triage_pending(settings=settings).as_dict()
 
 
 @flow(name="triage")
-def triage_flow() -> dict[str, Any]:
+def triage_flow(settings: Settings | None = None) -> dict[str, Any]:
     """Archive non-complaints, group near-duplicates into cases, auto-approve or queue them."""
-    result = triage_task()
+    result = triage_task(run_settings(settings))
     get_run_logger().info("triage: %s", result)
     return result
 
 
 @task(name="forward-due", cache_policy=NO_CACHE)
-def forward_task(limit: int | None = None, concurrency: int | None = None) -> dict[str, Any]:
-    return forward_due(limit=limit, concurrency=concurrency)
+def forward_task(
+    limit: int | None = None, concurrency: int | None = None, settings: Settings | None = None
+) -> dict[str, Any]:
+    return forward_due(limit=limit, concurrency=concurrency, settings=settings)
 
 
 @flow(name="forward")
-def forward_flow(limit: int | None = None, concurrency: int | None = None) -> dict[str, Any]:
+def forward_flow(
+    limit: int | None = None,
+    concurrency: int | None = None,
+    settings: Settings | None = None,
+    profile: str | None = None,
+) -> dict[str, Any]:
     """Send the LAPOR! outbox rows that are due (``concurrency`` requests in flight), then the
     replies they make due."""
-    result = forward_task(limit, concurrency)
+    settings = run_settings(settings, profile)
+    result = forward_task(limit, concurrency, settings)
     get_run_logger().info("forward: %s", result)
-    state = replies_flow(return_state=True)
+    state = replies_flow(settings=settings, return_state=True)
     if state.is_completed():
         result = {**result, "replies": state.result()}
     else:  # a reply problem never fails the forwarding
@@ -188,34 +225,36 @@ def forward_flow(limit: int | None = None, concurrency: int | None = None) -> di
 
 
 @task(name="send-replies", cache_policy=NO_CACHE)
-def replies_task(limit: int | None = None) -> dict[str, Any]:
-    return send_due_replies(limit=limit)
+def replies_task(limit: int | None = None, settings: Settings | None = None) -> dict[str, Any]:
+    return send_due_replies(limit=limit, settings=settings)
 
 
 @flow(name="replies")
-def replies_flow(limit: int | None = None) -> dict[str, Any]:
+def replies_flow(limit: int | None = None, settings: Settings | None = None) -> dict[str, Any]:
     """Reply under the citizens' comments once their case is in LAPOR! (off unless enabled)."""
-    result = replies_task(limit)
+    result = replies_task(limit, run_settings(settings))
     get_run_logger().info("replies: %s", result)
     return result
 
 
 @task(name="sync-status", cache_policy=NO_CACHE)
-def status_task(limit: int | None = None) -> dict[str, Any]:
-    return sync_due(limit=limit)
+def status_task(limit: int | None = None, settings: Settings | None = None) -> dict[str, Any]:
+    return sync_due(limit=limit, settings=settings)
 
 
 @flow(name="lapor-status")
-def lapor_status_flow(limit: int | None = None) -> dict[str, Any]:
+def lapor_status_flow(
+    limit: int | None = None, settings: Settings | None = None, profile: str | None = None
+) -> dict[str, Any]:
     """Poll LAPOR! for the status of forwarded complaints that are not final yet."""
-    result = status_task(limit)
+    result = status_task(limit, run_settings(settings, profile))
     get_run_logger().info("status: %s", result)
     return result
 
 
 @task(name="retrain", cache_policy=NO_CACHE)
-def retrain_task(options: dict[str, Any]) -> dict[str, Any]:
-    return retrain_step(**options)
+def retrain_task(options: dict[str, Any], settings: Settings | None = None) -> dict[str, Any]:
+    return retrain_step(settings=settings, **options)
 
 
 @flow(name="retrain")
@@ -227,6 +266,8 @@ def retrain_flow(
     min_class_size: int | None = None,
     negatives: list[Path] | None = None,
     promote: bool = True,
+    settings: Settings | None = None,
+    profile: str | None = None,
 ) -> dict[str, Any]:
     """Train a challenger on the stored labels (plus ``data`` files), judge it against the
     champion on the latest ``holdout_fraction`` of texts; it becomes champion only if
@@ -241,7 +282,7 @@ def retrain_flow(
     }
     if holdout_fraction is not None:
         options["holdout_fraction"] = holdout_fraction
-    result = retrain_task(options)
+    result = retrain_task(options, run_settings(settings, profile))
     get_run_logger().info(
         "retrain: %s",
         {k: result.get(k) for k in ("version", "promoted", "reasons", "champion_version")},
@@ -250,19 +291,23 @@ def retrain_flow(
 
 
 @flow(name="pipeline")
-def pipeline_flow(max_pages: int | None = None, forward: bool = True) -> dict[str, Any]:
+def pipeline_flow(
+    max_pages: int | None = None,
+    forward: bool = True,
+    settings: Settings | None = None,
+    profile: str | None = None,
+) -> dict[str, Any]:
     """The regular run: harvest -> classify -> triage -> forward, each a subflow."""
-    from store.pipeline import pipeline_counts
-
-    summary = {"harvest": harvest_flow(max_pages=max_pages)}
-    classified = classify_flow(return_state=True)
+    settings = run_settings(settings, profile)
+    summary = {"harvest": harvest_flow(max_pages=max_pages, settings=settings)}
+    classified = classify_flow(settings=settings, return_state=True)
     if not classified.is_completed():  # e.g. no champion model: its one line says what to do
         return Failed(message=f"classify: {classified.message}")
     summary["classify"] = classified.result()
-    summary["triage"] = triage_flow()
+    summary["triage"] = triage_flow(settings=settings)
     if forward:
-        summary["forward"] = forward_flow()
-    with session_factory()() as session:
+        summary["forward"] = forward_flow(settings=settings)
+    with session_factory(get_engine(settings.sqlalchemy_url))() as session:
         summary["store"] = pipeline_counts(session=session)
     logger = get_run_logger()
     # Each step's counts again in the pipeline's own log (`prefect flow-run logs` of this run);

@@ -19,15 +19,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.exceptions import ConfigError, UserError
+from config.profile import get_profile
+from config.settings import Settings, load_settings
 from harvester.config import load_sources, select_sources
 from harvester.exceptions import HarvestError, SourceConfigError
 from harvester.http import PoliteSession, user_agent
 from harvester.sources import Page, Source, build_source
-from store.db import session_factory
+from store.db import get_engine, session_factory
 from store.deployment_keys import author_key_for_store
-from store.exceptions import ConfigError
-from store.profile import get_profile
-from store.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +112,6 @@ def harvest_source(
 
 
 def _is_store_error(exc: BaseException) -> bool:
-    from store.exceptions import UserError
-
     return isinstance(exc, UserError) or type(exc).__module__.startswith("sqlalchemy")
 
 
@@ -148,11 +146,16 @@ def harvest_all(
 
 
 def enabled_sources(
-    profile_dir: Path | None = None, names: list[str] | None = None
+    profile_dir: Path | None = None,
+    names: list[str] | None = None,
+    *,
+    settings: Settings | None = None,
 ) -> tuple[list[str], list[str]]:
     """Names of the sources to harvest (the enabled ones, or exactly ``names``, even if disabled;
-    SourceConfigError for a name that is invalid or missing) and the sources.yaml problems."""
-    configs, problems = load_sources(Path(profile_dir or get_settings().profile))
+    SourceConfigError for a name that is invalid or missing) and the sources.yaml problems, of
+    ``profile_dir`` (default: ``settings.profile``; no settings: read from the environment now)."""
+    folder = profile_dir or (settings or load_settings()).profile
+    configs, problems = load_sources(Path(folder))
     chosen = select_sources(configs, problems, names)
     return [c.name for c in chosen], [str(p) for p in problems]
 
@@ -164,16 +167,17 @@ def harvest_one(
     profile_dir: Path | None = None,
     max_pages: int | None = None,
     since: datetime | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Harvest one source by name from its stored cursor (or from ``since``); a source error
-    comes back in ``error``."""
-    settings = get_settings()
+    comes back in ``error``. ``settings`` None: read from the environment now."""
+    settings = settings or load_settings()
     folder = Path(profile_dir or settings.profile)
     configs, _ = load_sources(folder)
     config = next((c for c in configs if c.name == name), None)
     if config is None:
         raise LookupError(f"no valid source named {name!r} in {folder}/sources.yaml")
-    factory = factory or session_factory()
+    factory = factory or session_factory(get_engine(settings.sqlalchemy_url))
     key = author_key_for_store(factory=factory, settings=settings)  # one key per deployment
     try:
         contact = get_profile(folder).contact

@@ -223,7 +223,7 @@ class LaporClient:
 
     @classmethod
     def from_settings(cls, settings: Any) -> LaporClient:
-        """A client configured from ``store.settings.Settings`` (ADUAN_LAPOR_*)."""
+        """A client configured from ``config.settings.Settings`` (ADUAN_LAPOR_*)."""
 
         def secret(value: Any) -> str | None:
             return value.get_secret_value() if value is not None else None

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from config.profile import Profile
 from lapor.exceptions import MappingMissing
 from lapor.redact import redact
-from store.profile import Profile
 
 TITLE_MAX = 150
 CONTENT_MAX = 4000

@@ -1,6 +1,6 @@
 """Errors of the LAPOR! (and Open311) forwarding: what failed and what to do about it.
 
-LaporError (store.exceptions.UserError)   one line for the user, exit code 2
+LaporError (config.exceptions.UserError)   one line for the user, exit code 2
  ├── LaporConfigError        base URL or a secret missing/invalid (names the ADUAN_* variable)
  ├── MappingMissing          an agency/topic has no LAPOR! id in the profile: nothing is sent
  ├── ReconcileError          a forward cannot be reconciled that way (wrong state, no id)
@@ -16,7 +16,7 @@ LaporError (store.exceptions.UserError)   one line for the user, exit code 2
 
 from __future__ import annotations
 
-from store.exceptions import UserError
+from config.exceptions import UserError
 
 __all__ = [
     "AmbiguousOutcome",

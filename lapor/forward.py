@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.profile import get_profile
+from config.settings import Settings, load_settings
 from lapor import DEFAULT_CONCURRENCY
 from lapor.outbox import configured_targets, send_due
 from lapor.reroute import send_pending_reroutes
-from store.db import session_factory
-from store.profile import get_profile
+from store.db import get_engine, session_factory
 
 log = logging.getLogger(__name__)
 
@@ -22,14 +23,17 @@ def forward_due(
     factory: sessionmaker[Session] | None = None,
     limit: int | None = None,
     concurrency: int | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """Send the outbox rows that are due to LAPOR! and to the profile's Open311 target, if any
     (lapor.outbox.send_due, ``concurrency`` requests in flight), then the facilitators' requests
     to pass sent cases to another agency (lapor.reroute.send_pending_reroutes); counts, and the
-    first problems (what blocked or failed a row: ids and reasons, never post text)."""
-    client, extra = configured_targets()
-    factory = factory or session_factory()
-    profile = get_profile()
+    first problems (what blocked or failed a row: ids and reasons, never post text).
+    ``settings`` None: read from the environment now."""
+    settings = settings or load_settings()
+    client, extra = configured_targets(settings)
+    factory = factory or session_factory(get_engine(settings.sqlalchemy_url))
+    profile = get_profile(settings.profile)
     stats = send_due(
         factory=factory,
         client=client,

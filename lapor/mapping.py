@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from store.profile import Profile
+from config.profile import Profile
 
 
 def fold(name: str) -> str:

@@ -22,6 +22,8 @@ from typing import Any
 
 import requests
 
+from config.profile import Profile
+from config.yaml_file import read_yaml
 from lapor.client import (
     raise_for_answer,
     transport_error,
@@ -36,8 +38,6 @@ from lapor.exceptions import (
 )
 from store.forward_claims import ForwardContext
 from store.forward_status import StatusChange
-from store.profile import Profile
-from store.yaml_file import read_yaml
 
 CONFIG_FILE = "open311.yaml"
 

@@ -19,10 +19,13 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.profile import Profile
+from config.settings import Settings
 from lapor.client import MAX_RETRY_AFTER_S, LaporClient
 from lapor.compose import attachments_field, compose_complaint, photo_urls
 from lapor.exceptions import (
@@ -35,10 +38,10 @@ from lapor.exceptions import (
     Throttled,
     ValidationFailed,
 )
+from lapor.open311 import Open311Client, Open311Target, load_open311_config
 from lapor.photos import upload_photos
 from store.forward_claims import Blocked, Claimed, ForwardContext, claim_due
 from store.forward_outcomes import Outcome, record_outcomes, recover_stale
-from store.profile import Profile
 
 log = logging.getLogger(__name__)
 
@@ -258,18 +261,13 @@ class _Run:
             self.progress(what)
 
 
-def configured_targets() -> tuple[LaporClient | None, list[Target]]:
-    """(the LAPOR! client, [the Open311 target]) as the settings and profile configure them.
+def configured_targets(settings: Settings) -> tuple[LaporClient | None, list[Target]]:
+    """(the LAPOR! client, [the Open311 target]) as ``settings`` and its profile configure them.
 
     Without LAPOR! secrets but with ``<profile>/open311.yaml`` only Open311 is used; with neither,
     LaporConfigError says which ADUAN_* variables to set.
     """
-    from lapor.open311 import Open311Client, Open311Target, load_open311_config
-    from store.profile import get_profile
-    from store.settings import get_settings
-
-    settings = get_settings()
-    config = load_open311_config(get_profile().folder)
+    config = load_open311_config(Path(settings.profile))
     extra: list[Target] = []
     if config is not None:
         extra.append(Open311Target(Open311Client(config, timeout=settings.lapor_timeout_s)))

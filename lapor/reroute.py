@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.profile import Profile
 from lapor.client import MAX_RETRY_AFTER_S, LaporClient
 from lapor.exceptions import (
     AmbiguousOutcome,
@@ -37,7 +38,6 @@ from lapor.exceptions import (
 )
 from lapor.mapping import fold
 from lapor.outbox import LEASE_GRACE_S, RetryPolicy
-from store.profile import Profile
 from store.reroutes import (
     ClaimedReroute,
     RerouteOutcome,

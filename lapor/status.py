@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.settings import Settings, load_settings
 from lapor.client import ComplaintStatus, LaporClient
 from lapor.exceptions import AuthRejected, LaporApiError, LaporConfigError
 from lapor.outbox import configured_targets
-from store.db import session_factory
+from store.db import get_engine, session_factory
 from store.forward_status import (
     StatusChange,
     claim_status_poll,
@@ -127,11 +128,15 @@ def sync_status(
 
 
 def sync_due(
-    *, factory: sessionmaker[Session] | None = None, limit: int | None = None
+    *,
+    factory: sessionmaker[Session] | None = None,
+    limit: int | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
-    """Poll LAPOR! (and Open311) for the status of forwarded complaints that are not final."""
-    client, extra = configured_targets()
-    stats = sync_status(
-        factory=factory or session_factory(), client=client, limit=limit, extra_sources=extra
-    )
+    """Poll LAPOR! (and Open311) for the status of forwarded complaints that are not final.
+    ``settings`` None: read from the environment now."""
+    settings = settings or load_settings()
+    client, extra = configured_targets(settings)
+    factory = factory or session_factory(get_engine(settings.sqlalchemy_url))
+    stats = sync_status(factory=factory, client=client, limit=limit, extra_sources=extra)
     return asdict(stats)

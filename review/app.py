@@ -20,8 +20,11 @@ from markupsafe import Markup
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException
 
+from config.profile import get_profile
+from config.settings import load_settings
 from review.auth import FLASH_COOKIE, LoginThrottle, Sessions
 from review.deps import LoginRequired, login_redirect_url, take_flash
+from store.db import get_engine, session_factory
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -64,12 +67,9 @@ def create_app(
     profile: Any = None,
     session_max_age_s: int = 8 * 3600,
 ) -> FastAPI:
-    """The app on ``factory`` (default: the settings' database), with ``profile``'s taxonomy."""
-    from store.db import get_engine, session_factory
-    from store.profile import get_profile
-    from store.settings import get_settings
-
-    settings = settings or get_settings()
+    """The app on ``factory`` (default: the settings' database), with ``profile``'s taxonomy;
+    ``settings`` None: read from the environment now (each uvicorn worker process does)."""
+    settings = settings or load_settings()
     if factory is None:
         factory = session_factory(get_engine(settings.sqlalchemy_url))
     if profile is None:

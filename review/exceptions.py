@@ -5,7 +5,7 @@ ReviewError            a review command cannot do what was asked (exit 2, one li
 
 from __future__ import annotations
 
-from store.exceptions import UserError
+from config.exceptions import UserError
 
 
 class ReviewError(UserError):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from store.yaml_file import read_yaml
+from config.yaml_file import read_yaml
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from store.exceptions import ConfigError
-from store.yaml_file import read_yaml
+from config.exceptions import ConfigError
+from config.yaml_file import read_yaml
 
 __all__ = [
     "AREAS_FILE",
@@ -308,12 +308,8 @@ def _cached(path: str, mtime: float) -> Gazetteer:
     return load_gazetteer(Path(path))
 
 
-def get_gazetteer(folder: Path | None = None) -> Gazetteer | None:
-    """The gazetteer of a profile folder (default ADUAN_PROFILE), or None when it has none."""
-    if folder is None:
-        from store.settings import get_settings
-
-        folder = Path(get_settings().profile)
+def get_gazetteer(folder: Path) -> Gazetteer | None:
+    """The gazetteer of a profile folder, or None when it has none."""
     path = Path(folder) / AREAS_FILE
     if not path.is_file():
         return None

@@ -15,7 +15,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.exceptions import ConfigError, DatabaseUnreachable, NotMigrated
+from config.exceptions import ConfigError
+from config.settings import load_settings
+from store.exceptions import DatabaseUnreachable, NotMigrated
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +119,9 @@ def _engine_for(url: str) -> Engine:
 
 
 def get_engine(url: str | None = None, *, check: bool = True) -> Engine:
-    """The shared engine for ``url`` (default: settings), schema checked once per process."""
-    from store.settings import get_settings
-
-    url = url or get_settings().sqlalchemy_url
+    """The shared engine for ``url`` (None: the ADUAN_* settings' database, read now), schema
+    checked once per process."""
+    url = url or load_settings().sqlalchemy_url
     engine = _engine_for(url)
     if check and url not in _checked:
         with _schema_lock:

@@ -18,9 +18,9 @@ import hmac
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.exceptions import ConfigError
+from config.exceptions import ConfigError
+from config.settings import Settings
 from store.repository import insert_ignoring_duplicates
-from store.settings import Settings
 from store.tables import DeploymentKey
 
 AUTHOR_KEY = "author_key"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from flows.env import configure_prefect
 from store.db import make_engine
 from store.db import session_factory as make_session_factory
 from store.migrate import upgrade
-from store.settings import reset_settings
 from store.tables import Base
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,6 +29,10 @@ POSTGRES_HELP = (
     "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
 )
 ON_CI = os.environ.get("CI") == "true"
+
+# Start-up of the test process (which imports prefect: flows, the Dask test, the API client):
+# Prefect's private defaults, as `aduan` sets them before any command runs.
+configure_prefect(Path(tempfile.mkdtemp(prefix="aduan-tests-prefect-")))
 
 
 def fixture_path(*parts: str) -> Path:
@@ -49,16 +54,7 @@ def aduan_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     monkeypatch.setenv("ADUAN_HOME", str(home))
     monkeypatch.delenv("ADUAN_DATABASE_URL", raising=False)
     monkeypatch.setenv("ADUAN_AUTHOR_SECRET", "test-author-secret")
-    # `--profile` sets ADUAN_PROFILE for the whole process (cli/common.py):
-    # put back what was there, so no later test (or the subprocess it starts) inherits it.
-    profile_before = os.environ.get("ADUAN_PROFILE")
-    reset_settings()
     yield home
-    if profile_before is None:
-        os.environ.pop("ADUAN_PROFILE", None)
-    else:
-        os.environ["ADUAN_PROFILE"] = profile_before
-    reset_settings()
 
 
 @pytest.fixture
@@ -125,7 +121,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Pat
 def engine(db_url: str, monkeypatch: pytest.MonkeyPatch):
     """An engine on a clean database; also made the default (ADUAN_DATABASE_URL)."""
     monkeypatch.setenv("ADUAN_DATABASE_URL", db_url)
-    reset_settings()
     eng = make_engine(db_url)
     yield eng
     eng.dispose()

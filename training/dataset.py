@@ -13,8 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from classifier.data import read_rows, require_columns
+from config.settings import load_settings
 from store.db import session_factory
-from store.settings import get_settings
 from store.training import LabelRecord, load_label_records
 from training.exceptions import RetrainError
 from training.label_import import parse_time
@@ -283,16 +283,17 @@ def describe_sets(
     )
 
 
-def default_negatives() -> list[Path]:
-    """The profile's seed non-complaints, when it has them (the relevance head's negatives)."""
-    seed = Path(get_settings().profile) / "seed" / "non_complaints.csv"
+def default_negatives(profile_dir: Path | None = None) -> list[Path]:
+    """The profile's seed non-complaints, when it has them (the relevance head's negatives);
+    ``profile_dir`` None: ADUAN_PROFILE, read from the environment now."""
+    seed = Path(profile_dir or load_settings().profile) / "seed" / "non_complaints.csv"
     return [seed] if seed.is_file() else []
 
 
-def default_relevance_data() -> list[Path]:
+def default_relevance_data(profile_dir: Path | None = None) -> list[Path]:
     """The profile's seed relevance files (``seed/relevance*.csv``: comments labelled complaint
-    or not), used with the default negatives."""
-    return sorted((Path(get_settings().profile) / "seed").glob("relevance*.csv"))
+    or not), used with the default negatives; ``profile_dir`` None: as default_negatives."""
+    return sorted((Path(profile_dir or load_settings().profile) / "seed").glob("relevance*.csv"))
 
 
 def _keys_sha(labels: Sequence[ResolvedLabel]) -> str:

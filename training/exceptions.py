@@ -1,12 +1,12 @@
 """Errors of the retraining loop and the label import: one line for the user, exit code 2.
 
-RetrainError (store.exceptions.UserError)  a retrain or label import cannot go ahead as asked
+RetrainError (config.exceptions.UserError)  a retrain or label import cannot go ahead as asked
  └── RetrainBusy                           another retrain holds the deployment's retrain lock
 """
 
 from __future__ import annotations
 
-from store.exceptions import UserError
+from config.exceptions import UserError
 
 __all__ = ["RetrainBusy", "RetrainError"]
 

@@ -15,10 +15,10 @@ from typing import Any
 
 from classifier.data import read_rows
 from classifier.relevance_data import RelevanceRow
-from store.db import session_factory
+from config.profile import get_profile
+from config.settings import Settings, load_settings
+from store.db import get_engine, session_factory
 from store.locks import exclusive_run
-from store.profile import get_profile
-from store.settings import get_settings
 from training.dataset import (
     HOLDOUT_FRACTION,
     RESOLUTION_RULE,
@@ -110,23 +110,26 @@ def _judge(challenger, champion, holdout: Sequence[ResolvedLabel], targets, rule
     return new, old, decide(old, new, rules, version)
 
 
-def retrain(*, factory=None, **options) -> RetrainResult:
+def retrain(*, factory=None, settings: Settings | None = None, **options) -> RetrainResult:
     """Train a challenger, judge it against the champion on the same held-out rows, promote it
-    if the profile's rules hold (see ``_retrain`` for the options).
+    if the profile's rules hold (see ``_retrain`` for the options). ``settings`` gives the store,
+    the registry and the profile (None: read from the environment now).
 
     One retrain at a time per store: a second one started meanwhile (another worker, or
     ``aduan run retrain`` during the weekly flow) raises RetrainBusy and trains nothing.
     """
-    factory = factory or session_factory()
+    settings = settings or load_settings()
+    factory = factory or session_factory(get_engine(settings.sqlalchemy_url))
     with exclusive_run(factory=factory, name="retrain") as held:
         if not held:
             raise RetrainBusy("another retrain is running on this store; try again when it ends")
-        return _retrain(factory=factory, **options)
+        return _retrain(factory=factory, settings=settings, **options)
 
 
 def _retrain(
     *,
-    factory=None,
+    factory,
+    settings: Settings,
     data_files: Sequence[Path] = (),
     targets: Sequence[str] | None = None,
     text_column: str = "text",
@@ -150,8 +153,9 @@ def _retrain(
     from classifier.train import train_bundle
 
     step = progress or (lambda _s: None)
-    rules = _rules(max_macro_f1_drop, allow_accuracy_drop)
-    registry = Registry(Path(models_dir or get_settings().models_dir))
+    profile_dir = Path(settings.profile)
+    rules = _rules(max_macro_f1_drop, allow_accuracy_drop, profile_dir)
+    registry = Registry(Path(models_dir or settings.models_dir))
     # The champion is loaded (and its sha256 checked) before the long training, not after.
     champion_version = registry.champion_version()
     champion = registry.load(champion_version) if champion_version else None
@@ -159,10 +163,10 @@ def _retrain(
     if min_class_size is None:
         min_class_size = int(_champion_default(champion, "min_class_size", DEFAULT_MIN_CLASS_SIZE))
     sets = assemble_sets(factory, data_files, targets, text_column, holdout_fraction)
-    kept_heads = _fill_heads_without_labels(sets, targets, min_class_size, champion)
+    kept_heads = _fill_heads_without_labels(sets, targets, min_class_size, champion, profile_dir)
     step("training set")
-    negative_files = list(negatives) if negatives is not None else default_negatives()
-    relevance_files = default_relevance_data() if negatives is None else []
+    negative_files = list(negatives) if negatives is not None else default_negatives(profile_dir)
+    relevance_files = default_relevance_data(profile_dir) if negatives is None else []
     labelled, relevance_rows = _relevance_rows(sets, targets)
     if announce is not None:
         announce(describe_sets(sets, targets, negative_files, champion_version))
@@ -231,9 +235,9 @@ def _learnable(rows: Sequence[Mapping], target: str, min_class_size: int) -> boo
     return sum(1 for c in counts.values() if c >= min_class_size) >= 2
 
 
-def _seed_rows(targets: Sequence[str]) -> list[dict]:
+def _seed_rows(targets: Sequence[str], profile_dir: Path) -> list[dict]:
     """The profile's seed complaints (seed/complaints.csv), when it has them."""
-    path = Path(get_settings().profile) / "seed" / "complaints.csv"
+    path = profile_dir / "seed" / "complaints.csv"
     if not path.is_file():
         return []
     rows, _ = read_rows(path)
@@ -242,7 +246,9 @@ def _seed_rows(targets: Sequence[str]) -> list[dict]:
     ]
 
 
-def _fill_heads_without_labels(sets: TrainingSets, targets, min_class_size, champion) -> list[str]:
+def _fill_heads_without_labels(
+    sets: TrainingSets, targets, min_class_size, champion, profile_dir: Path
+) -> list[str]:
     """A head the new labels cannot train (an import without a topic column) keeps what it had:
     the seed rows' labels for that head only, else the champion's own predictions on the
     training texts. Returns one note per head so kept."""
@@ -253,7 +259,7 @@ def _fill_heads_without_labels(sets: TrainingSets, targets, min_class_size, cham
             continue
         seeds = [
             {**{t: "" for t in targets}, "text": r["text"], "created_at": "", target: r[target]}
-            for r in _seed_rows(targets)
+            for r in _seed_rows(targets, profile_dir)
             if r.get(target)
         ]
         if _learnable(seeds, target, min_class_size):
@@ -324,9 +330,9 @@ def _champion_default(champion, key: str, default):
     return (champion.manifest.get(key) or default) if champion is not None else default
 
 
-def _rules(max_f1_drop: float | None, acc_drop: float | None) -> Rules:
+def _rules(max_f1_drop: float | None, acc_drop: float | None, profile_dir: Path) -> Rules:
     if max_f1_drop is None or acc_drop is None:
-        promotion = get_profile().promotion
+        promotion = get_profile(profile_dir).promotion
         max_f1_drop = promotion.max_macro_f1_drop if max_f1_drop is None else max_f1_drop
         acc_drop = promotion.allow_accuracy_drop if acc_drop is None else acc_drop
     return Rules(max_macro_f1_drop=max_f1_drop, allow_accuracy_drop=acc_drop)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from config.profile import load_profile
+from config.replies import REPLIES_FILE
 from lapor.replies.errors import ReplyError, ReplyNotPermitted
 from lapor.replies.plan import reply_sources
 from lapor.replies.sender import build_clients
-from store.profile import load_profile
-from store.reply_profile import REPLIES_FILE
 
 HOW = {
     "facebook": "a Page token with pages_manage_engagement and pages_read_user_content",

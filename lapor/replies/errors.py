@@ -1,6 +1,6 @@
 """What a platform's answer to a reply means for the outbox.
 
-ReplyError (store.exceptions.UserError)
+ReplyError (config.exceptions.UserError)
  ├── ReplyConfigError    replies.yaml names a source that cannot be replied to, or no token
  └── ReplyApiError       the platform refused or did not answer
       ├── ReplyThrottled     429, Graph 4/17/32/613, YouTube rate/quota: NOTHING was posted;
@@ -15,7 +15,7 @@ ReplyError (store.exceptions.UserError)
 
 from __future__ import annotations
 
-from store.exceptions import UserError
+from config.exceptions import UserError
 
 
 class ReplyError(UserError):

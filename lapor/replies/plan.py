@@ -17,8 +17,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.profile import Profile
+from config.settings import Settings, load_settings
 from lapor.replies.errors import ReplyConfigError
-from store.profile import Profile
 from store.replies import ReplyCandidate, add_replies, reply_candidates, reply_targets
 
 log = logging.getLogger(__name__)
@@ -93,12 +94,15 @@ def plan_replies(
     profile: Profile,
     sources: dict[str, ReplySourceSetup],
     now: datetime | None = None,
+    settings: Settings | None = None,
 ) -> Counter[str]:
     """Make the reply rows now due (idempotent); returns how many were made, by state
-    (``failed``: a reply that cannot be sent, ``NO_ID``)."""
+    (``failed``: a reply that cannot be sent, ``NO_ID``). ``settings`` gives the default link
+    (None: read from the environment now)."""
     made: Counter[str] = Counter()
     if not sources:
         return made
+    settings = settings or load_settings()
     now = now or datetime.now(UTC)
     config = profile.replies
     since = now - timedelta(days=config.max_age_days)
@@ -111,7 +115,7 @@ def plan_replies(
                 sent_since=since,
             )
             rows = _one_per_thread(
-                [_row(c, profile, sources[c.source]) for c in found],
+                [_row(c, profile, sources[c.source], settings) for c in found],
                 reply_targets(session=session, case_ids=[c.case_id for c in found]),
             )
             added = add_replies(session=session, rows=rows)
@@ -137,13 +141,16 @@ def _one_per_thread(
     return rows
 
 
-def _row(candidate: ReplyCandidate, profile: Profile, setup: ReplySourceSetup) -> dict[str, Any]:
+def _row(
+    candidate: ReplyCandidate, profile: Profile, setup: ReplySourceSetup, settings: Settings
+) -> dict[str, Any]:
     agency = profile.agency(candidate.agency or "")
     text = profile.replies.render(
         candidate.kind,
         nomor=candidate.complaint_id,
         instansi=agency.name if agency else "instansi terkait",
         status=candidate.status_name,
+        settings=settings,
     )
     target = target_of(candidate)
     state, error = ("approval" if setup.policy == "approve" else "pending"), None

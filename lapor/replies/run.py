@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.profile import Profile, get_profile
+from config.settings import Settings, load_settings
 from lapor.replies.plan import NO_ID, plan_replies, reply_sources
 from lapor.replies.sender import ReplyRetry, ReplyStats, build_clients, send_replies
-from store.db import session_factory
-from store.profile import Profile, get_profile
+from store.db import get_engine, session_factory
 
 log = logging.getLogger(__name__)
 
@@ -26,10 +27,12 @@ def run_replies(
     timeout: float = 10.0,
     retry: ReplyRetry | None = None,
     send: bool = True,
+    settings: Settings | None = None,
 ) -> ReplyStats:
-    """Plan and (unless ``send`` is False) send; with replies off everywhere, nothing happens."""
+    """Plan and (unless ``send`` is False) send; with replies off everywhere, nothing happens.
+    ``settings`` gives the replies' default link (None: read from the environment now)."""
     sources = reply_sources(profile)
-    planned = plan_replies(factory=factory, profile=profile, sources=sources)
+    planned = plan_replies(factory=factory, profile=profile, sources=sources, settings=settings)
     if not send or not sources:
         return _with_plan(ReplyStats(), planned)
     clients = build_clients(sources, timeout=timeout)
@@ -48,14 +51,18 @@ def send_due_replies(
     factory: sessionmaker[Session] | None = None,
     limit: int | None = None,
     concurrency: int = 4,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """The replies step: plan the replies now due and post them under the citizens' comments,
-    as the profile's replies.yaml enables (nothing happens otherwise); counts only."""
+    as the profile's replies.yaml enables (nothing happens otherwise); counts only.
+    ``settings`` None: read from the environment now."""
+    settings = settings or load_settings()
     stats = run_replies(
-        factory=factory or session_factory(),
-        profile=get_profile(),
+        factory=factory or session_factory(get_engine(settings.sqlalchemy_url)),
+        profile=get_profile(settings.profile),
         limit=limit,
         concurrency=concurrency,
+        settings=settings,
     )
     for problem in stats.problems[:5]:
         log.warning("reply: %s", problem)

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 
 from cases.grouping import Candidate, group_duplicates
 from cases.triage import auto_forward_allowed, triage_pending
+from config.profile import Agency, Profile, Topic, Triage
 from store.pipeline import save_classifications
-from store.profile import Agency, Profile, Topic, Triage
 from store.repository import upsert_posts
 from store.tables import Case, Forward, PostRow, Review
 from tests.factories import T0, make_post

@@ -27,10 +27,8 @@ KEYS = {
 def aduan(monkeypatch, capsys, tmp_path):
     """Run the real `aduan` entry point in-process; returns (exit code, stdout, stderr)."""
     import cli.main as cli
-    from store.settings import reset_settings
 
     monkeypatch.setenv("ADUAN_MODELS_DIR", str(tmp_path / "models"))
-    reset_settings()
 
     def run(*args: str) -> tuple[int, str, str]:
         monkeypatch.setattr(sys, "argv", ["aduan", *args])
@@ -191,12 +189,10 @@ def test_odd_text_classifies_with_low_relevance(aduan, small_bundle) -> None:
 
 
 def test_default_negatives_come_from_the_profile(monkeypatch, tmp_path) -> None:
-    from store.settings import reset_settings
     from training.dataset import default_negatives as _default_negatives
 
     profile = tmp_path / "profile"
     monkeypatch.setenv("ADUAN_PROFILE", str(profile))
-    reset_settings()
     assert _default_negatives() == []
     (profile / "seed").mkdir(parents=True)
     (profile / "seed" / "non_complaints.csv").write_text("id,text,kind\nn1,halo,greeting\n")

@@ -166,7 +166,7 @@ def test_evaluate_with_a_gazetteer_counts_unknown_places_and_routes_them_unknown
 
 def test_kupang_agency_map_covers_the_surabaya_labels() -> None:
     from classifier.agency_map import load_agency_map
-    from store.profile import load_profile
+    from config.profile import load_profile
     from tests.conftest import SHARED_DATA, need
 
     kupang = KUPANG.parent

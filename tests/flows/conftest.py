@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import socket
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,17 +13,12 @@ import pytest
 import yaml
 
 from demo.lapor_simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
-from flows.env import prefect_defaults
 
 REPO = Path(__file__).resolve().parents[2]
 SEED = REPO / "profiles" / "kupang" / "seed"
 DEMO_PAGE = REPO / "profiles" / "kupang" / "demo" / "facebook_page.json"
 AUTO_FORWARD = 0.8
 UNMAPPED = ("polresta", "inspektorat")  # no LAPOR! id: their cases always wait for review
-
-# This test process may import prefect (the Dask test, the API client): private defaults first.
-for _name, _value in prefect_defaults(Path(tempfile.mkdtemp(prefix="aduan-flows-tests-"))).items():
-    os.environ.setdefault(_name, _value)
 
 
 def aduan_exe() -> str:
@@ -133,8 +127,8 @@ def fake_graph() -> Iterator:
 @pytest.fixture
 def world(tmp_path: Path, fake_graph, models_dir: Path, aduan_env: Path) -> Iterator[dict]:
     """Profile + fake Graph API + LAPOR! simulator + the environment of an ``aduan`` process."""
+    from config.profile import load_profile
     from demo.lapor_simulator_routes import start_simulator
-    from store.profile import load_profile
 
     profile_dir = write_profile(
         tmp_path / "profile", graph_url=fake_graph.api_url, page_id=fake_graph.page["id"]

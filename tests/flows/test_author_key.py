@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from config.exceptions import ConfigError
 from harvester.run import harvest_one
 from store.db import get_engine, session_factory
-from store.exceptions import ConfigError
-from store.settings import reset_settings
 from store.tables import PostRow
 
 
@@ -16,13 +15,11 @@ def test_a_worker_with_another_key_harvests_nothing(world, monkeypatch):
     for name, value in world["env"].items():
         if name.startswith("ADUAN_"):
             monkeypatch.setenv(name, value)
-    reset_settings()
     engine = get_engine(world["db_url"])
     factory = session_factory(engine)
     first = harvest_one("pemkot-kupang-fb", factory=factory, max_pages=1)
     assert first["new"] > 0
     monkeypatch.setenv("ADUAN_AUTHOR_SECRET", "another-machines-secret")
-    reset_settings()
     with pytest.raises(ConfigError, match="not the key this store was harvested with"):
         harvest_one("pemkot-kupang-fb", factory=factory)
     with factory() as session:

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import delete, func, select, update
 
 from cases.triage import triage_pending
+from config.profile import Agency, Profile, Topic, Triage
 from store.pipeline import save_classifications
-from store.profile import Agency, Profile, Topic, Triage
 from store.repository import upsert_posts
 from store.tables import AuditEntry, Case, Classification, Forward, PostRow, Review
 from tests.factories import T0, make_post

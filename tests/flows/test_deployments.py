@@ -50,6 +50,17 @@ def test_serve_builds_every_deployment_in_the_profile_timezone():
     assert [d.schedules[0].schedule.cron for d in only] == ["*/2 * * * *"]
 
 
+def test_served_runs_get_the_profile_of_serve_as_a_parameter(tmp_path):
+    """`aduan serve --profile X` writes no ADUAN_PROFILE: each served run gets X as its
+    ``profile`` parameter and builds its settings with it."""
+    from flows.flows import run_settings
+
+    deployments = build_deployments("UTC", parameters={"profile": str(tmp_path)})
+    assert all(d.parameters == {"profile": str(tmp_path)} for d in deployments)
+    assert run_settings(None, str(tmp_path)).profile == tmp_path.resolve()
+    assert "ADUAN_PROFILE" not in os.environ or os.environ["ADUAN_PROFILE"] != str(tmp_path)
+
+
 def test_prefect_defaults_go_under_aduan_home_and_keep_user_settings(tmp_path, monkeypatch):
     defaults = prefect_defaults(tmp_path)
     assert defaults["DO_NOT_TRACK"] == "1"

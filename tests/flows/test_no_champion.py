@@ -11,8 +11,9 @@ from classifier.registry import Registry
 from tests.flows.conftest import REPO, aduan_exe
 
 IN_FLOW = """
+from config.settings import load_settings
 from flows.env import configure_prefect
-configure_prefect()
+configure_prefect(load_settings().home)
 from flows.flows import pipeline_flow
 state = pipeline_flow(max_pages=1, forward=False, return_state=True)
 print("STATE", state.name, "|", state.message)

@@ -11,7 +11,8 @@ from tests.flows.conftest import REPO
 
 SCRIPT = """
 from flows.env import configure_prefect
-configure_prefect()
+from config.settings import load_settings
+configure_prefect(load_settings().home)
 from prefect import flow, task
 from sqlalchemy.exc import OperationalError
 from flows import flows

@@ -5,9 +5,6 @@ from cli.run import another_shell_hint
 
 
 def test_hint_exports_the_api_url_and_names_a_served_deployment():
-    from flows.env import configure_prefect
-
-    configure_prefect()
     from flows.deployments import build_deployments
 
     deployments = build_deployments("Asia/Makassar", only={"pipeline", "forward"})

@@ -226,7 +226,6 @@ def test_classify_flow_on_a_local_dask_cluster(prefect_server, models_dir, engin
 
     from cases import scoring
     from store.repository import upsert_posts
-    from store.settings import reset_settings
     from tests.factories import make_post
 
     factory = session_factory(engine)
@@ -237,7 +236,6 @@ def test_classify_flow_on_a_local_dask_cluster(prefect_server, models_dir, engin
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:
         monkeypatch.setenv("ADUAN_DASK_ADDRESS", cluster.scheduler_address)
-        reset_settings()
         from flows.flows import classify_flow
 
         with temporary_settings({PREFECT_API_URL: prefect_server["api"]}):

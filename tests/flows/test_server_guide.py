@@ -24,9 +24,9 @@ import psutil
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from config.profile import load_profile
 from demo.lapor_simulator_routes import start_simulator
 from store.db import make_engine, session_factory
-from store.profile import load_profile
 from store.tables import Case, Classification, Forward, PostRow
 from tests.conftest import POSTGRES_URL, need
 from tests.flows.conftest import REPO, free_port, prefect_exe, write_profile

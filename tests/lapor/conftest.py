@@ -16,6 +16,7 @@ import requests
 from sqlalchemy import select
 
 from cases.states import approve_case
+from config.profile import Profile, load_profile
 from demo.lapor_simulator import (
     SIM_CLASSIFICATION_ID,
     SIM_USER_ID,
@@ -26,7 +27,6 @@ from demo.lapor_simulator_routes import RunningSimulator
 from lapor.client import LaporClient
 from lapor.mapping import auto_map, fold, write_profile_copy
 from store.cases import create_case
-from store.profile import Profile, load_profile
 from store.repository import upsert_posts
 from store.tables import Case, Forward, PostRow
 from tests.factories import make_post

@@ -17,7 +17,6 @@ from lapor.area_mapping import LocationRow, apply_area_ids, map_areas, strip_lev
 from store.areas import Location, load_gazetteer
 from store.cases import create_case
 from store.repository import upsert_posts
-from store.settings import reset_settings
 from store.tables import PostRow
 from tests.factories import make_post
 from tests.lapor.conftest import KUPANG
@@ -101,12 +100,10 @@ def run(monkeypatch, sim, engine):
     monkeypatch.setenv("ADUAN_LAPOR_API_KEY", "simulator-key")
     monkeypatch.setenv("ADUAN_LAPOR_TOKEN", "simulator-token")
     monkeypatch.setenv("ADUAN_PROFILE", str(KUPANG))
-    reset_settings()
 
     def invoke(*args, **env):
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        reset_settings()
         return CliRunner().invoke(app, list(args))
 
     return invoke

@@ -8,7 +8,6 @@ from typer.testing import CliRunner
 from cli.main import app
 from demo.lapor_simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID
 from lapor.exceptions import AuthRejected, ReconcileError
-from store.settings import reset_settings
 from tests.lapor.conftest import KUPANG, approved_cases
 
 
@@ -18,12 +17,10 @@ def run(monkeypatch, sim, engine):
     monkeypatch.setenv("ADUAN_LAPOR_API_KEY", "simulator-key")
     monkeypatch.setenv("ADUAN_LAPOR_TOKEN", "simulator-token")
     monkeypatch.setenv("ADUAN_PROFILE", str(KUPANG))
-    reset_settings()
 
     def invoke(*args, **env):
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        reset_settings()
         return CliRunner().invoke(app, list(args))
 
     return invoke

@@ -169,7 +169,7 @@ def test_lapor_times_are_wib():
 
 def test_exception_tree_is_exported_and_user_facing():
     import lapor.exceptions as module
-    from store.exceptions import UserError
+    from config.exceptions import UserError
 
     public = {
         name

@@ -156,8 +156,8 @@ def test_open311_wrong_key_is_an_auth_error(session_factory, sim, mapped):
 def test_configured_targets_reads_open311_yaml(monkeypatch, tmp_path, mapped_folder):
     import shutil
 
+    from config.settings import load_settings
     from lapor.outbox import configured_targets
-    from store.settings import reset_settings
 
     folder = tmp_path / "profile"
     shutil.copytree(mapped_folder, folder)
@@ -168,8 +168,7 @@ def test_configured_targets_reads_open311_yaml(monkeypatch, tmp_path, mapped_fol
     monkeypatch.setenv("ADUAN_PROFILE", str(folder))
     monkeypatch.setenv("ADUAN_OPEN311_API_KEY", "k")
     monkeypatch.delenv("ADUAN_LAPOR_API_KEY", raising=False)
-    reset_settings()
-    client, extra = configured_targets()
+    client, extra = configured_targets(load_settings())
     assert client is None and [t.name for t in extra] == ["open311"]
     assert extra[0].client.config.service_codes == {"jalan_rusak": "042"}
 
@@ -183,7 +182,6 @@ def test_pipeline_steps_send_and_poll_every_configured_target(
 
     from lapor.forward import forward_due
     from lapor.status import sync_due
-    from store.settings import reset_settings
 
     sim = simulator(step_s=10)
     folder = tmp_path / "profile"
@@ -199,17 +197,13 @@ def test_pipeline_steps_send_and_poll_every_configured_target(
         "ADUAN_LAPOR_TOKEN": "simulator-token",
     }.items():
         monkeypatch.setenv(name, value)
-    reset_settings()
-    try:
-        approved_cases(session_factory, 4, targets=("lapor", "open311"))
-        sent = forward_due(factory=session_factory)
-        assert (sent["sent"], sent["failed"], sent["unknown"]) == (8, 0, 0)
-        assert Counter((r.target, r.state) for r in rows(session_factory)) == {
-            ("lapor", "sent"): 4,
-            ("open311", "sent"): 4,
-        }
-        sim.state.offset_s = 3600
-        polled = sync_due(factory=session_factory)
-        assert polled["polled"] == 8
-    finally:
-        reset_settings()
+    approved_cases(session_factory, 4, targets=("lapor", "open311"))
+    sent = forward_due(factory=session_factory)
+    assert (sent["sent"], sent["failed"], sent["unknown"]) == (8, 0, 0)
+    assert Counter((r.target, r.state) for r in rows(session_factory)) == {
+        ("lapor", "sent"): 4,
+        ("open311", "sent"): 4,
+    }
+    sim.state.offset_s = 3600
+    polled = sync_due(factory=session_factory)
+    assert polled["polled"] == 8

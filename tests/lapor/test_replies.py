@@ -11,11 +11,11 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from config.exceptions import ConfigError
+from config.profile import load_profile
 from demo.fake_facebook import FakeGraphAPI
 from lapor.replies.run import counts, run_replies
 from lapor.replies.sender import ReplyRetry
-from store.exceptions import ConfigError
-from store.profile import load_profile
 from store.replies import approve_reply, replies_for_case
 from store.tables import AuditEntry, Forward, PostRow, Reply
 from tests.fakes.instagram import FakeInstagram

@@ -14,10 +14,10 @@ import time
 import pytest
 from sqlalchemy import select
 
+from config.profile import load_profile
 from demo.fake_facebook import FakeGraphAPI, synthetic_page
 from lapor.replies.run import run_replies
 from lapor.replies.sender import ReplyRetry
-from store.profile import load_profile
 from store.tables import Reply
 from tests.lapor.replies_setup import harvest_into, reply_profile, sent_cases
 

@@ -151,7 +151,6 @@ def test_the_forward_step_sends_a_pending_reroute(
     session_factory, sim, mapped, mapped_folder, monkeypatch
 ):
     from lapor.forward import forward_due
-    from store.settings import reset_settings
 
     case_id, complaint_id = sent_case(session_factory, sim, mapped)
     reroute_id = ask(session_factory, mapped, case_id)
@@ -162,11 +161,7 @@ def test_the_forward_step_sends_a_pending_reroute(
         "ADUAN_LAPOR_TOKEN": "simulator-token",
     }.items():
         monkeypatch.setenv(name, value)
-    reset_settings()
-    try:
-        result = forward_due(factory=session_factory)
-    finally:
-        reset_settings()
+    result = forward_due(factory=session_factory)
     assert (result["sent"], result["reroutes_sent"], result["reroutes_failed"]) == (0, 1, 0)
     found, agency = row(session_factory, reroute_id)
     assert (found.state, agency) == ("sent", "dinkes")

@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from config.profile import get_profile
 from review.auth import hash_password
 from store.cases import create_case
-from store.profile import get_profile
 from store.repository import upsert_posts
 from store.tables import Classification, PostRow
 from store.users import create_user

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from config.profile import get_profile
 from store.db import make_engine, session_factory
-from store.profile import get_profile
 from store.repository import upsert_posts
 from store.tables import AuditEntry, Case, Forward, TrainingLabel
 from tests.conftest import need

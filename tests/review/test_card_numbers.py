@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from cases.triage import triage_pending
 from classifier.chances import LEGEND, by_chance, shown
+from config.profile import get_profile
 from store.pipeline import save_classifications
-from store.profile import get_profile
 from store.repository import upsert_posts
 from store.tables import Case, PostRow
 from tests.factories import make_post

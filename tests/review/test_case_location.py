@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from cases.location import set_case_location
+from config.profile import get_profile
 from lapor.compose import area_ids
 from store.areas import Gazetteer, load_gazetteer
 from store.exceptions import StaleAction, StoreError
-from store.profile import get_profile
 from store.tables import AuditEntry, Case, Review
 from tests.review.conftest import add_user, csrf_of, login, seed_case
 

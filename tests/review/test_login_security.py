@@ -11,9 +11,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from config.profile import get_profile
 from review.auth import SESSION_COOKIE, hash_password
-from store.profile import get_profile
-from store.settings import reset_settings
 from store.tables import AuditEntry, LoginAttempt, User
 from store.users import lockout_state, set_password, unlock_user, update_user
 from tests.review.conftest import PASSWORD, add_user, csrf_of, login, seed_case
@@ -116,7 +115,6 @@ def proxied(session_factory, monkeypatch):
         monkeypatch.setenv("ADUAN_TRUSTED_PROXIES", trusted)
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        reset_settings()
         app = create_app(factory=session_factory, profile=get_profile())
         return TestClient(app, base_url="http://testserver", client=("10.0.0.5", 4000))
 
@@ -161,7 +159,7 @@ def test_forwarded_headers_of_an_untrusted_peer_are_ignored(session_factory, pro
 
 
 def test_a_bad_trusted_proxy_setting_is_one_clear_line(session_factory, proxied):
-    from store.exceptions import ConfigError
+    from config.exceptions import ConfigError
 
     client = proxied("10.0.0.0/33")
     with pytest.raises(ConfigError, match="ADUAN_TRUSTED_PROXIES"):

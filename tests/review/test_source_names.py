@@ -8,8 +8,8 @@ import shutil
 import pytest
 from fastapi.testclient import TestClient
 
+from config.profile import get_profile, load_profile
 from review.source_names import source_names
-from store.profile import get_profile, load_profile
 from tests.review.conftest import add_user, login, seed_case
 
 SOURCES = """sources:

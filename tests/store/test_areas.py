@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from config.exceptions import ConfigError
 from store.areas import load_gazetteer
-from store.exceptions import ConfigError
 
 KUPANG = Path(__file__).resolve().parents[2] / "profiles" / "kupang" / "areas.yaml"
 

@@ -7,10 +7,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import inspect, select
 
+from config.exceptions import ConfigError
+from config.settings import Settings
 from store.deployment_keys import author_key_for_store, fingerprint
-from store.exceptions import ConfigError
 from store.migrate import check, current_revision, downgrade, upgrade
-from store.settings import Settings
 from store.tables import DeploymentKey
 
 

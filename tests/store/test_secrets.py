@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from store.exceptions import ConfigError
-from store.settings import get_settings, reset_settings
+from config.exceptions import ConfigError
+from config.settings import load_settings
 
 
 @pytest.mark.parametrize("content", ["", "\n", "   \n"])
@@ -15,25 +15,22 @@ from store.settings import get_settings, reset_settings
 )
 def test_an_empty_secret_file_is_refused(aduan_env, monkeypatch, content, name, method):
     monkeypatch.delenv("ADUAN_AUTHOR_SECRET", raising=False)
-    reset_settings()
     path = aduan_env / "secrets" / name
     path.parent.mkdir(parents=True)
     path.write_text(content)
     with pytest.raises(ConfigError, match=f"secrets/{name} is empty"):
-        getattr(get_settings(), method)()
+        getattr(load_settings(), method)()
 
 
 @pytest.mark.parametrize("variable", ["ADUAN_AUTHOR_SECRET", "ADUAN_SESSION_SECRET"])
 def test_an_empty_secret_variable_is_refused(monkeypatch, variable):
     monkeypatch.setenv(variable, " ")
-    reset_settings()
-    settings = get_settings()
+    settings = load_settings()
     with pytest.raises(ConfigError, match=variable):
         settings.author_key() if "AUTHOR" in variable else settings.cookie_key()
 
 
 def test_a_missing_secret_is_generated_once_and_kept(aduan_env, monkeypatch):
-    key = get_settings().cookie_key()
+    key = load_settings().cookie_key()
     assert len(key) == 64 and (aduan_env / "secrets" / "session_key").read_text() == key
-    reset_settings()
-    assert get_settings().cookie_key() == key
+    assert load_settings().cookie_key() == key

@@ -12,9 +12,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from store.exceptions import ConfigError
-from store.reply_profile import ReplyConfig, load_reply_config
-from store.yaml_file import read_yaml
+from config.exceptions import ConfigError
+from config.replies import ReplyConfig, load_reply_config
+from config.settings import load_settings
+from config.yaml_file import read_yaml
 
 
 class _Strict(BaseModel):
@@ -141,7 +142,8 @@ def _cached(folder: str) -> Profile:
 
 
 def get_profile(folder: Path | None = None) -> Profile:
-    """The profile of ``folder`` (default: ``ADUAN_PROFILE``), read once per process."""
-    from store.settings import get_settings
-
-    return _cached(str(Path(folder or get_settings().profile).resolve()))
+    """The profile of ``folder`` (a command's ``settings.profile``), read once per process;
+    None: ADUAN_PROFILE, read from the environment now."""
+    if folder is None:
+        folder = load_settings().profile
+    return _cached(str(Path(folder).resolve()))

@@ -10,7 +10,7 @@ import pytest
 
 from classifier.exceptions import DataError
 from classifier.registry import Registry
-from tests.retrain.conftest import RETRAIN_ARGS, import_seed, new_store
+from tests.training.conftest import RETRAIN_ARGS, import_seed, new_store
 from training.label_import import import_file
 from training.retrain import retrain
 
@@ -79,7 +79,7 @@ def test_facilitators_decisions_are_in_domain_rows(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
     from classifier.train import IN_DOMAIN
-    from tests.retrain.conftest import approve_posts
+    from tests.training.conftest import approve_posts
     from training.dataset import assemble_sets
 
     factory = new_store(tmp_path)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from classifier.registry import Registry
 from store.locks import exclusive_run
-from tests.retrain.conftest import RETRAIN_ARGS, copy_registry, import_seed
+from tests.training.conftest import RETRAIN_ARGS, copy_registry, import_seed
 from training.exceptions import RetrainBusy
 from training.retrain import retrain
 

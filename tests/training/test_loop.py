@@ -13,7 +13,7 @@ import pytest
 
 from classifier.exceptions import BundleTampered
 from classifier.registry import Registry
-from tests.retrain.conftest import (
+from tests.training.conftest import (
     RETRAIN_ARGS,
     SEED,
     approve_posts,

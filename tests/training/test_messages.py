@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from classifier.registry import Registry
-from tests.retrain.conftest import MAPPING, RETRAIN_ARGS, SEED, copy_registry, new_store
+from tests.training.conftest import MAPPING, RETRAIN_ARGS, SEED, copy_registry, new_store
 from training.exceptions import RetrainError
 from training.label_import import import_file
 from training.retrain import TRAINING_KEYS, retrain

@@ -14,7 +14,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from store.exceptions import ConfigError
+from config.exceptions import ConfigError
+from config.settings import Settings, load_settings
 
 REPLIES_FILE = "replies.yaml"
 PLACEHOLDERS = {
@@ -85,7 +86,7 @@ class ReplyConfig(_Strict):
     """What replies.yaml says; ``ReplyConfig()`` (no file) replies to nobody."""
 
     policy: Literal["approve", "auto"] = "approve"
-    # None: the one definition, ADUAN_LAPOR_PUBLIC_URL (store.settings); a value overrides it.
+    # None: the one definition, ADUAN_LAPOR_PUBLIC_URL (config.settings); a value overrides it.
     link: str | None = None
     max_age_days: float = Field(14, gt=0, description="Only cases sent this recently get one.")
     templates: ReplyTemplates = ReplyTemplates()
@@ -107,23 +108,31 @@ class ReplyConfig(_Strict):
         options = self.sources.get(source)
         return (options.policy if options and options.policy else None) or self.policy
 
-    def link_of(self, nomor: str) -> str:
-        """The public LAPOR! page of ``nomor`` (``link``, else ADUAN_LAPOR_PUBLIC_URL)."""
+    def link_of(self, nomor: str, settings: Settings | None = None) -> str:
+        """The public LAPOR! page of ``nomor`` (``link``, else ADUAN_LAPOR_PUBLIC_URL of
+        ``settings``; None: read from the environment now)."""
         if self.link is not None:
             return self.link.format(nomor=nomor)
-        from store.settings import get_settings
+        return (settings or load_settings()).lapor_public_link(nomor)
 
-        return get_settings().lapor_public_link(nomor)
-
-    def render(self, kind: str, *, nomor: str, instansi: str, status: str | None) -> str:
-        """The text of a reply of ``kind`` (``sent`` or ``status:<name>``)."""
+    def render(
+        self,
+        kind: str,
+        *,
+        nomor: str,
+        instansi: str,
+        status: str | None,
+        settings: Settings | None = None,
+    ) -> str:
+        """The text of a reply of ``kind`` (``sent`` or ``status:<name>``); ``settings`` gives
+        the default link (None: read from the environment now)."""
         if kind == "sent":
             template = self.templates.sent
         else:
             template = self.templates.status[kind.removeprefix("status:")]
         values = {
             "nomor": nomor,
-            "tautan": self.link_of(nomor),
+            "tautan": self.link_of(nomor, settings),
             "instansi": instansi,
             "status": status or "",
         }

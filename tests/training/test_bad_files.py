@@ -66,7 +66,7 @@ def _stored(factory) -> int:
 
 
 def test_labels_not_in_the_taxonomy_are_listed_and_refused(session_factory, tmp_path):
-    from store.profile import get_profile
+    from config.profile import get_profile
 
     path = _csv(
         tmp_path / "labels.csv",

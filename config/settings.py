@@ -1,14 +1,16 @@
-"""The one settings object: environment variables ADUAN_*, read on first use, never at import."""
+"""The settings object: environment variables ADUAN_*, read by load_settings() once per command
+(or flow run) and passed down; never at import, never cached."""
 
 from __future__ import annotations
 
 import secrets
-from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from config.exceptions import ConfigError
 
 # The folder holding the packages and profiles/: the checkout, or site-packages under a wheel.
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -62,8 +64,6 @@ class Settings(BaseSettings):
 
     def trusted_proxy_networks(self) -> list[IPv4Network | IPv6Network]:
         """``trusted_proxies`` parsed; ConfigError naming ADUAN_TRUSTED_PROXIES if one is bad."""
-        from store.exceptions import ConfigError
-
         networks = []
         for item in (part.strip() for part in self.trusted_proxies.split(",")):
             if not item:
@@ -97,8 +97,6 @@ class Settings(BaseSettings):
 
     def home_secret(self, name: str) -> str:
         """A random secret kept in ``<home>/secrets/<name>``, created on first use (mode 0600)."""
-        from store.exceptions import ConfigError
-
         path = self.home / "secrets" / name
         if path.exists():
             value = path.read_text(encoding="utf-8", errors="replace").strip()
@@ -128,27 +126,18 @@ class Settings(BaseSettings):
 
 
 def _not_empty(secret: SecretStr, variable: str) -> str:
-    from store.exceptions import ConfigError
-
     value = secret.get_secret_value()
     if not value.strip():
         raise ConfigError(f"{variable} is empty: not a usable key; unset it or give a real key")
     return value
 
 
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings, read from the environment on first call."""
-    from store.exceptions import ConfigError
-
+def load_settings(**overrides: object) -> Settings:
+    """The settings from the environment, ``overrides`` (e.g. ``profile=``, ``home=``) over it;
+    an invalid value is one ConfigError naming its ADUAN_* variable. Reads anew on every call."""
     try:
-        return Settings()
+        return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "ADUAN_" + str(first["loc"][0]).upper()
         raise ConfigError(f"{name} is not valid: {first['msg']}") from None
-
-
-def reset_settings() -> None:
-    """Forget the cached settings (tests and the CLI's ``--profile`` use this)."""
-    get_settings.cache_clear()
