@@ -1,6 +1,5 @@
-"""``aduan run STEP``: one pipeline step now, as a Prefect flow run (on Prefect's embedded API
-unless PREFECT_API_URL is set), with the command's settings; ``aduan serve``: every step on its
-schedule from this process (its own local Prefect server unless PREFECT_API_URL is set)."""
+"""``aduan run STEP``: one pipeline step now, as a Prefect flow run, with the command's settings;
+``aduan serve``: every step on its schedule from this process."""
 
 from __future__ import annotations
 
@@ -37,6 +36,8 @@ JSON_HELP = "Print the flow's result as JSON."
 AsJson = typer.Option(False, "--json", help=JSON_HELP)
 
 
+# Both use Prefect's embedded API unless PREFECT_API_URL is set; ``aduan serve`` starts its own
+# local Prefect server instead (the embedded API runs no scheduler: flows/local_server.py).
 def _run(name: str, settings: Settings, **parameters: Any) -> Any:
     """Run flow ``name`` now with ``settings`` and return its result. A user error inside it
     (a rejected key) is raised again as itself: one line, exit 2; any other failure: exit 1."""

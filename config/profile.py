@@ -1,8 +1,5 @@
-"""A region's profile: taxonomy (agencies, topics, LAPOR! ids), triage and promotion rules.
-
-Read from ``<profile>/taxonomy.yaml``; sources live beside it in ``sources.yaml`` (the harvester
-validates those).
-"""
+"""A region's profile (``<profile>/taxonomy.yaml``): taxonomy (agencies, topics, LAPOR! ids), triage
+and promotion rules; sources live beside it in ``sources.yaml`` (the harvester validates those)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,4 @@
-"""``<profile>/replies.yaml``: replies to citizens under their own comments. Off by default.
-
-Templates are Indonesian texts with placeholders from ``PLACEHOLDERS`` only (the tracking
-number, the link, the agency, the LAPOR! status): never the citizen's words or personal data. A
-template with any other placeholder is refused when the profile is loaded, in one line.
-"""
+"""``<profile>/replies.yaml``: replies to citizens under their own comments. Off by default."""
 
 from __future__ import annotations
 
@@ -18,6 +13,9 @@ from config.exceptions import ConfigError
 from config.settings import Settings, load_settings
 
 REPLIES_FILE = "replies.yaml"
+# Templates are Indonesian texts with placeholders from ``PLACEHOLDERS`` only (the tracking
+# number, the link, the agency, the LAPOR! status): never the citizen's words or personal data. A
+# template with any other placeholder is refused when the profile is loaded, in one line.
 PLACEHOLDERS = {
     "nomor": "the LAPOR! tracking number",
     "tautan": "the link to the complaint on LAPOR! (ADUAN_LAPOR_PUBLIC_URL, or `link`)",

@@ -14,7 +14,7 @@ from config.exceptions import ConfigError
 
 # The folder holding the packages and profiles/: the checkout, or site-packages under a wheel.
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# The public report page (../shared/EXTERNAL_APIS.md: lapor.go.id/pengaduan/{TrackingID}).
+# The public report page (lapor/README.md, Replies: lapor.go.id/pengaduan/{TrackingID}).
 LAPOR_PUBLIC_URL = "https://www.lapor.go.id/pengaduan/{nomor}"
 
 

@@ -1,26 +1,5 @@
-"""A local SIMULATOR of SP4N-LAPOR! API v3 (and an Open311 GeoReport v2 endpoint) for tests and
-demos. It is NOT LAPOR!: every answer carries the header ``X-Simulator`` and the JSON field
-``"simulator": true``, and nothing leaves this machine.
-
-It checks exactly what the public LAPOR! v3 agency clients send, so
-a client of another shape fails: the headers ``auth: Bearer <key>`` and ``token`` (401 without
-them; ``Authorization`` alone is not enough), the create body (``classification_id``,
-``is_disposisi_slider`` + ``disposition_id`` + ``info_disposition``, ``is_approval``, the reporter
-as ``user_id`` or ``is_new_user_slider`` with ``emailUser``/``nameUser``, ``attachments`` as a
-string ``"[id,...]"`` of uploaded files; 422 with per-field messages), and pages every listing
-like a Laravel paginator (``results.data``, ``current_page``, ``last_page``, ``next_page_url``,
-at most ``max_page_size`` rows a page). It stores
-complaints in memory, moves them Belum Terverifikasi -> Terverifikasi -> Dalam Proses -> Selesai
-(every ``step_s`` seconds; one in ten is Ditolak after verification), serves reference lists built
-from the profile (institutions = agency names, categories = topic names, locations = the region,
-plus the rows of a ``locations_file`` fixture such as tests/fixtures/lapor/locations_kupang.json),
-and injects faults: ``fault_rate`` (503 or 429 before anything is stored), ``drop_after_commit``
-(the complaint is stored, or passed on, then the connection drops before the answer),
-``latency_ms`` (after storing, before answering).
-
-Control endpoints for tests: ``GET /_simulator/complaints``, ``POST /_simulator/advance?seconds=``.
-This module is the simulator's model (config, state, checks); lapor_simulator_routes serves it.
-"""
+"""A local SIMULATOR of SP4N-LAPOR! API v3 (and Open311 GeoReport v2) for tests and demos: the model
+(config, state, checks); demo/lapor_simulator_routes.py serves it. It is NOT LAPOR!."""
 
 from __future__ import annotations
 
@@ -35,11 +14,22 @@ from typing import Any
 
 from config.profile import Profile
 
+# Every answer carries the header ``X-Simulator`` and the JSON field ``"simulator": true``, and
+# nothing leaves this machine. Control endpoints for tests: ``GET /_simulator/complaints``,
+# ``POST /_simulator/advance?seconds=``.
 BANNER = "aduan-lapor-simulator; NOT SP4N-LAPOR!"
 STEPS = ["Belum Terverifikasi", "Terverifikasi", "Dalam Proses", "Selesai"]
 REJECTED = "Ditolak"
 STATUS_CODES = {name: str(i) for i, name in enumerate([*STEPS, REJECTED], start=1)}
 WIB = timezone(timedelta(hours=7))
+# It checks exactly what the public LAPOR! v3 agency clients send, so a client of another shape
+# fails: the headers ``auth: Bearer <key>`` and ``token`` (401 without them; ``Authorization``
+# alone is not enough), the create body (``classification_id``, ``is_disposisi_slider`` +
+# ``disposition_id`` + ``info_disposition``, ``is_approval``, the reporter as ``user_id`` or
+# ``is_new_user_slider`` with ``emailUser``/``nameUser``, ``attachments`` as a string
+# ``"[id,...]"`` of uploaded files; 422 with per-field messages), and pages every listing like a
+# Laravel paginator (``results.data``, ``current_page``, ``last_page``, ``next_page_url``, at most
+# ``max_page_size`` rows a page).
 REQUIRED = (
     "title",
     "content",
@@ -77,6 +67,11 @@ class SimulatorConfig:
     locations_file: str | None = None  # JSON rows {id, name, parent_id} added to the locations
 
 
+# It stores complaints in memory, moves them Belum Terverifikasi -> Terverifikasi -> Dalam Proses
+# -> Selesai (every ``step_s`` seconds; one in ten is Ditolak after verification), and injects
+# faults: ``fault_rate`` (503 or 429 before anything is stored), ``drop_after_commit`` (the
+# complaint is stored, or passed on, then the connection drops before the answer), ``latency_ms``
+# (after storing, before answering).
 @dataclass
 class SimulatorState:
     """Everything the simulator stores (in memory), guarded by one lock."""
@@ -138,6 +133,9 @@ class SimulatorState:
         ]
 
 
+# Reference lists built from the profile (institutions = agency names, categories = topic names,
+# locations = the region, plus the rows of a ``locations_file`` fixture such as
+# tests/fixtures/lapor/locations_kupang.json).
 def reference_lists(
     profile: Profile, extra: int = 0, locations_file: str | None = None
 ) -> dict[str, list[dict[str, Any]]]:

@@ -1,19 +1,5 @@
 """The demo (`aduan demo`): the whole job offline — fake Facebook page in, LAPOR! simulator out.
-
-    1. a fresh SQLite store under ADUAN_HOME/demo
-    2. the fake Graph API serving profiles/kupang/demo/facebook_page.json, the LAPOR! simulator
-    3. the default model, trained from the profile's seed corpus (or reused if already trained
-       from the same files)
-    4. a copy of the profile whose LAPOR! ids come from the simulator's reference lists and whose
-       sources.yaml points at the fake page
-    5. pipeline_flow on Prefect's embedded API: harvest -> classify -> triage -> forward
-    6. the seed corpus imported as training labels (so `aduan run retrain` has something to learn)
-       and a demo facilitator account; the env file and commands that continue from them
-    7. the review app until Ctrl-C, with the forward and status schedules running against the
-       simulator (``--no-serve`` stops before this)
-
-Nothing here talks to the internet; everything it starts stops on exit.
-"""
+Nothing here talks to the internet; everything it starts stops on exit."""
 
 from __future__ import annotations
 
@@ -62,6 +48,18 @@ class DemoSummary:
     continuation: dict[str, Any] = field(default_factory=dict)
 
 
+# What the demo does, in order:
+#     1. a fresh SQLite store under ADUAN_HOME/demo
+#     2. the fake Graph API serving profiles/kupang/demo/facebook_page.json, the LAPOR! simulator
+#     3. the default model, trained from the profile's seed corpus (or reused if already trained
+#        from the same files)
+#     4. a copy of the profile whose LAPOR! ids come from the simulator's reference lists and whose
+#        sources.yaml points at the fake page
+#     5. pipeline_flow on Prefect's embedded API: harvest -> classify -> triage -> forward
+#     6. the seed corpus imported as training labels (so `aduan run retrain` has something to learn)
+#        and a demo facilitator account; the env file and commands that continue from them
+#     7. the review app until Ctrl-C, with the forward and status schedules running against the
+#        simulator (``--no-serve`` stops before this)
 @contextmanager
 def running_demo() -> Iterator[tuple[DemoSummary, dict[str, str], Settings]]:
     """Set up and run the demo; the fakes stop when the block ends. Yields the summary, the

@@ -1,14 +1,4 @@
-"""Prefect's environment, set at start-up: private by default, nothing in ~/.prefect.
-
-- No outbound calls and no result persistence unless configured: ``definitions.privacy`` of
-  ``flows/prefect.yaml``, the same defaults the workers' flow runs get.
-- ``PREFECT_HOME`` under ``ADUAN_HOME`` (its SQLite database, profiles and logs), so nothing is
-  written to ``~/.prefect`` unexpectedly.
-- Without ``PREFECT_API_URL`` Prefect starts its embedded (ephemeral) API for the run; it gets a
-  generous start-up timeout because a busy machine starts it slowly.
-
-Any of these the user has set in the environment is left as it is.
-"""
+"""Prefect's environment, set at start-up: private by default, nothing in ~/.prefect."""
 
 from __future__ import annotations
 
@@ -32,6 +22,14 @@ def prefect_defaults(home: Path) -> dict[str, str]:
     return defaults
 
 
+# - No outbound calls and no result persistence unless configured: ``definitions.privacy`` of
+#   ``flows/prefect.yaml``, the same defaults the workers' flow runs get.
+# - ``PREFECT_HOME`` under ``ADUAN_HOME`` (its SQLite database, profiles and logs), so nothing is
+#   written to ``~/.prefect`` unexpectedly.
+# - Without ``PREFECT_API_URL`` Prefect starts its embedded (ephemeral) API for the run; it gets a
+#   generous start-up timeout because a busy machine starts it slowly.
+#
+# Any of these the user has set in the environment is left as it is.
 def configure_prefect(home: Path) -> dict[str, str]:
     """Put the defaults into ``os.environ`` where unset; returns what was set.
 

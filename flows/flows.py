@@ -1,20 +1,5 @@
 """Prefect flows and tasks: thin wrappers around the step functions (the logic lives in packages).
-
-    pipeline_flow       harvest_flow -> classify_flow -> triage_flow -> forward_flow (every 15 min)
-    harvest_flow        one task per enabled source, concurrently; a failing source fails alone
-    classify_flow       unclassified posts in batches with the champion; on Dask when
-                        ADUAN_DASK_ADDRESS is set (prefect-dask), in this process otherwise
-    triage_flow         archive / group near-duplicates / auto-approve or queue (cases.triage)
-    forward_flow        the LAPOR! outbox (every 5 min), then replies_flow
-    replies_flow        replies to citizens under their comment (the reply outbox)
-    lapor_status_flow   status sync of forwarded complaints (hourly)
-    retrain_flow        train a challenger (weekly)
-
-Tasks return counts, never post text; a task retries only when the store failed (each other kind
-of I/O has its own retry layer: docs/running.md, "Retries"). Each flow takes the caller's
-``settings`` (``aduan run``, the demo) or reads them from the environment when its run starts (a
-served deployment; ``profile`` overrides ADUAN_PROFILE there), and passes them down.
-"""
+Tasks return counts, never post text; docs/architecture.md has the step table."""
 
 from __future__ import annotations
 
@@ -57,6 +42,10 @@ STORE_RETRIES = dict(
 )
 
 
+# A task retries only when the store failed (each other kind of I/O has its own retry layer:
+# docs/running.md, "Retries"). Each flow takes the caller's ``settings`` (``aduan run``, the demo)
+# or reads them from the environment when its run starts (a served deployment; ``profile``
+# overrides ADUAN_PROFILE there), and passes them down.
 def run_settings(settings: Settings | None, profile: str | None = None) -> Settings:
     """The settings of this flow run: the caller's, else the environment's read now;
     ``profile`` (a served deployment's parameter) over their profile."""
@@ -66,6 +55,16 @@ def run_settings(settings: Settings | None, profile: str | None = None) -> Setti
     return settings
 
 
+# The flows (their schedules: flows/prefect.yaml):
+#   pipeline_flow       harvest_flow -> classify_flow -> triage_flow -> forward_flow (every 15 min)
+#   harvest_flow        one task per enabled source, concurrently; a failing source fails alone
+#   classify_flow       unclassified posts in batches with the champion; on Dask when
+#                       ADUAN_DASK_ADDRESS is set (prefect-dask), in this process otherwise
+#   triage_flow         archive / group near-duplicates / auto-approve or queue (cases.triage)
+#   forward_flow        the LAPOR! outbox (every 5 min), then replies_flow
+#   replies_flow        replies to citizens under their comment (the reply outbox)
+#   lapor_status_flow   status sync of forwarded complaints (hourly)
+#   retrain_flow        train a challenger (weekly)
 @task(name="harvest-source", task_run_name="harvest-{name}", cache_policy=NO_CACHE, **STORE_RETRIES)
 def harvest_source_task(
     name: str,

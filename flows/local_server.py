@@ -1,10 +1,4 @@
-"""A private Prefect server on 127.0.0.1 for `aduan serve` on a single machine.
-
-Prefect's embedded (ephemeral) API runs no scheduler, so served deployments would never be
-scheduled on it. Without ``PREFECT_API_URL``, `aduan serve` therefore starts ``prefect server
-start`` as a child process (its SQLite database in ``PREFECT_HOME``, i.e. under ADUAN_HOME;
-analytics off) and stops it on exit. No Prefect import here: it runs before prefect is imported.
-"""
+"""A private Prefect server on 127.0.0.1 for `aduan serve` on a single machine."""
 
 from __future__ import annotations
 
@@ -24,6 +18,10 @@ from flows.exceptions import ServerDidNotStart
 log = logging.getLogger(__name__)
 
 
+# Prefect's embedded (ephemeral) API runs no scheduler, so served deployments would never be
+# scheduled on it. Without ``PREFECT_API_URL``, `aduan serve` therefore starts ``prefect server
+# start`` as a child process (its SQLite database in ``PREFECT_HOME``, i.e. under ADUAN_HOME;
+# analytics off) and stops it on exit. No Prefect import here: it runs before prefect is imported.
 class LocalPrefectServer:
     """``prefect server start`` on 127.0.0.1:``port`` as a child process of this one."""
 

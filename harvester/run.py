@@ -1,10 +1,4 @@
-"""Harvest one source or many: plain functions (no Prefect, no SQL) the CLI and flows call.
-
-``harvest_source`` stores each page with its cursor through ``store.repository.ingest_pages`` and
-turns a source's failure (token expired, layout changed, throttled beyond the limit, ...) into a
-``SourceResult`` with the error, recorded on the source's cursor row; ``harvest_all`` carries on
-with the other sources. ``harvest_one`` is the pipeline's harvest step (one source by name).
-"""
+"""Harvest one source or many: plain functions (no Prefect, no SQL) the CLI and flows call."""
 
 from __future__ import annotations
 
@@ -64,6 +58,10 @@ def _counting_skips(pages: Iterable[Page], result: SourceResult) -> Iterator[Pag
         yield page
 
 
+# ``harvest_source`` stores each page with its cursor through ``store.repository.ingest_pages`` and
+# turns a source's failure (token expired, layout changed, throttled beyond the limit, ...) into a
+# ``SourceResult`` with the error, recorded on the source's cursor row; ``harvest_all`` carries on
+# with the other sources. ``harvest_one`` is the pipeline's harvest step (one source by name).
 def harvest_source(
     source: Source,
     *,

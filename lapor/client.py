@@ -1,11 +1,4 @@
-"""A typed client for SP4N-LAPOR! API v3 (see ../shared/EXTERNAL_APIS.md for what is known).
-
-Every call goes through ``_request``, which turns HTTP outcomes into the exception tree of
-``lapor.exceptions``. Creating a complaint is the one call with a side effect: any outcome after
-which the complaint may exist (timeout, dropped connection, 5xx other than 503, 2xx without an id)
-raises ``AmbiguousOutcome`` so the outbox never resends it blindly. Secrets and complaint content
-are never logged.
-"""
+"""A typed client for SP4N-LAPOR! API v3; lapor/README.md says what is known of the API."""
 
 from __future__ import annotations
 
@@ -192,6 +185,11 @@ def transport_error(exc: requests.RequestException, what: str, *, side_effect: b
     return ServerError(f"{what}: no complete answer ({type(exc).__name__})")
 
 
+# Every call goes through ``_request``, which turns HTTP outcomes into the exception tree of
+# ``lapor.exceptions``. Creating a complaint is the one call with a side effect: any outcome after
+# which the complaint may exist (timeout, dropped connection, 5xx other than 503, 2xx without an id)
+# raises ``AmbiguousOutcome`` so the outbox never resends it blindly. Secrets and complaint content
+# are never logged.
 class LaporClient:
     """SP4N-LAPOR! API v3: complaints, attachments, status, followups, reference lists."""
 

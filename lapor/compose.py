@@ -1,9 +1,4 @@
-"""Compose a LAPOR! complaint from a case and its posts (pure: no I/O, no clock).
-
-Title from topic and place; content = the citizen's words (redacted), the public link of the source
-post and a one-line note that Aduan collected it from public social media. Ids come from the
-profile; a missing id raises ``MappingMissing`` so nothing half-mapped is ever sent.
-"""
+"""Compose a LAPOR! complaint from a case and its posts (pure: no I/O, no clock)."""
 
 from __future__ import annotations
 
@@ -177,6 +172,9 @@ def compose_title(topic_name: str, posts: Sequence[PostLike], region: str) -> st
     return title[:TITLE_MAX]
 
 
+# Title from topic and place; content = the citizen's words (redacted), the public link of the
+# source post and a one-line note that Aduan collected it from public social media. Ids come from
+# the profile; a missing id raises ``MappingMissing`` so nothing half-mapped is ever sent.
 def compose_content(case_id: int, posts: Sequence[PostLike]) -> str:
     """The first post's redacted words, links of the source posts and the Aduan note."""
     first, more = posts[0], posts[1 : 1 + MORE_POSTS_SHOWN]

@@ -1,10 +1,5 @@
 """The profile's LAPOR! mapping: what is missing (``aduan lapor check``), and filling it from the
-synced reference data by exact, case-insensitive name match (``aduan lapor map --auto``; the
-areas' location ids by ``lapor.area_mapping``).
-
-The filled taxonomy (and areas.yaml) is written by editing only their id lines, so comments and
-layout survive.
-"""
+synced reference data by exact, case-insensitive name (``aduan lapor map --auto``)."""
 
 from __future__ import annotations
 
@@ -87,6 +82,7 @@ class Mapping:
     areas: dict[str, str] = field(default_factory=dict)  # area key -> LAPOR! location id
 
 
+# The areas' location ids are filled by ``lapor.area_mapping``.
 def auto_map(profile: Profile, by_name: dict[str, dict[str, list[str]]]) -> Mapping:
     """Match agency names to institutions, topic names to categories and the region to a
     location (``by_name[kind][folded name] = ids``); ambiguous or absent names stay unmatched."""
@@ -115,6 +111,8 @@ def _yaml_id(value: str) -> str:
     return value if value.isdigit() else f'"{value}"'
 
 
+# The filled taxonomy (and areas.yaml) is written by editing only their id lines, so comments and
+# layout survive.
 def apply_mapping(taxonomy: str, mapping: Mapping) -> str:
     """taxonomy.yaml text with the mapped ids written into its id lines (comments kept)."""
     out = []

@@ -1,16 +1,4 @@
-"""Open311 GeoReport v2 as a second outbox target (``Forward.target == "open311"``).
-
-Configured per region by ``<profile>/open311.yaml`` (no file: no Open311 target):
-
-    base_url: https://city.example/open311/v2     # the endpoint's root
-    jurisdiction_id: city.example                 # optional
-    address_string: Kota Kupang                   # or lat/long: where complaints are located
-    service_codes: {jalan_rusak: "042", ...}      # topic key -> service_code (default: the key)
-
-and the secret ``ADUAN_OPEN311_API_KEY``. ``POST /requests.json`` answers a list whose first
-element carries ``service_request_id`` (or a ``token`` when the city assigns ids later; the token is
-then stored as ``token:<value>``); errors are lists of ``{code, description}``.
-"""
+"""Open311 GeoReport v2 as a second outbox target (``Forward.target == "open311"``)."""
 
 from __future__ import annotations
 
@@ -42,6 +30,16 @@ from store.forward_status import StatusChange
 CONFIG_FILE = "open311.yaml"
 
 
+# Configured per region by ``<profile>/open311.yaml`` (no file: no Open311 target):
+#
+#     base_url: https://city.example/open311/v2     # the endpoint's root
+#     jurisdiction_id: city.example                 # optional
+#     address_string: Kota Kupang                   # or lat/long: where complaints are located
+#     service_codes: {jalan_rusak: "042", ...}      # topic key -> service_code (default: the key)
+#
+# and the secret ``ADUAN_OPEN311_API_KEY``. ``POST /requests.json`` answers a list whose first
+# element carries ``service_request_id`` (or a ``token`` when the city assigns ids later; the token
+# is then stored as ``token:<value>``); errors are lists of ``{code, description}``.
 @dataclass(frozen=True)
 class Open311Config:
     base_url: str

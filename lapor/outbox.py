@@ -1,14 +1,5 @@
 """The sender: claims due outbox rows, sends them, records each outcome (a plain function; the
-Prefect flow wraps it).
-
-Decision per outcome (see store.forwards for the states):
-    created, with an id                    -> sent (+ complaint_id)
-    composing failed (missing mapping)     -> stays pending, ``blocked: ...``, due again later
-    validation error / other 4xx answer    -> failed with the target's messages
-    throttled, 503, connection refused     -> pending again with backoff; failed after the limit
-    timeout / dropped connection / 5xx     -> unknown: never resent without a human decision
-    auth rejected / wrong base URL         -> row given back uncounted, the whole run stops
-"""
+Prefect flow wraps it)."""
 
 from __future__ import annotations
 
@@ -166,6 +157,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Decision per outcome (see store.forwards for the states):
+#     created, with an id                    -> sent (+ complaint_id)
+#     composing failed (missing mapping)     -> stays pending, ``blocked: ...``, due again later
+#     validation error / other 4xx answer    -> failed with the target's messages
+#     throttled, 503, connection refused     -> pending again with backoff; failed after the limit
+#     timeout / dropped connection / 5xx     -> unknown: never resent without a human decision
+#     auth rejected / wrong base URL         -> row given back uncounted, the whole run stops
 @dataclass
 class _Run:
     factory: sessionmaker[Session]

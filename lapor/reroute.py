@@ -1,19 +1,5 @@
-"""Pass cases LAPOR! already has to another agency ("bukan wewenang"), as the public v3 clients
-do: ``POST /complaints/process/{id}/reject`` with ``not_authority``, ``reason`` (the new
-institution's id) and ``reason_description``.
-
-The sending side of the reroute outbox (store.reroutes): the review app (or ``aduan lapor
-reroute``) records a request; ``send_pending_reroutes`` sends the due ones after the forwards.
-
-Decision per answer:
-    accepted                                  -> sent: the case's agency changes (LAPOR! decides)
-    an earlier attempt may have reached LAPOR!-> the complaint is read first: already with the
-                                                 new institution -> sent, nothing is resent
-    throttled, 503, connection refused        -> pending again with back-off; failed after the limit
-    timeout / dropped connection / other 5xx  -> unknown: read LAPOR! before the next attempt
-    refused (400/404/422, other 4xx)          -> failed with LAPOR!'s message, final, shown
-    key or token rejected                     -> given back uncounted, the run stops (raised)
-"""
+"""Pass cases LAPOR! already has to another agency ("bukan wewenang"): the sending side of the
+reroute outbox (store.reroutes), after the forwards."""
 
 from __future__ import annotations
 
@@ -96,6 +82,18 @@ def _institution_names(
     return names
 
 
+# As the public v3 clients do: ``POST /complaints/process/{id}/reject`` with ``not_authority``,
+# ``reason`` (the new institution's id) and ``reason_description``. The review app (or ``aduan
+# lapor reroute``) records a request; ``send_pending_reroutes`` sends the due ones.
+#
+# Decision per answer:
+#   accepted                                  -> sent: the case's agency changes (LAPOR! decides)
+#   an earlier attempt may have reached LAPOR!-> the complaint is read first: already with the
+#                                                new institution -> sent, nothing is resent
+#   throttled, 503, connection refused        -> pending again with back-off; failed after the limit
+#   timeout / dropped connection / other 5xx  -> unknown: read LAPOR! before the next attempt
+#   refused (400/404/422, other 4xx)          -> failed with LAPOR!'s message, final, shown
+#   key or token rejected                     -> given back uncounted, the run stops (raised)
 @dataclass
 class _Run:
     factory: sessionmaker[Session]

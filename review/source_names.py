@@ -1,6 +1,5 @@
-"""Readable names for the sources posts come from: a post's ``source`` is a sources.yaml key
-(``pemkot-kupang-fb-demo``); a facilitator reads the source's display name when its entry has
-one, else its platform (``Facebook``)."""
+"""Readable names for the sources posts come from: a post's ``source`` is a sources.yaml key; a
+facilitator reads the entry's display name, else its platform (``Facebook``)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
 """A profile's gazetteer (``<profile>/areas.yaml``): its kecamatan and kelurahan, their offices and
-LAPOR! ids, and finding them in a complaint's text or in a source's location columns.
-
-Matching folds case, turns punctuation into spaces and ignores the spaces between a name's words
-("Air Nona" = "Airnona" = "air-nona"). A level prefix ("kel.", "kelurahan", "kec.", "kecamatan",
-"kantor lurah", "camat") before a name says which of two same-named areas is meant.
-"""
+LAPOR! ids, and finding them in a complaint's text or in a source's location columns."""
 
 from __future__ import annotations
 
@@ -40,6 +35,9 @@ _PREFIXES = {
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 
 
+# Matching folds case, turns punctuation into spaces and ignores the spaces between a name's words
+# ("Air Nona" = "Airnona" = "air-nona"). A level prefix ("kel.", "kelurahan", "kec.", "kecamatan",
+# "kantor lurah", "camat") before a name says which of two same-named areas is meant.
 def fold_name(name: str) -> str:
     """Lower-case, punctuation as spaces, single spaces."""
     return " ".join(_NON_WORD.sub(" ", str(name).casefold()).split())

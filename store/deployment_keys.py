@@ -1,14 +1,4 @@
-"""One author key per deployment: every machine on a store pseudonymises authors alike.
-
-``author_key_for_store`` is what harvesting calls instead of ``Settings.author_key``:
-
-- against PostgreSQL (a store shared by workers) the key must be configured
-  (``ADUAN_AUTHOR_SECRET``): a key generated in one machine's ``ADUAN_HOME/secrets`` would differ
-  on the next machine;
-- on every store, the first harvest records the key's fingerprint (an HMAC of a fixed text: it
-  does not reveal the key) in ``deployment_keys``; a later run with another key is refused
-  before it stores anything.
-"""
+"""One author key per deployment: every machine on a store pseudonymises authors alike."""
 
 from __future__ import annotations
 
@@ -32,6 +22,14 @@ def fingerprint(key: bytes) -> str:
     return hmac.new(key, _FINGERPRINT_TEXT, hashlib.sha256).hexdigest()[:16]
 
 
+# ``author_key_for_store`` is what harvesting calls instead of ``Settings.author_key``:
+#
+# - against PostgreSQL (a store shared by workers) the key must be configured
+#   (``ADUAN_AUTHOR_SECRET``): a key generated in one machine's ``ADUAN_HOME/secrets`` would differ
+#   on the next machine;
+# - on every store, the first harvest records the key's fingerprint (an HMAC of a fixed text: it
+#   does not reveal the key) in ``deployment_keys``; a later run with another key is refused
+#   before it stores anything.
 def author_key_for_store(*, factory: sessionmaker[Session], settings: Settings) -> bytes:
     """The author key, checked against the one this store was first harvested with.
 

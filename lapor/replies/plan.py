@@ -1,10 +1,4 @@
-"""Which citizens get which reply: the profile's replies.yaml against sources.yaml and the store.
-
-A reply is planned for every post of a case whose forward reached LAPOR! with a tracking id, in
-a source with replies enabled, unless the publisher wrote it. It goes under the post itself, or,
-for a reply to a comment, under that comment's thread (Instagram and YouTube only take replies to
-top-level comments; Facebook nests two levels). ``approval`` or ``pending`` as the policy says.
-"""
+"""Which citizens get which reply: the profile's replies.yaml against sources.yaml and the store."""
 
 from __future__ import annotations
 
@@ -88,6 +82,10 @@ def target_of(candidate: ReplyCandidate) -> str:
     return candidate.external_id
 
 
+# A reply is planned for every post of a case whose forward reached LAPOR! with a tracking id, in
+# a source with replies enabled, unless the publisher wrote it. It goes under the post itself, or,
+# for a reply to a comment, under that comment's thread (Instagram and YouTube only take replies to
+# top-level comments; Facebook nests two levels). ``approval`` or ``pending`` as the policy says.
 def plan_replies(
     *,
     factory: sessionmaker[Session],
