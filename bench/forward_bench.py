@@ -22,7 +22,7 @@ import requests
 from _common import REPO, Timer, emit, scratch_postgres
 
 from config.profile import load_profile
-from demo.lapor_simulator import reference_lists
+from demo.lapor_simulator import SIM_CLASSIFICATION_ID, SIM_USER_ID, reference_lists
 from lapor.client import LaporClient
 from lapor.mapping import auto_map, fold, write_profile_copy
 from lapor.outbox import send_due
@@ -60,6 +60,8 @@ def mapped_profile(folder: Path):
             by_name.setdefault(kind, {}).setdefault(fold(row["name"]), []).append(str(row["id"]))
     mapping = auto_map(kupang, by_name)
     mapping.channel_id = "1"
+    # the simulator's reporter account and report class (as the demo maps them)
+    mapping.user_id, mapping.classification_id = str(SIM_USER_ID), str(SIM_CLASSIFICATION_ID)
     write_profile_copy(kupang, mapping, folder)
     return load_profile(folder)
 
