@@ -7,8 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from cases.states import require_open
-from store.audit import record_audit
+from cases.states import audit_case, require_open
 from store.cases import add_review, get_case_for_update
 from store.exceptions import StoreError
 from store.tables import Case
@@ -62,13 +61,5 @@ def set_case_location(
         note=location_note(before["location"], location),
     )
     session.flush()
-    record_audit(
-        session=session,
-        actor=actor,
-        action="case.locate",
-        object_type="case",
-        object_id=case.id,
-        before=before,
-        after=_snapshot(case),
-    )
+    audit_case(session, actor, "case.locate", case.id, before, _snapshot(case))
     return case

@@ -50,7 +50,8 @@ def _require_undecided(case: Case) -> None:
         raise StaleAction(f"case {case.id} is already {case.state} (by {case.decided_by})")
 
 
-def _audit(session: Session, actor: str, action: str, case_id: int, before, after) -> None:
+def audit_case(session: Session, actor: str, action: str, case_id: int, before, after) -> None:
+    """One audit-log entry of a decision on case ``case_id`` (its snapshots before and after)."""
     record_audit(
         session=session,
         actor=actor,
@@ -117,7 +118,7 @@ def approve_case(
     due = case.decided_at + timedelta(seconds=hold_s)
     write_forwards(session=session, case_id=case.id, targets=targets, due=due)
     session.flush()
-    _audit(session, actor, f"case.{action}", case.id, before, case_snapshot(case))
+    audit_case(session, actor, f"case.{action}", case.id, before, case_snapshot(case))
     return case
 
 
@@ -145,7 +146,7 @@ def reject_case(
     case.decided_at = datetime.now(UTC)
     set_posts_state(session=session, case_id=case.id, state="archived")
     session.flush()
-    _audit(session, actor, "case.reject", case.id, before, case_snapshot(case))
+    audit_case(session, actor, "case.reject", case.id, before, case_snapshot(case))
     return case
 
 
@@ -179,7 +180,9 @@ def merge_cases(
     add_review(session=session, case_id=target.id, reviewer=actor, action="merge", note=note)
     session.flush()
     after = case_snapshot(case) | {"merged_into": target.id, "posts": [p.id for p in posts]}
-    _audit(session, actor, "case.merge", case.id, before | {"into_before": target_before}, after)
+    audit_case(
+        session, actor, "case.merge", case.id, before | {"into_before": target_before}, after
+    )
     return target
 
 
@@ -218,7 +221,7 @@ def split_post(
     add_review(session=session, case_id=case.id, reviewer=actor, action="split", note=note)
     session.flush()
     before, after = {"post": post.id, "case": case.id}, {"post": post.id, "case": new_case.id}
-    _audit(session, actor, "case.split", case.id, before, after)
+    audit_case(session, actor, "case.split", case.id, before, after)
     return new_case
 
 
@@ -229,7 +232,7 @@ def skip_case(
     case = get_case_for_update(session=session, case_id=case_id, expected_version=expected_version)
     require_open(case)
     add_review(session=session, case_id=case.id, reviewer=actor, action="skip")
-    _audit(session, actor, "case.skip", case.id, case_snapshot(case), case_snapshot(case))
+    audit_case(session, actor, "case.skip", case.id, case_snapshot(case), case_snapshot(case))
     return case
 
 
@@ -271,7 +274,7 @@ def reopen_case(
     case.decided_by = None
     case.decided_at = None
     session.flush()
-    _audit(session, actor, "case.reopen", case.id, before, case_snapshot(case))
+    audit_case(session, actor, "case.reopen", case.id, before, case_snapshot(case))
     return case
 
 
@@ -300,7 +303,7 @@ def undo_approval(
     )
     case.state, case.decided_by, case.decided_at = "open", None, None
     session.flush()
-    _audit(session, actor, "case.undo", case.id, before, case_snapshot(case))
+    audit_case(session, actor, "case.undo", case.id, before, case_snapshot(case))
     return case
 
 
@@ -344,5 +347,5 @@ def promote_post(
     session.flush()
     before = {"post_id": post_id, "state": ARCHIVED}
     after = {"state": case.state, "agency": case.agency, "topic": case.topic}
-    _audit(session, actor, "case.promote", case.id, before, after)
+    audit_case(session, actor, "case.promote", case.id, before, after)
     return case
