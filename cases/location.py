@@ -42,7 +42,10 @@ def set_case_location(
     """Set an open case's area to `location` (a key of `gazetteer`, ``store.areas.Gazetteer``;
     None: the location is not known). StoreError for a key the gazetteer does not have."""
     if location is not None and (gazetteer is None or location not in gazetteer.areas):
-        raise StoreError(f"unknown area {location!r}: not in the profile's areas.yaml")
+        raise StoreError(
+            f"unknown area {location!r}: not in the profile's areas.yaml",
+            pesan=f"wilayah {location!r} tidak dikenal (tidak ada di areas.yaml profil).",
+        )
     case = get_case_for_update(session=session, case_id=case_id, expected_version=expected_version)
     require_open(case)
     before = _snapshot(case)

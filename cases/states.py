@@ -160,7 +160,10 @@ def merge_cases(
 ) -> Case:
     """Move every post of ``case_id`` into ``into_case_id``; the first case becomes ``merged``."""
     if case_id == into_case_id:
-        raise StoreError("a case cannot be merged into itself")
+        raise StoreError(
+            "a case cannot be merged into itself",
+            pesan="kasus tidak bisa digabung ke dirinya sendiri.",
+        )
     case = get_case_for_update(session=session, case_id=case_id, expected_version=expected_version)
     target = get_case_for_update(session=session, case_id=into_case_id, expected_version=None)
     require_open(case)
@@ -200,10 +203,16 @@ def split_post(
     posts = case_posts(session=session, case_id=case.id)
     post = next((p for p in posts if p.id == post_id), None)
     if post is None:
-        raise StoreError(f"post {post_id} is not in case {case_id}")
+        raise StoreError(
+            f"post {post_id} is not in case {case_id}",
+            pesan=f"posting {post_id} tidak ada di kasus ini.",
+        )
     others = sorted((p for p in posts if p.id != post.id), key=lambda p: (p.created_at, p.id))
     if not others:
-        raise StoreError(f"post {post_id} is the only post of case {case_id}; nothing to split")
+        raise StoreError(
+            f"post {post_id} is the only post of case {case_id}; nothing to split",
+            pesan="posting ini satu-satunya di kasus; tidak ada yang dipisah.",
+        )
     new_case = create_case(
         session=session,
         post=post,
@@ -253,7 +262,9 @@ def reopen_case(
         ids = ", ".join(f.complaint_id or f"forward {f.id} ({f.state})" for f in gone)
         raise StoreError(
             f"case {case_id} was already sent to LAPOR! ({ids}); it cannot be undone here, "
-            "withdraw it in LAPOR! itself"
+            "withdraw it in LAPOR! itself",
+            pesan=f"sudah terkirim ke LAPOR! ({ids}), tidak bisa dibatalkan di sini; "
+            "tarik aduannya di LAPOR! sendiri.",
         )
     before = case_snapshot(case)
     for forward in forwards:

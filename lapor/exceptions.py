@@ -3,7 +3,8 @@
 LaporError (config.exceptions.UserError)   one line for the user, exit code 2
  ├── LaporConfigError        base URL or a secret missing/invalid (names the ADUAN_* variable)
  ├── MappingMissing          an agency/topic has no LAPOR! id in the profile: nothing is sent
- ├── ReconcileError          a forward cannot be reconciled that way (wrong state, no id)
+ ├── ReconcileError          a forward cannot be reconciled that way (no such row, no id)
+ │    └── ReconcileStateError  its state does not allow it (``state``, ``allowed``)
  └── LaporApiError           LAPOR! answered with an error, or did not answer
       ├── AuthRejected       401/403: key or token wrong; the run stops, nothing is retried
       ├── NotFound           404: unknown complaint id, or a wrong base URL
@@ -27,6 +28,7 @@ __all__ = [
     "MappingMissing",
     "NotFound",
     "ReconcileError",
+    "ReconcileStateError",
     "ServerError",
     "Throttled",
     "ValidationFailed",
@@ -53,6 +55,16 @@ class MappingMissing(LaporError):
 
 class ReconcileError(LaporError):
     """The requested reconciliation does not fit the forward's state."""
+
+
+class ReconcileStateError(ReconcileError):
+    """The forward's state is not one that settlement may change (the review app names both)."""
+
+    def __init__(self, *, forward_id: int, state: str, allowed: tuple[str, ...]) -> None:
+        super().__init__(
+            f"forward {forward_id} is {state}; only {'/'.join(allowed)} can be reconciled that way"
+        )
+        self.state, self.allowed = state, tuple(allowed)
 
 
 class LaporApiError(LaporError):

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from lapor.exceptions import ReconcileError
+from lapor.exceptions import ReconcileError, ReconcileStateError
 from store.forwards import lock_forward, settle
 from store.tables import Forward
 
@@ -35,21 +35,26 @@ def reconcile(
     """Settle forward ``forward_id`` (of a case of ``agencies``; None: any) as ``resolution``,
     audited with the state before and after; ReconcileError when that does not fit the row."""
     if resolution not in SETTLES:
-        raise ReconcileError(f"unknown resolution {resolution!r}: {', '.join(SETTLES)}")
+        raise ReconcileError(
+            f"unknown resolution {resolution!r}: {', '.join(SETTLES)}",
+            pesan="pilih salah satu: Sudah ada di LAPOR!, Kirim ulang, atau Batalkan.",
+        )
     row = lock_forward(session=session, forward_id=forward_id, agencies=agencies)
     if row is None:
-        raise ReconcileError(f"forward {forward_id} does not exist")
+        raise ReconcileError(
+            f"forward {forward_id} does not exist", pesan=f"kiriman {forward_id} tidak ditemukan."
+        )
     allowed = SETTLES[resolution]
     if row.state not in allowed:
-        raise ReconcileError(
-            f"forward {forward_id} is {row.state}; "
-            f"only {'/'.join(allowed)} can be reconciled that way"
-        )
+        raise ReconcileStateError(forward_id=forward_id, state=row.state, allowed=allowed)
     values: dict[str, Any]
     if resolution == "sent":
         complaint_id = (complaint_id or "").strip()
         if not complaint_id:
-            raise ReconcileError("give the LAPOR! complaint id that the complaint has there")
+            raise ReconcileError(
+                "give the LAPOR! complaint id that the complaint has there",
+                pesan="isi nomor aduan yang diberikan LAPOR! untuk aduan ini.",
+            )
         action = "forward.reconcile_sent"
         values = {"state": "sent", "complaint_id": complaint_id, "sent_at": now}
         values["last_error"] = f"confirmed sent by {actor}"

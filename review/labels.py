@@ -21,6 +21,8 @@ FORWARD_STATES = {
     "unknown": "belum pasti",
     "cancelled": "dibatalkan",
 }
+# The Forwarded view's buttons (lapor.reconcile resolutions), as the facilitator read them.
+RECONCILE = {"sent": "Sudah ada di LAPOR!", "retry": "Kirim ulang", "cancel": "Batalkan"}
 ACTIONS = {
     "accept": "diterima",
     "correct": "dikoreksi",

@@ -98,7 +98,7 @@ def claim_archived(
     found = session.execute(_archived(agencies).where(PostRow.id == post_id)).first()
     if found is None:
         if session.get(PostRow, post_id) is None:
-            raise StoreError(f"posting {post_id} tidak ada")
+            raise StoreError(f"post {post_id} does not exist", pesan=f"posting {post_id} tidak ada")
         raise StaleAction(f"posting {post_id} sudah tidak di arsip (sudah dijadikan kasus?)")
     post, classification = found
     claimed = session.execute(

@@ -62,7 +62,7 @@ def get_case_for_update(*, session: Session, case_id: int, expected_version: int
         query = query.with_for_update()
     case = session.scalars(query).one_or_none()
     if case is None:
-        raise StoreError(f"case {case_id} does not exist")
+        raise StoreError(f"case {case_id} does not exist", pesan="tidak ditemukan.")
     if expected_version is not None and case.version != expected_version:
         raise StaleAction(
             f"case {case_id} was changed by {case.decided_by or 'someone else'} meanwhile; "

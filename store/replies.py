@@ -340,7 +340,7 @@ def _decide(
         query = query.with_for_update()
     row = session.scalars(query).one_or_none()
     if row is None:
-        raise StoreError(f"reply {reply_id} does not exist")
+        raise StoreError(f"reply {reply_id} does not exist", pesan=f"balasan {reply_id} tidak ada.")
     if row.state not in allowed:
         raise StaleAction(f"balasan {reply_id} sudah {row.state}")
     before = {"state": row.state}

@@ -81,7 +81,7 @@ def sent_case(*, session: Session, case_id: int) -> SentCase:
     LAPOR! (then its agency is corrected in the review queue instead)."""
     case = session.get(Case, case_id)
     if case is None:
-        raise StoreError(f"no case {case_id}")
+        raise StoreError(f"no case {case_id}", pesan="tidak ditemukan.")
     forward = session.scalars(
         select(Forward).where(Forward.case_id == case_id, Forward.target == "lapor")
     ).one_or_none()
@@ -89,7 +89,8 @@ def sent_case(*, session: Session, case_id: int) -> SentCase:
         state = forward.state if forward is not None else "not in the outbox"
         raise StoreError(
             f"case {case_id} is not in LAPOR! yet ({state}); change its agency in the review "
-            "queue instead"
+            "queue instead",
+            pesan="belum ada di LAPOR!; koreksi instansinya di antrean tinjauan.",
         )
     return SentCase(
         case_id=case_id,
@@ -120,23 +121,31 @@ def request_reroute(
     if local_level is not None:
         raise StoreError(
             f"agency {agency} is routed to local offices ({local_level}); it cannot be a reroute "
-            "target"
+            "target",
+            pesan="instansi itu diteruskan lewat kantor setempat, bukan satu id LAPOR!; "
+            "pilih yang lain.",
         )
     sent = sent_case(session=session, case_id=case_id)
     if sent.status_final:
         raise StoreError(
-            f"case {case_id} is closed in LAPOR! ({sent.status_name}); it cannot be passed on"
+            f"case {case_id} is closed in LAPOR! ({sent.status_name}); it cannot be passed on",
+            pesan=f"sudah ditutup di LAPOR! (status {sent.status_name}); aduan yang sudah selesai "
+            "atau ditolak tidak bisa diteruskan ke instansi lain.",
         )
     if sent.agency == agency:
-        raise StoreError(f"case {case_id} is already with {agency}")
+        raise StoreError(f"case {case_id} is already with {agency}", pesan="sudah di instansi itu.")
     if not reason.strip():
-        raise StoreError("a reroute needs a reason (sent to LAPOR! as reason_description)")
+        raise StoreError(
+            "a reroute needs a reason (sent to LAPOR! as reason_description)",
+            pesan="tulis alasannya (dikirim ke LAPOR! sebagai alasan penerusan).",
+        )
     waiting = session.scalars(
         select(Reroute).where(Reroute.case_id == case_id, Reroute.state.in_(OPEN_STATES))
     ).first()
     if waiting is not None:
         raise StoreError(
-            f"case {case_id} already has a reroute request waiting (to {waiting.agency})"
+            f"case {case_id} already has a reroute request waiting (to {waiting.agency})",
+            pesan="sudah ada permintaan penerusan yang menunggu dikirim ke LAPOR!.",
         )
     now = now or datetime.now(UTC)
     row = Reroute(
@@ -301,7 +310,7 @@ def finish_reroute(*, session: Session, case_id: int, actor: str, agency: str, r
     """Record that LAPOR! accepted passing the case on: new agency, review, audit entry."""
     case = session.get(Case, case_id, with_for_update=True)
     if case is None:
-        raise StoreError(f"no case {case_id}")
+        raise StoreError(f"no case {case_id}", pesan="tidak ditemukan.")
     before = case_snapshot(case)
     session.add(
         Review(

@@ -42,12 +42,17 @@ def create_user(
 ) -> User:
     """Add an account; StoreError if the name is taken or the role unknown."""
     if role not in ROLES:
-        raise StoreError(f"unknown role {role!r}; choose one of {', '.join(ROLES)}")
+        raise StoreError(
+            f"unknown role {role!r}; choose one of {', '.join(ROLES)}",
+            pesan=f"peran {role!r} tidak dikenal; pilih salah satu: {', '.join(ROLES)}.",
+        )
     name = name.strip()
     if not name or len(name) > 100:
-        raise StoreError("a user name needs 1 to 100 characters")
+        raise StoreError(
+            "a user name needs 1 to 100 characters", pesan="nama akun harus 1 sampai 100 karakter."
+        )
     if get_user_by_name(session=session, name=name) is not None:
-        raise StoreError(f"user {name!r} already exists")
+        raise StoreError(f"user {name!r} already exists", pesan=f"akun {name!r} sudah ada.")
     user = User(
         name=name, role=role, agencies=sorted(set(agencies or [])), password_hash=password_hash
     )
@@ -177,7 +182,7 @@ def revoke_sessions(*, session: Session, user_id: int) -> int:
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     if generation is None:
-        raise StoreError(f"user {user_id} does not exist")
+        raise StoreError(f"user {user_id} does not exist", pesan="akun tidak ditemukan.")
     user = session.get(User, user_id)
     if user is not None:
         session.refresh(user)
@@ -235,11 +240,11 @@ def update_user(
     """Change an account's role, agencies, activity or password; audited (without the hash)."""
     user = session.get(User, user_id)
     if user is None:
-        raise StoreError(f"user {user_id} does not exist")
+        raise StoreError(f"user {user_id} does not exist", pesan="akun tidak ditemukan.")
     before = user_snapshot(user)
     if role is not None:
         if role not in ROLES:
-            raise StoreError(f"unknown role {role!r}")
+            raise StoreError(f"unknown role {role!r}", pesan=f"peran {role!r} tidak dikenal.")
         user.role = role
     if agencies is not None:
         user.agencies = sorted(set(agencies))

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from config.exceptions import facilitator_message
 from review.app import render
 from review.auth import MIN_PASSWORD, hash_password, name_key
 from review.deps import MAX_PAGE, Admin, AdminReader, DbId, SessionDep, atomic, query_int
@@ -57,7 +58,7 @@ def add_user(
                 actor=user.name,
             )
     except StoreError as exc:
-        return redirect(request, "/users", str(exc), "error")
+        return redirect(request, "/users", facilitator_message(exc), "error")
     return redirect(request, "/users", f"Akun {name.strip()} dibuat.", "success")
 
 
@@ -87,7 +88,7 @@ def change_user(
                 secret = request.app.state.settings.cookie_key()
                 forget_key(session=session, key=name_key(secret=secret, name=changed.name))
     except StoreError as exc:
-        return redirect(request, "/users", str(exc), "error")
+        return redirect(request, "/users", facilitator_message(exc), "error")
     return redirect(request, "/users", "Akun diperbarui.", "success")
 
 

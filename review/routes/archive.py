@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from cases.states import promote_post
+from config.exceptions import facilitator_message
 from review.app import render
 from review.deps import Actor, CurrentUser, SessionDep, atomic
 from review.routes import redirect
@@ -93,7 +94,8 @@ def promote(post_id: int, request: Request, user: Actor, session: SessionDep) ->
         log.warning("database busy while promoting post %s", post_id, exc_info=True)
         return redirect(request, PATH, "Database sibuk, coba lagi.", "error")
     except StoreError as exc:
-        return redirect(request, PATH, f"Posting tidak diubah: {exc}.", "error")
+        message = f"Posting tidak diubah: {facilitator_message(exc)}."
+        return redirect(request, PATH, message, "error")
     _counts(request).clear()
     message = f"Posting dijadikan kasus #{case_id}; kasus itu kini menunggu di Antrean."
     return redirect(request, PATH, message, "success")

@@ -4,7 +4,6 @@ reopen). Every decision is one transaction; a stale one answers with a clear mes
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from cases import states as decisions
+from config.exceptions import facilitator_message
 from review.app import render
 from review.deps import (
     Actor,
@@ -114,7 +114,7 @@ def decide(
         log.warning("database busy while deciding case %s", case_id, exc_info=True)
         return redirect(request, next_url, f"Kasus #{case_id}: database sibuk, coba lagi.", "error")
     except StoreError as exc:
-        return redirect(request, next_url, f"Kasus #{case_id}: {store_message(exc)}", "error")
+        return redirect(request, next_url, f"Kasus #{case_id}: {facilitator_message(exc)}", "error")
     response = redirect(request, next_url, done, "success")
     if undo:
         offer_undo(request, response, [case_id], datetime.now(UTC) + UNDO_WINDOW)
@@ -133,40 +133,6 @@ def stale_message(session: Session, case_id: int) -> str:
     else:
         state = "diubah orang lain sementara itu"
     return f"Kasus #{case_id} tidak diubah: {state}. Tidak dikirim dua kali; muat ulang halaman."
-
-
-def store_message(exc: StoreError) -> str:
-    """The store's reason in Indonesian where it is one a facilitator meets."""
-    text = str(exc)
-    sent = re.search(r"already sent to LAPOR! \((.*)\); it cannot", text)
-    if sent:
-        return (
-            f"sudah terkirim ke LAPOR! ({sent[1]}), tidak bisa dibatalkan di sini; "
-            "tarik aduannya di LAPOR! sendiri."
-        )
-    if "nothing to split" in text:
-        return "posting ini satu-satunya di kasus; tidak ada yang dipisah."
-    if "cannot be merged into itself" in text:
-        return "kasus tidak bisa digabung ke dirinya sendiri."
-    if "does not exist" in text:
-        return "tidak ditemukan."
-    if "is not in LAPOR! yet" in text:
-        return "belum ada di LAPOR!; koreksi instansinya di antrean tinjauan."
-    closed = re.search(r"is closed in LAPOR! \((.*)\); it cannot be passed on", text)
-    if closed:
-        return (
-            f"sudah ditutup di LAPOR! (status {closed[1]}); aduan yang sudah selesai atau ditolak "
-            "tidak bisa diteruskan ke instansi lain."
-        )
-    if "is routed to local offices" in text:
-        return (
-            "instansi itu diteruskan lewat kantor setempat, bukan satu id LAPOR!; pilih yang lain."
-        )
-    if "is already with" in text:
-        return "sudah di instansi itu."
-    if "already has a reroute request waiting" in text:
-        return "sudah ada permintaan penerusan yang menunggu dikirim ke LAPOR!."
-    return text
 
 
 def _choice(request: Request, agency: str, topic: str) -> tuple[str | None, str | None]:

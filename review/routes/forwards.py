@@ -8,8 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from lapor.exceptions import ReconcileError
+from config.exceptions import facilitator_message
+from lapor.exceptions import ReconcileError, ReconcileStateError
 from lapor.reconcile import reconcile as settle_forward
+from review import labels
 from review.app import render
 from review.deps import MAX_PAGE, Actor, CurrentUser, DbId, SessionDep, atomic, query_int
 from review.exports import Exporter
@@ -92,11 +94,19 @@ def reconcile(
                 complaint_id=complaint_id,
                 now=datetime.now(UTC),
             )
+    except ReconcileStateError as exc:
+        allowed = " atau ".join(labels.FORWARD_STATES[s] for s in exc.allowed)
+        message = (
+            f"Kiriman {forward_id} tidak diubah: statusnya {labels.FORWARD_STATES[exc.state]}; "
+            f"«{labels.RECONCILE[resolution]}» hanya untuk kiriman yang {allowed}."
+        )
+        return redirect(request, "/forwards?state=attention", message, "error")
     except ReconcileError as exc:
-        return redirect(request, "/forwards?state=attention", str(exc), "error")
+        message = f"Kiriman {forward_id} tidak diubah: {facilitator_message(exc)}"
+        return redirect(request, "/forwards?state=attention", message, "error")
     return redirect(
         request,
         "/forwards?state=attention",
-        f"Kiriman {forward_id}: {resolution} dicatat.",
+        f"Kiriman {forward_id}: «{labels.RECONCILE[resolution]}» dicatat.",
         "success",
     )

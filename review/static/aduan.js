@@ -206,3 +206,18 @@
     form.requestSubmit ? form.requestSubmit() : form.submit();
   });
 })();
+
+// A wide table's hint ("geser ke samping") is shown only while the table overflows its box.
+(function () {
+  "use strict";
+  var hints = Array.prototype.slice.call(document.querySelectorAll(".scroll-hint"));
+  var update = function () {
+    hints.forEach(function (hint) {
+      var box = hint.nextElementSibling;
+      var wide = box && box.classList.contains("scroll") && box.scrollWidth > box.clientWidth + 1;
+      hint.classList.toggle("shown", !!wide);
+    });
+  };
+  update();
+  window.addEventListener("resize", update);
+})();

@@ -184,6 +184,25 @@ def test_forwarded_view_and_reconcile(session_factory, client):
         assert count(session, AuditEntry) >= 2
     assert "LPR-2002" in client.get("/forwards.csv").text
 
+    # a settlement the row's state does not allow, or a missing id: said in Indonesian, nothing
+    # changed (the sent row cannot be resent; "sent" needs the LAPOR! number)
+    sent_id = forwards[ids[0]].id
+    wrong = client.post(
+        f"/forwards/{sent_id}/reconcile", data={"csrf_token": csrf, "resolution": "retry"}
+    )
+    assert "statusnya terkirim" in wrong.text and "«Kirim ulang» hanya untuk kiriman" in wrong.text
+    assert "can be reconciled" not in wrong.text
+    with session_factory.begin() as session:
+        session.get(Forward, failed_id).state = "failed"
+    no_id = client.post(
+        f"/forwards/{failed_id}/reconcile",
+        data={"csrf_token": csrf, "resolution": "sent", "complaint_id": " "},
+    )
+    assert "isi nomor aduan" in no_id.text and "give the LAPOR!" not in no_id.text
+    with session_factory() as session:
+        assert session.get(Forward, sent_id).state == "sent"
+        assert session.get(Forward, failed_id).state == "failed"
+
 
 def test_dashboard_renders_svg_charts_and_csv(session_factory, client):
     add_user(session_factory, "ana", "admin")
