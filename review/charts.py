@@ -48,16 +48,24 @@ def line_chart(
         return left + plot_w * i / (n - 1), top + plot_h * (1 - value / peak)
 
     parts = []
-    for step in (0, 0.5, 1):
-        y = top + plot_h * (1 - step)
+    for value in sorted({0, peak // 2, peak}):  # counts: whole numbers only
+        y = top + plot_h * (1 - value / peak)
         parts.append(
             f'<line x1="{left}" x2="{left + plot_w}" y1="{y:.1f}" y2="{y:.1f}" stroke="#ddd"/>'
         )
-        parts.append(_text(left - 4, y + 4, f"{peak * step:g}", anchor="end", size=12))
-    every = 1 if len(labels) <= 8 else 2  # every other week label when there are many
-    for i, label in enumerate(labels):
-        if i % every == 0 or i == len(labels) - 1:
-            parts.append(_text(xy(i, 0)[0], height - 8, label, anchor="middle", size=12))
+        parts.append(_text(left - 4, y + 4, value, anchor="end", size=12))
+    # at most ~7 week labels, so they never run into each other; the last week always, ending
+    # at the right edge, and the one before it left out when it would touch it
+    every = max(1, -(-len(labels) // 7))
+    shown = [i for i in range(len(labels)) if i % every == 0]
+    if labels and shown[-1] != len(labels) - 1:
+        if len(labels) - 1 - shown[-1] < every / 2 + 1:
+            shown.pop()
+        shown.append(len(labels) - 1)
+    for i in shown:
+        last = i == len(labels) - 1 and len(labels) > 1  # the right edge would cut it
+        x = xy(i, 0)[0]
+        parts.append(_text(x, height - 8, labels[i], anchor="end" if last else "middle", size=12))
     legend = []
     for k, (name, values) in enumerate(series.items()):
         color = PALETTE[k % len(PALETTE)]
