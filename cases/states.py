@@ -24,7 +24,7 @@ from store.cases import (
 )
 from store.exceptions import StaleAction, StoreError
 from store.tables import Case
-from store.undo import cancel_held_forwards, drop_decision_labels
+from store.undo import cancel_held_forwards, drop_decision_labels, last_approval
 
 # Every function takes the caller's session and does not commit: the caller's transaction makes
 # the decision, its review row, its audit entry and (on approval) its outbox rows one change.
@@ -304,14 +304,21 @@ def undo_approval(
         raise TooLate(f"case {case_id} is already on its way to LAPOR!")
     before = case_snapshot(case)
     drop_decision_labels(session=session, case=case, actor=actor)
+    approval = last_approval(session=session, case_id=case.id, actor=actor)
+    agency, topic = case.agency, case.topic
+    if approval is not None:  # a correction is undone too: the tags it replaced come back
+        agency, topic = approval.agency_before or agency, approval.topic_before or topic
     add_review(
         session=session,
         case_id=case.id,
         reviewer=actor,
         action="undo",
         agency_before=case.agency,
+        agency_after=agency,
         topic_before=case.topic,
+        topic_after=topic,
     )
+    case.agency, case.topic = agency, topic
     case.state, case.decided_by, case.decided_at = "open", None, None
     session.flush()
     audit_case(session, actor, "case.undo", case.id, before, case_snapshot(case))

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from store.tables import Case, Forward, PostRow, TrainingLabel
+from store.tables import Case, Forward, PostRow, Review, TrainingLabel
 
-__all__ = ["cancel_held_forwards", "drop_decision_labels", "undo_deadline"]
+__all__ = ["cancel_held_forwards", "drop_decision_labels", "last_approval", "undo_deadline"]
 
 
 def undo_deadline(*, session: Session, case_id: int) -> datetime | None:
@@ -60,3 +60,17 @@ def drop_decision_labels(*, session: Session, case: Case, actor: str) -> None:
         )
         .execution_options(synchronize_session=False)
     )
+
+
+def last_approval(*, session: Session, case_id: int, actor: str) -> Review | None:
+    """``actor``'s latest accept or correction of the case: the tags it replaced are on it."""
+    return session.scalars(
+        select(Review)
+        .where(
+            Review.case_id == case_id,
+            Review.reviewer == actor,
+            Review.action.in_(("accept", "correct")),
+        )
+        .order_by(Review.id.desc())
+        .limit(1)
+    ).first()

@@ -117,7 +117,10 @@ def test_undo_after_accept_and_bulk_accept(session_factory, client):
     page = client.post("/undo", data={"csrf_token": csrf_of(page), "case": [one], "next": "/"})
     assert f"Dibatalkan: kasus #{one} kembali ke antrean" in page.text
     with session_factory() as session:
-        assert session.get(Case, one).state == "open"
+        undone = session.get(Case, one)
+        assert undone.state == "open"
+        # the correction is undone too: the model's tags are back, not the corrected ones
+        assert (undone.agency, undone.topic) == ("pupr", "jalan_rusak")
         states = session.scalars(select(Forward.state).where(Forward.case_id == one)).all()
         assert states == ["cancelled"]
         assert session.scalars(select(TrainingLabel)).all() == []  # an undone correction
