@@ -112,11 +112,17 @@ def top_label_calibrator(proba: np.ndarray, y: np.ndarray, top: np.ndarray) -> T
     flat steps tie hundreds of rows the head had told apart."""
     confidence = proba[np.arange(len(top)), top]
     x, inverse, counts = np.unique(confidence, return_inverse=True, return_counts=True)
-    right = np.bincount(inverse, weights=(top == y).astype(float)) / counts
-    fitted = isotonic_regression(right, sample_weight=counts, y_min=0.0, y_max=MAX_CONFIDENCE)
+    right = np.bincount(inverse, weights=(top == y).astype(float))
+    fitted = isotonic_regression(right / counts, sample_weight=counts, y_min=0.0, y_max=1.0)
     starts = np.flatnonzero(np.r_[True, np.diff(fitted) != 0])
-    centres = np.add.reduceat(x * counts, starts) / np.add.reduceat(counts, starts)
-    return TopLabelCalibrator(centres, fitted[starts])
+    n = np.add.reduceat(counts, starts)
+    centres = np.add.reduceat(x * counts, starts) / n
+    # A block's share of right labels, smoothed (Jeffreys: (right + 1/2) / (n + 1)): a block of
+    # a few rows, none right, is not "0 of 100 right", nor all right "100 of 100"; then made
+    # increasing again, as smoothing moves small blocks more than large ones.
+    share = (np.add.reduceat(right, starts) + 0.5) / (n + 1)
+    values = isotonic_regression(share, sample_weight=n, y_min=0.0, y_max=MAX_CONFIDENCE)
+    return TopLabelCalibrator(centres, values)
 
 
 class PlattMap:

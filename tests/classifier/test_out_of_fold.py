@@ -11,7 +11,6 @@ from sklearn.svm import LinearSVC
 
 from classifier.model import ComplaintModel
 from classifier.out_of_fold import (
-    MAX_CONFIDENCE,
     macro_f1,
     out_of_fold_proba,
     search_offsets,
@@ -94,10 +93,26 @@ def test_top_label_calibrator_maps_confidence_to_how_often_it_was_right() -> Non
     top = np.zeros(20, dtype=int)
     y = np.array([0, 1] * 5 + [0] * 10)
     calibrator = top_label_calibrator(proba, y, top)
-    assert calibrator.predict([0.5, 0.8]).tolist() == pytest.approx([0.5, MAX_CONFIDENCE])
-    assert calibrator.predict([0.1, 0.99]).tolist() == pytest.approx([0.5, MAX_CONFIDENCE])
+    # each block's share right, smoothed: (right + 1/2) / (rows + 1)
+    high = 10.5 / 11
+    assert calibrator.predict([0.5, 0.8]).tolist() == pytest.approx([0.5, high])
+    assert calibrator.predict([0.1, 0.99]).tolist() == pytest.approx([0.5, high])
     # between the two blocks' mean confidences the map is a straight line: no ties made
-    assert calibrator.predict([0.65])[0] == pytest.approx((0.5 + MAX_CONFIDENCE) / 2)
+    assert calibrator.predict([0.65])[0] == pytest.approx((0.5 + high) / 2)
+
+
+def test_top_label_calibrator_never_says_none_or_all_of_a_few_rows_are_right() -> None:
+    # four rows at 0.3, none right; four at 0.9, all right: not "0 of 100" nor "100 of 100"
+    proba = np.array([[0.3, 0.7]] * 4 + [[0.9, 0.1]] * 4)
+    y = np.array([1] * 4 + [0] * 4)
+    calibrator = top_label_calibrator(proba, y, np.zeros(8, dtype=int))
+    low, high = calibrator.predict([0.3, 0.9])
+    assert low == pytest.approx(0.5 / 5) and high == pytest.approx(4.5 / 5)
+    # a thousand rows, none right, still round to 0%: smoothing fades as evidence grows
+    many = top_label_calibrator(
+        np.array([[0.3, 0.7]] * 1000), np.ones(1000, int), np.zeros(1000, int)
+    )
+    assert many.predict([0.3])[0] < 0.001
 
 
 def test_top_label_calibrator_pools_rows_out_of_order_and_keeps_order_elsewhere() -> None:
@@ -106,7 +121,7 @@ def test_top_label_calibrator_pools_rows_out_of_order_and_keeps_order_elsewhere(
     y = np.array([0, 1, 0, 0])
     calibrator = top_label_calibrator(proba, y, np.zeros(4, dtype=int))
     assert calibrator.x.tolist() == pytest.approx([0.65, 0.85])
-    assert calibrator.y.tolist() == pytest.approx([0.5, MAX_CONFIDENCE])
+    assert calibrator.y.tolist() == pytest.approx([1.5 / 3, 2.5 / 3])
     values = calibrator.predict([0.7, 0.75, 0.8])
     assert np.all(np.diff(values) > 0)
 
