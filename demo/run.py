@@ -21,6 +21,7 @@ from config.profile import get_profile, load_profile
 from config.settings import Settings, load_settings
 from demo.serve import DEMO_TOKEN_ENV, DemoSchedules, continuation
 from lapor.forward import forward_due
+from lapor.replies.run import send_due_replies
 from lapor.status import sync_due
 from store.db import get_engine, session_factory
 
@@ -331,7 +332,9 @@ def serve_review(host: str, port: int, settings: Settings) -> None:
     from review.app import create_app
 
     with DemoSchedules(
-        forward=partial(forward_due, settings=settings), status=partial(sync_due, settings=settings)
+        forward=partial(forward_due, settings=settings),
+        status=partial(sync_due, settings=settings),
+        replies=partial(send_due_replies, settings=settings),
     ):
         uvicorn.run(create_app(settings=settings), host=host, port=port, log_level="warning")
 

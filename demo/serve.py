@@ -33,9 +33,10 @@ ENV_FILE = "aduan.env"
 
 # While the demo's review app is served, the forward and status schedules run
 # against the LAPOR! simulator (every few seconds instead of every 5 min / hourly), so a case a
-# facilitator accepts moves pending -> sent -> Terverifikasi … in the "Terkirim" view.
+# facilitator accepts moves pending -> sent -> Terverifikasi … in the "Terkirim" view. As in the
+# forward flow, the replies the forwarding and the statuses make due follow each forward round.
 class DemoSchedules:
-    """The forward and status steps on a background thread until ``stop()``."""
+    """The forward (then replies) and status steps on a background thread until ``stop()``."""
 
     def __init__(
         self,
@@ -44,16 +45,19 @@ class DemoSchedules:
         status_every_s: float = STATUS_EVERY_S,
         forward: Callable[[], dict] | None = None,
         status: Callable[[], dict] | None = None,
+        replies: Callable[[], dict] | None = None,
     ) -> None:
         from lapor.forward import forward_due
+        from lapor.replies.run import send_due_replies
         from lapor.status import sync_due
 
         self.forward_every_s, self.status_every_s = forward_every_s, status_every_s
         self._forward = forward or forward_due
         self._status = status or sync_due
+        self._replies = replies or send_due_replies
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="demo-schedules", daemon=True)
-        self.runs = {"forward": 0, "status": 0, "errors": 0}
+        self.runs = {"forward": 0, "replies": 0, "status": 0, "errors": 0}
 
     def start(self) -> DemoSchedules:
         self._thread.start()
@@ -69,6 +73,7 @@ class DemoSchedules:
         clock = 0.0
         while not self._stop.is_set():
             self._step("forward", self._forward)
+            self._step("replies", self._replies)
             if clock >= next_status:
                 self._step("status", self._status)
                 next_status = clock + self.status_every_s

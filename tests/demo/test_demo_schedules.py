@@ -1,12 +1,13 @@
-"""The demo's serve mode keeps forwarding and syncing statuses; a failing round does not stop it."""
+"""The demo's serve mode keeps forwarding, replying and syncing statuses; a failing round does
+not stop it."""
 
 import threading
 
 from demo.serve import DemoSchedules
 
 
-def test_schedules_run_forward_and_status_until_stopped_and_survive_errors():
-    calls = {"forward": 0, "status": 0}
+def test_schedules_run_forward_replies_and_status_until_stopped_and_survive_errors():
+    calls = {"forward": 0, "replies": 0, "status": 0}
     enough = threading.Event()
 
     def forward():
@@ -21,12 +22,22 @@ def test_schedules_run_forward_and_status_until_stopped_and_survive_errors():
         calls["status"] += 1
         return {}
 
+    def replies():  # the replies the forwarding made due follow each forward round
+        assert calls["replies"] < calls["forward"]
+        calls["replies"] += 1
+        return {}
+
     with DemoSchedules(
-        forward_every_s=0.01, status_every_s=0.02, forward=forward, status=status
+        forward_every_s=0.01,
+        status_every_s=0.02,
+        forward=forward,
+        status=status,
+        replies=replies,
     ) as schedules:
         assert enough.wait(10), calls
     seen = dict(calls)
     assert seen["forward"] >= 5 and seen["status"] >= 2
+    assert seen["replies"] in (seen["forward"], seen["forward"] - 1)
     assert seen["status"] < seen["forward"], "status runs less often than forward"
     assert schedules.runs["errors"] == 1
     threading.Event().wait(0.1)
