@@ -18,7 +18,7 @@ def demo(
         help="Serve the review app after the pipeline (--no-serve: print a summary and exit).",
     ),
     host: str = typer.Option("127.0.0.1", help="Address of the review app."),
-    port: int = typer.Option(8000, help="Port of the review app."),
+    port: int = typer.Option(8000, help="Port of the review app.", min=1, max=65535),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
     """Run the whole job offline: fake Facebook page -> store -> classifier -> triage -> LAPOR!

@@ -12,6 +12,7 @@ from pathlib import Path
 import typer
 
 from cli.common import command_group
+from config.exceptions import UserError
 from store.db import session_factory
 from store.export import spreadsheet_safe
 from store.repository import stream_posts
@@ -42,7 +43,10 @@ def _output(out: Path | None):
     """The file to write, or stdout (left open) when no file is given."""
     if out is None:
         return nullcontext(sys.stdout)
-    return open(out, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by the caller
+    try:
+        return open(out, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise UserError(f"cannot write {out}: {exc.strerror or exc}") from None
 
 
 @app.command("posts")

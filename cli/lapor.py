@@ -263,7 +263,7 @@ def reroute_command(
 
 @app.command("simulator")
 def simulator(
-    port: int = typer.Option(8800, "--port"),
+    port: int = typer.Option(8800, "--port", min=1, max=65535),
     host: str = typer.Option("127.0.0.1", "--host"),
     fault_rate: float = typer.Option(0.0, "--fault-rate", min=0, max=1),
     latency_ms: float = typer.Option(50.0, "--latency-ms", min=0),

@@ -14,7 +14,7 @@ app = command_group()
 @app.command("serve")
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
-    port: int = typer.Option(8000, help="Port to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on.", min=1, max=65535),
     workers: int = typer.Option(1, min=1, help="Worker processes (one per CPU core at most)."),
 ) -> None:
     """Serve the review app with uvicorn (the store's schema must be current)."""

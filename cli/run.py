@@ -11,20 +11,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
-from prefect import serve as prefect_serve
-from prefect.client.schemas.schedules import CronSchedule
-from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 from rich.console import Console
 from rich.table import Table
 
-from cases.scoring import champion_version
 from cli.common import Profile, command_group, command_settings
 from config.profile import get_profile
 from config.settings import Settings
 from flows.deployments import build_deployments, schedules
 from flows.exceptions import BadSchedule, UnknownFlow
-from flows.flows import FLOWS
-from flows.local_server import LocalPrefectServer
 from harvester.config import load_sources, select_sources
 from harvester.exceptions import HarvestError
 from lapor import DEFAULT_CONCURRENCY
@@ -38,9 +32,13 @@ AsJson = typer.Option(False, "--json", help=JSON_HELP)
 
 # Both use Prefect's embedded API unless PREFECT_API_URL is set; ``aduan serve`` starts its own
 # local Prefect server instead (the embedded API runs no scheduler: flows/local_server.py).
+# Prefect and scikit-learn take seconds to import: they are imported where a flow runs or the
+# model is looked up, not when this module loads, so `aduan run --help` answers at once.
 def _run(name: str, settings: Settings, **parameters: Any) -> Any:
     """Run flow ``name`` now with ``settings`` and return its result. A user error inside it
     (a rejected key) is raised again as itself: one line, exit 2; any other failure: exit 1."""
+    from flows.flows import FLOWS
+
     state = FLOWS[name](**parameters, settings=settings, return_state=True)
     if state.is_completed():
         return state.result()
@@ -80,10 +78,15 @@ def run_pipeline(
 ) -> None:
     """Harvest -> classify -> triage -> forward, once."""
     settings = command_settings(profile)
-    champion_version(
-        settings=settings
-    )  # NoChampion: one line with the command that trains one, exit 2
+    _require_champion(settings)
     _print("pipeline", _run("pipeline", settings, max_pages=max_pages, forward=forward), as_json)
+
+
+def _require_champion(settings: Settings) -> None:
+    """NoChampion (one line with the command that trains one, exit 2) before any flow starts."""
+    from cases.scoring import champion_version
+
+    champion_version(settings=settings)
 
 
 def _parse_since(value: str | None) -> datetime | None:
@@ -170,9 +173,7 @@ def run_classify(
 ) -> None:
     """Classify unclassified posts with the champion model (on Dask if ADUAN_DASK_ADDRESS)."""
     settings = command_settings(profile)
-    champion_version(
-        settings=settings
-    )  # NoChampion: one line with the command that trains one, exit 2
+    _require_champion(settings)
     _print("classify", _run("classify", settings, batch_size=batch_size, limit=limit), as_json)
 
 
@@ -396,6 +397,10 @@ def serve(
     # The served flow runs (subprocesses) read their settings from the environment when they
     # start; --profile reaches them as a deployment parameter.
     parameters = {"profile": str(settings.profile)} if profile is not None else {}
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
+
+    from flows.local_server import LocalPrefectServer
+
     api_url = PREFECT_API_URL.value()
     if api_url:
         _serve(tz, crons, only, limit, parameters)
@@ -424,6 +429,9 @@ def _serve(
         )
     except ValueError as exc:
         raise BadSchedule(str(exc)) from None
+    from prefect import serve as prefect_serve
+    from prefect.settings import PREFECT_API_URL
+
     typer.echo(f"serving {len(deployments)} deployments (timezone {tz}); Ctrl-C stops")
     typer.echo(another_shell_hint(PREFECT_API_URL.value(), deployments))
     prefect_serve(*deployments, limit=limit)
@@ -451,6 +459,8 @@ def _check_timezone(tz: str) -> None:
 def _check_cron(flow_name: str, expression: str) -> None:
     if not expression:
         return
+    from prefect.client.schemas.schedules import CronSchedule
+
     try:
         CronSchedule(cron=expression)
     except ValueError:

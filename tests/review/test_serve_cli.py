@@ -31,3 +31,12 @@ def test_a_free_port_has_no_problem():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     assert port_problem("127.0.0.1", port) is None
+
+
+def test_a_port_out_of_range_is_refused_before_anything_starts():
+    from cli.main import app
+
+    result = CliRunner().invoke(app, ["review", "serve", "--port", "80000"])
+    assert result.exit_code == 2, result.output
+    assert "--port" in result.output and "less than or equal to 65535" in result.output
+    assert "Traceback" not in result.output and "review app on" not in result.output

@@ -52,3 +52,11 @@ def test_a_safe_cell_never_starts_like_a_formula(text):
 def test_plain_values_are_left_alone():
     assert spreadsheet_safe("jalan rusak") == "jalan rusak"
     assert spreadsheet_safe(12) == 12 and spreadsheet_safe(None) is None
+
+
+def test_an_export_file_that_cannot_be_written_is_one_line_and_exit_2(db_url, tmp_path):
+    target = tmp_path / "no-such-folder" / "posts.csv"
+    result = aduan("export", "posts", "--out", str(target), env={"ADUAN_DATABASE_URL": db_url})
+    assert result.returncode == 2, result.stderr
+    assert f"cannot write {target}" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
