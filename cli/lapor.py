@@ -64,7 +64,8 @@ def sync_reference() -> None:
 
 @app.command("check")
 def check() -> None:
-    """List every agency/topic/setting without a LAPOR! id (exit 1 if any): run before sending."""
+    """List what lacks a LAPOR! id, before sending: agencies, topics, settings (exit 1 if any),
+    then the areas of areas.yaml (listed, never blocking)."""
 
     profile = get_profile(command_settings().profile)
     gazetteer = get_gazetteer(profile.folder)
@@ -91,7 +92,8 @@ def check() -> None:
     if problems:
         typer.echo(f"{len(problems)} problem(s) in {profile.folder}/taxonomy.yaml")
         raise typer.Exit(1)
-    typer.echo("every agency and topic has a LAPOR! id")
+    rest = f"; {len(areas)} area(s) above still without ids (not blocking)" if areas else ""
+    typer.echo(f"ready to send: every agency, topic and setting has a LAPOR! id{rest}")
 
 
 @app.command("map")

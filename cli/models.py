@@ -257,12 +257,12 @@ def classify(
                 extra = {k: v for k, v in record.items() if k != text_column}
                 sys.stdout.write(json.dumps({**extra, **_by_chance(pred)}) + "\n")
                 continue
-            typer.echo(f"relevance {pred.relevance:.3f}")
+            typer.echo(f"relevance {pred.relevance:.3f} (a score, not a percentage)")
             for name, head in _by_chance(pred).items():
                 if name == "relevance":
                     continue
-                alts = ", ".join(f"{lab} {p:.3f}" for lab, p in head["alternatives"][1:])
-                typer.echo(f"  {name}: {head['label']} ({head['confidence']:.3f}); also {alts}")
+                alts = ", ".join(f"{lab} {p:.0%}" for lab, p in head["alternatives"][1:])
+                typer.echo(f"  {name}: {head['label']} ({head['confidence']:.0%}); also {alts}")
             typer.echo(f"  ({LEGEND_EN})")
 
 

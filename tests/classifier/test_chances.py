@@ -55,8 +55,9 @@ def test_classify_prints_the_likeliest_first_in_one_unit(aduan, small_bundle):  
     assert code == 0 and LEGEND_EN in out
     for line in out.splitlines()[1:-1]:
         name, rest = line.strip().split(": ", 1)
-        first = float(rest.split("(", 1)[1].split(")", 1)[0])
-        others = [float(x.rsplit(" ", 1)[1]) for x in rest.split("also ", 1)[1].split(", ") if x]
+        first = float(rest.split("(", 1)[1].split("%)", 1)[0])  # percentages, as the legend says
+        also = rest.split("also ", 1)[1].split(", ")
+        others = [float(x.rsplit(" ", 1)[1].removesuffix("%")) for x in also if x]
         assert all(first >= p for p in others) and others == sorted(others, reverse=True), line
     code, out, _ = aduan("classify", "--model", str(small_bundle), "--json", TEXTS[1])
     for head in ("agency", "topic"):
