@@ -3,7 +3,7 @@ approved or rejected -> open again; archived post -> open case), what it teaches
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -23,7 +23,7 @@ from store.cases import (
     write_forwards,
 )
 from store.exceptions import StaleAction, StoreError
-from store.tables import Case
+from store.tables import Case, Forward
 from store.undo import cancel_held_forwards, drop_decision_labels, last_approval
 
 # Every function takes the caller's session and does not commit: the caller's transaction makes
@@ -245,6 +245,16 @@ def skip_case(
     return case
 
 
+def in_lapor(forwards: Iterable[Forward]) -> list[Forward]:
+    """The forwards LAPOR! has or may have (being sent, sent, unknown): no reopening then."""
+    return [f for f in forwards if f.state in IN_LAPOR]
+
+
+def can_reopen(case: Case, forwards: Iterable[Forward]) -> bool:
+    """Whether reopen_case would open ``case`` (with its ``forwards``) again: for the pages."""
+    return case.state in REOPENABLE and not in_lapor(forwards)
+
+
 def reopen_case(
     *, session: Session, case_id: int, actor: str, expected_version: int | None = None
 ) -> Case:
@@ -257,7 +267,7 @@ def reopen_case(
     if case.state not in REOPENABLE:
         raise StaleAction(f"case {case_id} is {case.state}; only approved or rejected reopen")
     forwards = case_forwards(session=session, case_id=case.id)
-    gone = [f for f in forwards if f.state in IN_LAPOR]
+    gone = in_lapor(forwards)
     if gone:
         ids = ", ".join(f.complaint_id or f"forward {f.id} ({f.state})" for f in gone)
         raise StoreError(

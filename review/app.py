@@ -278,9 +278,9 @@ def format_local(moment: datetime | None, zone: ZoneInfo, seconds: bool = False)
 
 def days(value: float | None, unit: str = "hari") -> str:
     """A duration in days, Indonesian decimal comma: ``1,5 hari``."""
-    if value is None:
-        return "-"
-    return f"{value:.1f}".replace(".", ",") + f" {unit}"
+    from review.labels import number
+
+    return "-" if value is None else f"{number(value, 1)} {unit}"
 
 
 def _label_filters(env: Any, profile: Any, agencies: dict, topics: dict) -> None:
@@ -305,8 +305,12 @@ def _label_filters(env: Any, profile: Any, agencies: dict, topics: dict) -> None
     env.filters["review_note"] = labels.review_note
     env.filters["urgency_name"] = labels.urgency_name
     env.filters["days"] = days
-    env.globals["audit_changes"] = lambda b, a: labels.audit_changes(b, a, names)
-    env.globals["URGENCY_HELP"] = labels.URGENCY_HELP
+    env.filters["number"] = labels.number
+    env.filters["audit_object"] = labels.audit_object
+    env.globals["audit_changes"] = lambda b, a, kind=None: labels.audit_changes(b, a, names, kind)
+    env.globals["URGENCY_HELP"] = labels.urgency_help(profile.topics)
+    env.globals["URGENCY_LEVELS"] = labels.urgency_levels(profile.topics)
+    env.globals["REPLY_STATES"] = labels.REPLY_STATES
 
 
 def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:

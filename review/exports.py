@@ -10,8 +10,6 @@ from zoneinfo import ZoneInfo
 
 from review import labels
 
-OBJECTS = {"case": "kasus", "user": "akun", "forward": "kiriman"}
-
 
 class Exporter:
     """Turns store rows into the CSV rows of one profile (its names and its timezone)."""
@@ -109,6 +107,8 @@ class Exporter:
                 t: self.when(e.at),
                 "oleh": e.actor,
                 "tindakan": labels.audit_action(e.action),
-                "objek": f"{OBJECTS.get(e.object_type, e.object_type)} {e.object_id or ''}".strip(),
-                "perubahan": "; ".join(labels.audit_changes(e.before, e.after, names)),
+                "objek": f"{labels.audit_object(e.object_type)} {e.object_id or ''}".strip(),
+                "perubahan": "; ".join(
+                    labels.audit_changes(e.before, e.after, names, e.object_type)
+                ),
             }

@@ -4,7 +4,7 @@ entries, review notes, urgency. Facilitators read only these; the keys stay in t
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 CASE_STATES = {
@@ -54,7 +54,19 @@ AUDIT_ACTIONS = {
     "user.update": "akun diubah",
     "user.login": "masuk",
     "user.locked": "akun dikunci",
-    "forward.reconcile": "kiriman diselesaikan manual",
+    "user.logout": "keluar",
+    "forward.reconcile_sent": "kiriman ditandai sudah ada di LAPOR!",
+    "forward.reconcile_resend": "kiriman diminta kirim ulang",
+    "forward.cancel": "kiriman dibatalkan",
+    "forward.sent": "terkirim ke LAPOR!",
+    "forward.failed": "gagal dikirim ke LAPOR!",
+    "forward.unknown": "kiriman ke LAPOR! belum pasti",
+    "reply.sent": "balasan ke warga terkirim",
+    "reply.failed": "balasan ke warga gagal dikirim",
+    "reply.gone": "balasan tidak dikirim: komentar asli sudah dihapus",
+    "reply.unknown": "balasan ke warga belum pasti terkirim",
+    "reply.approve": "balasan ke warga disetujui",
+    "reply.decline": "balasan ke warga tidak dikirim",
     "case.reroute_requested": "minta diteruskan ke instansi lain",
     "case.reroute": "diteruskan ke instansi lain di LAPOR!",
     "reroute.failed": "penerusan tidak diterima LAPOR!",
@@ -82,14 +94,84 @@ FIELDS = {
     "location_candidates": "kemungkinan lokasi",
     "reroute": "permintaan penerusan",
     "last_error": "pesan",
+    "post_id": "posting",
+    "reply_id": "id balasan",
+    "attempts": "percobaan",
+    "attempt": "percobaan ke",
+    "reason": "alasan",
 }
+# What an audit entry is about (its object_type).
+OBJECTS = {
+    "case": "kasus",
+    "user": "akun",
+    "forward": "kiriman",
+    "reply": "balasan",
+    "reroute": "penerusan",
+}
+POST_STATES = {"archived": "diarsipkan (bukan aduan)", "in_case": "dalam kasus"}
+REPLY_STATES = {
+    "approval": "menunggu persetujuan",
+    "pending": "antre dikirim",
+    "sending": "sedang dikirim",
+    "unknown": "belum pasti: thread dicek dulu sebelum dikirim ulang",
+    "sent": "terkirim",
+    "failed": "gagal",
+    "gone": "komentar asli sudah dihapus",
+    "blocked": "tertahan",
+    "cancelled": "tidak dibalas",
+}
+# The status field of an audit entry, by what it is about.
+STATES_OF = {"forward": FORWARD_STATES, "reply": REPLY_STATES, "reroute": FORWARD_STATES}
+# Notes the store and the outbox write in audit entries (``last_error``, ``reason``).
+_AUDIT_NOTES = [
+    (
+        re.compile(r"^confirmed sent by (.*)$"),
+        lambda m: f"ditandai sudah ada di LAPOR! oleh {m[1]}",
+    ),
+    (re.compile(r"^resend requested by (.*)$"), lambda m: f"kirim ulang diminta oleh {m[1]}"),
+    (re.compile(r"^cancelled by (.*)$"), lambda m: f"dibatalkan oleh {m[1]}"),
+    (re.compile(r"^stale lease$"), lambda m: "pengirim berhenti di tengah pengiriman"),
+    (
+        re.compile(r"^the sender stopped while this (row|request|reply) was being sent"),
+        lambda m: (
+            "pengirim berhenti di tengah pengiriman; mungkin sudah sampai: dicek dulu "
+            "sebelum dikirim ulang"
+        ),
+    ),
+]
 URGENCY = {1: "rendah", 2: "sedang", 3: "tinggi"}
-URGENCY_HELP = (
-    "Urgensi menurut topik aduan, skala 1–3: 1 rendah, 2 sedang, "
-    "3 tinggi (kesehatan, keselamatan, air atau listrik padam)."
-)
+
+
+def urgency_levels(topics: Iterable[Any]) -> list[tuple[int, str, list[str]]]:
+    """``(level, name, topic names)`` from 3 (tinggi) down to 1, as the profile's topics set
+    them (``urgency`` in taxonomy.yaml); a level no topic has is left out."""
+    topics = list(topics)
+    levels = []
+    for level in sorted(URGENCY, reverse=True):
+        names = [t.name for t in topics if t.urgency == level]
+        if names:
+            levels.append((level, URGENCY[level], names))
+    return levels
+
+
+def urgency_help(topics: Iterable[Any]) -> str:
+    """One line (the urgency's tooltip): ``Urgensi menurut topik aduan, skala 1–3. 3 tinggi: …``."""
+    parts = [f"{level} {name}: {', '.join(names)}" for level, name, names in urgency_levels(topics)]
+    return "Urgensi menurut topik aduan, skala 1–3. " + "; ".join(parts) + "."
+
+
+def number(value: float | None, digits: int = 2) -> str:
+    """A decimal as facilitators read it, with the Indonesian decimal comma: ``0,32``."""
+    if value is None:
+        return "-"
+    return f"{value:.{digits}f}".replace(".", ",")
+
 
 _NOTES = [
+    (
+        re.compile(r"^dari arsip, relevansi (\d+(?:\.\d+)?)$"),  # cases.states.promote_post
+        lambda m: f"dari arsip, skor relevansi {number(float(m[1]))}",
+    ),
     (re.compile(r"^was (\w+) by (.*)$"), lambda m: f"sebelumnya {_state(m[1])} oleh {m[2]}"),
     (re.compile(r"^merged into case (\d+)$"), lambda m: f"digabung ke kasus #{m[1]}"),
     (re.compile(r"^case (\d+) merged in$"), lambda m: f"kasus #{m[1]} digabung ke sini"),
@@ -134,6 +216,26 @@ def audit_action(key: str | None) -> str:
     return AUDIT_ACTIONS.get(key or "", (key or "-").replace(".", " "))
 
 
+def audit_object(key: str | None) -> str:
+    return OBJECTS.get(key or "", key or "-")
+
+
+def audit_note(note: str) -> str:
+    """A note of the store or the outbox in an audit entry (``cancelled by ana``) in Indonesian."""
+    for pattern, say in _AUDIT_NOTES:
+        match = pattern.match(note)
+        if match:
+            return say(match)
+    return note
+
+
+def audit_state(key: str | None, object_type: str | None = None) -> str:
+    """The ``state`` of an audit entry about ``object_type`` (a forward's, a reply's, a case's or
+    its post's) in Indonesian."""
+    states = STATES_OF.get(object_type or "", {**POST_STATES, **CASE_STATES})
+    return states.get(key or "", key or "-")
+
+
 def review_note(note: str | None) -> str:
     """A note the store wrote (``was approved by nona``) in Indonesian."""
     if not note:
@@ -163,12 +265,23 @@ def _value(key: str, value: Any, names: Mapping[str, Callable[[Any], str]]) -> s
 
 
 def audit_changes(
-    before: Mapping | None, after: Mapping | None, names: Mapping[str, Callable[[Any], str]]
+    before: Mapping | None,
+    after: Mapping | None,
+    names: Mapping[str, Callable[[Any], str]],
+    object_type: str | None = None,
 ) -> list[str]:
     """An audit entry's before/after as readable lines: ``instansi: DLHK → PUPR``.
 
-    ``names`` turns a field's keys into names (agency, topic, state, role …).
+    ``names`` turns a field's keys into names (agency, topic, role …); the ``state`` is named as
+    the state of ``object_type`` (a forward's, a reply's, a case's), the store's notes in
+    Indonesian (audit_note).
     """
+    names = {
+        "last_error": audit_note,
+        "reason": audit_note,
+        **names,
+        "state": lambda key: audit_state(key, object_type),
+    }
     before, after = dict(before or {}), dict(after or {})
     lines = []
     for key in dict.fromkeys([*before, *after]):

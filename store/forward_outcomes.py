@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.audit import SYSTEM
+from store.audit import SYSTEM, audit_action
 from store.outbox_claims import record_guarded
 from store.tables import AuditEntry, Forward
 
@@ -104,7 +104,7 @@ def _audit_values(forward_id: int, action: str, after: dict[str, Any]) -> dict[s
     """An audit entry of the sender (the row ``record_audit`` would write)."""
     return {
         "actor": SYSTEM,
-        "action": action,
+        "action": audit_action(action),
         "object_type": "forward",
         "object_id": str(forward_id),
         "before": None,

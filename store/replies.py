@@ -12,7 +12,7 @@ from sqlalchemy import and_, exists, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
-from store.audit import record_audit
+from store.audit import audit_action, record_audit
 from store.exceptions import StaleAction, StoreError
 from store.outbox_claims import claim_rows, record_guarded
 from store.tables import AuditEntry, Case, Forward, PostRow, Reply
@@ -306,7 +306,7 @@ def record_reply_outcomes(
 def _audit(reply_row: int, action: str, after: dict[str, Any], now: datetime) -> dict[str, Any]:
     return {
         "actor": "system",
-        "action": action,
+        "action": audit_action(action),
         "object_type": "reply",
         "object_id": str(reply_row),
         "before": None,

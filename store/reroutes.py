@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.audit import case_snapshot, record_audit
+from store.audit import audit_action, case_snapshot, record_audit
 from store.exceptions import StoreError
 from store.outbox_claims import claim_rows, record_guarded
 from store.tables import AuditEntry, Case, Forward, Reroute, Review
@@ -284,7 +284,7 @@ def record_reroute_outcome(
 def _audit(reroute_id: int, after: dict[str, Any], now: datetime) -> dict[str, Any]:
     return {
         "actor": "system",
-        "action": "reroute.failed",
+        "action": audit_action("reroute.failed"),
         "object_type": "reroute",
         "object_id": str(reroute_id),
         "before": None,

@@ -21,13 +21,19 @@ from store.users import ROLES, create_user, list_users, update_user
 
 router = APIRouter()
 
+# The new-account form lists the roles from least to most privileged, a facilitator chosen: an
+# admin is made on purpose, never by leaving the default.
+ROLE_CHOICES = tuple(sorted(ROLES, key=("viewer", "facilitator", "admin").index))
+DEFAULT_ROLE = "facilitator"
+
 
 @router.get("/users")
 def users(request: Request, user: AdminReader, session: SessionDep) -> Response:
     context = {
         "user": user,
         "accounts": list_users(session=session),
-        "roles": ROLES,
+        "roles": ROLE_CHOICES,
+        "default_role": DEFAULT_ROLE,
         "agencies": request.app.state.profile.agencies,
     }
     return render(request, "users.html", context)

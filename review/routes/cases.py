@@ -75,6 +75,7 @@ def case_page(case_id: DbId, request: Request, user: CurrentUser, session: Sessi
         "agencies": profile.agencies,
         "topics": profile.topics,
         "here": request.url.path,
+        "reopenable": decisions.can_reopen(view.case, view.forwards),  # the server's own rule
         "next": safe_next(request.query_params.get("next"), "/"),
         "authors": author_post_counts(session=session, views=[view]),
         "replies": replies_for_case(session=session, case_id=case_id),

@@ -29,7 +29,9 @@ def test_the_archive_lists_highest_relevance_first_with_its_count(session_factor
     assert page.status_code == 200
     by_relevance = sorted(ARCHIVED, key=lambda r: -r[2])
     assert texts_in_order(page.text) == [t for _, t, *_ in by_relevance]
-    assert re.findall(r"skor (0\.\d\d)", page.text) == ["0.41", "0.33", "0.12", "0.05"]
+    assert re.findall(r"skor (0,\d\d)", page.text) == ["0,41", "0,33", "0,12", "0,05"]
+    assert re.search(r"di bawah 0,\d\d\)", page.text)
+    assert not re.search(r"\b0\.\d", page.text)  # the decimal comma, never the dot
     assert 'id="archive-total">4<' in page.text
     summary = re.search(r'<p class="summary">(.*?)</p>', page.text, re.S)[1]
     assert "Tombol:" not in summary and '<p class="keys">Tombol:' in page.text  # own line

@@ -46,7 +46,7 @@ def test_the_archive_lists_by_relevance_and_promotes_by_key_and_button(live_app,
         texts = page.locator("ol.queue article.case .text")
         expect(texts).to_have_text(BY_RELEVANCE)
         expect(page.locator("ol.queue .badge.relevance")).to_have_text(
-            ["skor 0.41", "skor 0.33", "skor 0.12", "skor 0.05"]
+            ["skor 0,41", "skor 0,33", "skor 0,12", "skor 0,05"]
         )
         page.screenshot(path=shots / "1-archive.png", full_page=True)
 
