@@ -36,6 +36,25 @@ CHROMIUM_ARGS = [
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "review-queue.png"
 
 
+def open_chromium(playwright, profile: Path, width: int = 1280, height: int = 800):
+    """Debian's Chromium, headless, with its own profile folder, at ``width`` x ``height``."""
+    return playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": width, "height": height},
+    )
+
+
+def log_in(page, base: str, name: str, next_path: str = "/", password: str = PASSWORD) -> None:
+    """Sign ``name`` in through the login form, landing on ``next_path``."""
+    page.goto(f"{base}/login?next={next_path}")
+    page.fill("input[name=username]", name)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import need
-from tests.review.conftest import PASSWORD, add_user, seed_case
-from tests.review.test_browser import CHROMIUM, CHROMIUM_ARGS, live_app
+from tests.review.conftest import add_user, seed_case
+from tests.review.test_browser import CHROMIUM, live_app, log_in, open_chromium
 
 __all__ = ["live_app"]
 
@@ -24,18 +24,9 @@ def test_the_dashboard_fits_a_phone_and_says_when_a_table_scrolls(live_app, tmp_
     for i in range(1, 5):
         seed_case(factory, i, agency="dlhk" if i % 2 else "pupr")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 390, "height": 844},
-        )
+        browser = open_chromium(playwright, tmp_path / "profile", 390, 844)
         page = browser.new_page()
-        page.goto(f"{base}/login?next=/dashboard?weeks=52")
-        page.fill("input[name=username]", "ana")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        log_in(page, base, "ana", "/dashboard?weeks=52")
         expect(page.locator("table.levels")).to_be_visible()
         page.screenshot(path=str(tmp_path / "dashboard-390.png"), full_page=True)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from store.tables import Case
 from tests.conftest import need
-from tests.review.conftest import PASSWORD, add_user, seed_case
-from tests.review.test_browser import CHROMIUM, CHROMIUM_ARGS, live_app
+from tests.review.conftest import add_user, seed_case
+from tests.review.test_browser import CHROMIUM, live_app, log_in, open_chromium
 
 __all__ = ["live_app"]
 
@@ -45,18 +45,9 @@ def test_locations_on_the_case_the_card_the_csv_and_the_dashboard(live_app, tmp_
     _place(factory, two, None, candidates=["kel_airnona", "kel_oesapa"])
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 800},
-        )
+        browser = open_chromium(playwright, tmp_path / "profile")
         page = browser.new_page()
-        page.goto(f"{base}/login?next=/cases/{office}")
-        page.fill("input[name=username]", "nona")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        log_in(page, base, "nona", f"/cases/{office}")
         expect(page).to_have_url(f"{base}/cases/{office}")
         where = page.locator("dd.location")
         expect(where).to_contain_text("Kel. Oesapa, Kec. Kelapa Lima")
@@ -113,18 +104,9 @@ def test_a_facilitator_picks_the_location_on_a_phone_and_on_a_desktop(live_app, 
 
     with sync_playwright() as playwright:
         for width, height in ((390, 844), (1280, 800)):
-            browser = playwright.chromium.launch_persistent_context(
-                str(tmp_path / f"profile-{width}"),
-                executable_path=CHROMIUM,
-                headless=True,
-                args=CHROMIUM_ARGS,
-                viewport={"width": width, "height": height},
-            )
+            browser = open_chromium(playwright, tmp_path / f"profile-{width}", width, height)
             page = browser.new_page()
-            page.goto(f"{base}/login?next=/")
-            page.fill("input[name=username]", "nona")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
+            log_in(page, base, "nona")
             case_id = two if width == 390 else nowhere
             page.click(f"#case-{case_id} a.edit-location")  # from the review card
             expect(page).to_have_url(f"{base}/cases/{case_id}?next=/#lokasi")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from store.audit import record_audit
 from tests.conftest import need
-from tests.review.conftest import PASSWORD, add_user, seed_case
-from tests.review.test_browser import CHROMIUM, CHROMIUM_ARGS, live_app
+from tests.review.conftest import add_user, seed_case
+from tests.review.test_browser import CHROMIUM, live_app, log_in, open_chromium
 
 __all__ = ["live_app"]
 
@@ -61,18 +61,9 @@ def test_tables_stack_on_a_phone_and_checkboxes_sit_beside_their_names(live_app,
     base, factory = live_app
     seed(factory)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 390, "height": 844},
-        )
+        browser = open_chromium(playwright, tmp_path / "profile", 390, 844)
         page = browser.new_page()
-        page.goto(f"{base}/login?next=/users")
-        page.fill("input[name=username]", "ana")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        log_in(page, base, "ana", "/users")
         expect(page.locator("h1")).to_have_text("Akun")
 
         for path, table in (("/users", "accounts"), ("/audit", "audit"), ("/dashboard", "areas")):
