@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 
 from config.profile import get_profile
 from config.settings import load_settings
+from review import labels
 from review.auth import FLASH_COOKIE, LoginThrottle, Sessions
 from review.deps import LoginRequired, login_redirect_url, take_flash
 from store.db import get_engine, session_factory
@@ -278,13 +279,10 @@ def format_local(moment: datetime | None, zone: ZoneInfo, seconds: bool = False)
 
 def days(value: float | None, unit: str = "hari") -> str:
     """A duration in days, Indonesian decimal comma: ``1,5 hari``."""
-    from review.labels import number
-
-    return "-" if value is None else f"{number(value, 1)} {unit}"
+    return "-" if value is None else f"{labels.number(value, 1)} {unit}"
 
 
 def _label_filters(env: Any, profile: Any, agencies: dict, topics: dict) -> None:
-    from review import labels
     from store.forward_status import lapor_outcome
 
     names = {
