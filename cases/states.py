@@ -335,6 +335,50 @@ def undo_approval(
     return case
 
 
+def undo_rejection(
+    *, session: Session, case_id: int, actor: str, window_s: float, now: datetime | None = None
+) -> Case:
+    """Take back ``actor``'s "Bukan aduan" of ``case_id`` ("Batalkan") within ``window_s`` of it:
+    the case is open again, its posts are back in it and the relevance label it wrote is dropped.
+    TooLate once the window is over or when someone else decided the case meanwhile."""
+    now = now or datetime.now(UTC)
+    case = get_case_for_update(session=session, case_id=case_id, expected_version=None)
+    if case.state != "rejected" or case.decided_by != actor:
+        raise TooLate(f"case {case_id} is {case.state} (by {case.decided_by or '-'})")
+    decided = case.decided_at.replace(tzinfo=case.decided_at.tzinfo or UTC)
+    if now - decided > timedelta(seconds=window_s):
+        raise TooLate(f"case {case_id} was marked not a complaint more than {window_s:.0f}s ago")
+    before = case_snapshot(case)
+    drop_decision_labels(session=session, case=case, actor=actor)
+    set_posts_state(session=session, case_id=case.id, state="in_case")
+    add_review(
+        session=session,
+        case_id=case.id,
+        reviewer=actor,
+        action="undo",
+        agency_before=case.agency,
+        topic_before=case.topic,
+    )
+    case.state, case.decided_by, case.decided_at = "open", None, None
+    session.flush()
+    audit_case(session, actor, "case.undo", case.id, before, case_snapshot(case))
+    return case
+
+
+def undo_decision(
+    *, session: Session, case_id: int, actor: str, window_s: float, now: datetime | None = None
+) -> str:
+    """ "Batalkan" of ``actor``'s last decision on the case: an approval whose forwards are still
+    held back (undo_approval) or a fresh "Bukan aduan" (undo_rejection). Which one it undid:
+    ``approve`` or ``reject``."""
+    case = session.get(Case, case_id)
+    if case is not None and case.state == "rejected":
+        undo_rejection(session=session, case_id=case_id, actor=actor, window_s=window_s, now=now)
+        return "reject"
+    undo_approval(session=session, case_id=case_id, actor=actor, now=now)
+    return "approve"
+
+
 def promote_post(
     *,
     session: Session,

@@ -228,6 +228,7 @@ def reject(
             session=session, case_id=case_id, actor=user.name, expected_version=version
         ),
         f"Kasus #{case_id} ditandai bukan aduan.",
+        undo=True,
     )
 
 

@@ -1,4 +1,5 @@
-""" "Batalkan": the undo a facilitator is offered for a few seconds after accept / bulk accept."""
+""" "Batalkan": the undo a facilitator is offered for a few seconds after accept, bulk accept and
+"Bukan aduan"."""
 
 from __future__ import annotations
 
@@ -10,15 +11,19 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from cases.states import undo_approval
+from cases.states import undo_decision
 from review.deps import Actor, SessionDep, atomic, safe_next
 from review.routes import redirect
 from store.exceptions import StaleAction, StoreError
+from store.tables import Case
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 UNDO_SECONDS = 10.0  # how long an accepted case waits before its forward is due
 UNDO_COOKIE = "aduan_undo"
+# A "Bukan aduan" holds nothing back; its undo is refused this long after it (the offer's seconds
+# plus a click still on its way), after that "Buka lagi" on the case page reopens it.
+REJECT_UNDO_S = UNDO_SECONDS + 5
 
 
 def _serializer(request: Request) -> URLSafeTimedSerializer:
@@ -69,20 +74,31 @@ def undo(
     case: Annotated[list[int], Form()] = [],  # noqa: B006 - FastAPI form default
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    """Undo the user's fresh approvals of ``case``; say which came too late."""
-    undone, late = [], []
+    """Undo the user's fresh decisions on ``case``; say which came too late."""
+    undone, late, late_rejections, approvals = [], [], [], 0
     for case_id in case[:200]:
+        found = session.get(Case, case_id)
+        rejected = found is not None and found.state == "rejected"
         try:
             with atomic(session):
-                undo_approval(session=session, case_id=case_id, actor=user.name)
+                was = undo_decision(
+                    session=session, case_id=case_id, actor=user.name, window_s=REJECT_UNDO_S
+                )
             undone.append(case_id)
+            approvals += was == "approve"
         except (StaleAction, StoreError):
-            late.append(case_id)
+            (late_rejections if rejected else late).append(case_id)
     parts = []
     if undone:
-        parts.append(f"Dibatalkan: {_ids(undone)} kembali ke antrean dan tidak dikirim ke LAPOR!.")
+        held = " dan tidak dikirim ke LAPOR!" if approvals else ""
+        parts.append(f"Dibatalkan: {_ids(undone)} kembali ke antrean{held}.")
     if late:
         parts.append(f"Terlambat untuk {_ids(late)}: sudah dalam pengiriman ke LAPOR!.")
+    if late_rejections:
+        parts.append(
+            f"Terlambat untuk {_ids(late_rejections)}: buka lagi dari halaman kasusnya (Buka lagi)."
+        )
+    late += late_rejections
     if not parts:
         parts.append("Tidak ada yang dibatalkan.")
     response = redirect(request, safe_next(next), " ".join(parts), "warning" if late else "info")

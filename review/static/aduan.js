@@ -1,7 +1,8 @@
 // Keyboard triage for the queue and the case page (progressive enhancement: every action is
 // also a plain form). j / k move between cases, a accepts, x = not a complaint, s skips,
-// u undoes the last accept while "Batalkan" is shown. e corrects in one motion: a picker opens,
-// type part of an agency or topic name (arrows choose), Enter sends the correction.
+// u undoes the last accept or "Bukan aduan" while "Batalkan" is shown. e corrects in one
+// motion: a picker opens, type part of an agency or topic name (arrows choose), Enter sends the
+// correction.
 // The position survives the page reload that follows each action.
 (function () {
   "use strict";

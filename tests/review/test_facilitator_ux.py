@@ -146,6 +146,38 @@ def test_undo_after_accept_and_bulk_accept(session_factory, client):
         assert session.get(Case, three).state == "approved"
 
 
+def test_undo_after_bukan_aduan_reopens_and_drops_its_label(session_factory, client):
+    add_user(session_factory, "nona", "facilitator")
+    one, two = seed_case(session_factory, 1), seed_case(session_factory, 2)
+    login(client, "nona")
+    for case_id in (one, two):
+        html = client.get(f"/cases/{case_id}").text
+        page = client.post(
+            f"/cases/{case_id}/reject", data={"csrf_token": csrf_of(html), "next": "/"}
+        ).text
+        assert "ditandai bukan aduan" in page and 'action="/undo"' in page and "Batalkan" in page
+    with session_factory() as session:
+        labels = session.scalars(select(TrainingLabel)).all()
+        assert [lb.is_complaint for lb in labels] == [False, False]
+    with session_factory.begin() as session:  # the second one's window is over
+        session.execute(
+            update(Case)
+            .where(Case.id == two)
+            .values(decided_at=datetime.now(UTC) - timedelta(minutes=5))
+        )
+    page = client.post("/undo", data={"csrf_token": csrf_of(page), "case": [one, two], "next": "/"})
+    assert f"Dibatalkan: kasus #{one} kembali ke antrean." in page.text
+    assert "tidak dikirim ke LAPOR!" not in page.text  # nothing was on its way there
+    assert f"Terlambat untuk kasus #{two}: buka lagi" in page.text
+    with session_factory() as session:
+        assert session.get(Case, one).state == "open"
+        assert session.get(Case, two).state == "rejected"
+        posts = session.scalars(select(PostRow).order_by(PostRow.case_id)).all()
+        assert [p.state for p in posts] == ["in_case", "archived"]
+        # the undone "Bukan aduan" teaches nothing; the one that stands still does
+        assert [lb.is_complaint for lb in session.scalars(select(TrainingLabel))] == [False]
+
+
 def test_bulk_accept_with_nothing_ticked_says_so(session_factory, client):
     add_user(session_factory, "nona", "facilitator")
     seed_case(session_factory, 1)
