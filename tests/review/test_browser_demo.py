@@ -186,7 +186,14 @@ def test_a_facilitators_day_on_the_demo(demo, size, tmp_path):
         rejected = int(page.locator("article.case.current").get_attribute("data-case"))
         page.keyboard.press("x")  # bukan aduan
         expect(page.locator(".flash")).to_contain_text(f"Kasus #{rejected} ditandai bukan aduan")
-        expect(page.locator("form.undo")).to_have_count(0)  # the undo was for the correction
+        # the offer is now the rejection's (the correction's is no longer the last thing done)
+        expect(page.locator("form.undo input[name=case]")).to_have_attribute("value", str(rejected))
+        page.keyboard.press("u")  # ... taken back: the case is in the queue again
+        expect(page.locator(".flash")).to_contain_text(f"Dibatalkan: kasus #{rejected}")
+        expect(page.locator(f"#case-{rejected}")).to_have_count(1)
+        page.locator(f"#case-{rejected}").click(position={"x": 5, "y": 5})
+        page.keyboard.press("x")  # and marked again
+        expect(page.locator(".flash")).to_contain_text(f"Kasus #{rejected} ditandai bukan aduan")
         skipped = int(page.locator("article.case.current").get_attribute("data-case"))
         page.keyboard.press("s")  # lewati
         expect(page.locator(".flash")).to_contain_text(f"Kasus #{skipped} dilewati")
