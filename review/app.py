@@ -294,6 +294,7 @@ def _label_filters(env: Any, profile: Any, agencies: dict, topics: dict) -> None
     }
     env.filters["case_state"] = labels.case_state
     env.filters["forward_state"] = labels.forward_state
+    env.filters["lapor_error"] = labels.lapor_error
     env.filters["lapor_outcome"] = lapor_outcome
     env.filters["action_name"] = labels.action_name
     env.filters["actor_name"] = labels.actor_name

@@ -220,6 +220,96 @@ def audit_object(key: str | None) -> str:
     return OBJECTS.get(key or "", key or "-")
 
 
+# What the LAPOR! client wrote as an outbox row's ``last_error`` (lapor.client.raise_for_answer,
+# transport_error, lapor.exceptions.MappingMissing), e.g. ``POST <url>: HTTP 422: rejected
+# (message): field: error``. The address is left out; LAPOR!'s own message and field errors stay as
+# LAPOR! sent them. A text no pattern knows is shown as it is.
+def _said(m: re.Match, group: str = "msg") -> str:
+    return f": {m[group]}" if m[group] else ""
+
+
+_LAPOR_ERRORS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
+    (
+        re.compile(r"^blocked: missing mapping: (?P<what>.*?)(?: \(run `aduan lapor check`\))?$"),
+        lambda m: f"tertahan: id LAPOR! belum diisi ({m['what']}); admin: `aduan lapor check`",
+    ),
+    (
+        re.compile(r"HTTP (?P<code>\d+): key or token rejected(?: \((?P<msg>.*?)\))?;"),
+        lambda m: (
+            f"LAPOR! menolak kunci/token (HTTP {m['code']}){_said(m)}; admin memeriksa "
+            "pengaturan LAPOR!"
+        ),
+    ),
+    (
+        re.compile(r"HTTP (?P<code>\d+): not found(?: \((?P<msg>.*?)\))?;"),
+        lambda m: (
+            f"alamat LAPOR! tidak ditemukan (HTTP {m['code']}){_said(m)}; admin memeriksa "
+            "ADUAN_LAPOR_BASE_URL"
+        ),
+    ),
+    (
+        re.compile(
+            r"HTTP (?P<code>\d+): rejected(?: \((?P<msg>.*?)\))?(?:: (?P<fields>.*))?$", re.S
+        ),
+        lambda m: (
+            f"ditolak LAPOR! (HTTP {m['code']}){_said(m)}"
+            + (f" — {m['fields']}" if m["fields"] else "")
+        ),
+    ),
+    (
+        re.compile(r"HTTP (?P<code>\d+): throttled(?: \((?P<msg>.*?)\))?"),
+        lambda m: f"LAPOR! sedang membatasi kiriman (HTTP {m['code']}); dicoba lagi nanti",
+    ),
+    (
+        re.compile(
+            r"HTTP (?P<code>\d+): server error after the request was sent(?: \((?P<msg>.*)\))?"
+        ),
+        lambda m: (
+            f"server LAPOR! gagal setelah aduan dikirim (HTTP {m['code']}){_said(m)}; "
+            "mungkin sudah sampai: dicek dulu sebelum dikirim ulang"
+        ),
+    ),
+    (
+        re.compile(r"HTTP (?P<code>\d+): server error(?: \((?P<msg>.*)\))?"),
+        lambda m: f"server LAPOR! bermasalah (HTTP {m['code']}){_said(m)}; dicoba lagi nanti",
+    ),
+    (
+        re.compile(r"HTTP (?P<code>\d+) with a body that is not JSON"),
+        lambda m: f"jawaban LAPOR! tidak terbaca (HTTP {m['code']}); dicek dulu",
+    ),
+    (
+        re.compile(r"HTTP (?P<code>\d+): unexpected answer(?: \((?P<msg>.*)\))?"),
+        lambda m: f"jawaban LAPOR! tak terduga (HTTP {m['code']}){_said(m)}",
+    ),
+    (
+        re.compile(r": cannot connect \((?P<why>\w+)\)"),
+        lambda m: f"LAPOR! tidak bisa dihubungi ({m['why']}); dicoba lagi nanti",
+    ),
+    (
+        re.compile(r": no complete answer \((?P<why>\w+)\); the request may have been processed"),
+        lambda m: (
+            f"jawaban LAPOR! tidak lengkap ({m['why']}); aduan mungkin sudah sampai: dicek "
+            "dulu sebelum dikirim ulang"
+        ),
+    ),
+    (
+        re.compile(r": no complete answer \((?P<why>\w+)\)"),
+        lambda m: f"jawaban LAPOR! tidak lengkap ({m['why']}); dicoba lagi nanti",
+    ),
+]
+
+
+def lapor_error(text: str | None) -> str:
+    """An outbox row's ``last_error`` in Indonesian (see ``_LAPOR_ERRORS``)."""
+    if not text:
+        return ""
+    for pattern, say in _LAPOR_ERRORS:
+        match = pattern.search(text)
+        if match:
+            return say(match)
+    return audit_note(text)
+
+
 def audit_note(note: str) -> str:
     """A note of the store or the outbox in an audit entry (``cancelled by ana``) in Indonesian."""
     for pattern, say in _AUDIT_NOTES:
@@ -277,7 +367,7 @@ def audit_changes(
     Indonesian (audit_note).
     """
     names = {
-        "last_error": audit_note,
+        "last_error": lapor_error,
         "reason": audit_note,
         **names,
         "state": lambda key: audit_state(key, object_type),

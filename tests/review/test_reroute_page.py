@@ -138,10 +138,13 @@ def test_a_request_is_queued_then_the_page_shows_lapors_answer(session_factory, 
 
     with session_factory.begin() as session:
         stored = session.get(Reroute, row.id)
-        stored.state, stored.last_error = "failed", "HTTP 422: The selected reason is invalid."
+        stored.state = "failed"  # the client's text for a 422 (lapor.client.raise_for_answer)
+        stored.last_error = (
+            "POST https://lapor.test/x: HTTP 422: rejected (The selected reason is invalid.)"
+        )
     page = client.get(f"/cases/{case_id}").text
     assert "Tidak diterima LAPOR!" in page
-    assert "Pesan LAPOR!: HTTP 422: The selected reason is invalid." in page
+    assert ">ditolak LAPOR! (HTTP 422): The selected reason is invalid.</span>" in page
     assert FORM.format(case_id) in page  # it can be asked again
     with session_factory.begin() as session:
         session.get(Reroute, row.id).state = "sent"
