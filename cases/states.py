@@ -371,8 +371,8 @@ def undo_decision(
     """ "Batalkan" of ``actor``'s last decision on the case: an approval whose forwards are still
     held back (undo_approval) or a fresh "Bukan aduan" (undo_rejection). Which one it undid:
     ``approve`` or ``reject``."""
-    case = session.get(Case, case_id)
-    if case is not None and case.state == "rejected":
+    case = get_case_for_update(session=session, case_id=case_id, expected_version=None)
+    if case.state == "rejected":
         undo_rejection(session=session, case_id=case_id, actor=actor, window_s=window_s, now=now)
         return "reject"
     undo_approval(session=session, case_id=case_id, actor=actor, now=now)

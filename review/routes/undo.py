@@ -77,8 +77,6 @@ def undo(
     """Undo the user's fresh decisions on ``case``; say which came too late."""
     undone, late, late_rejections, approvals = [], [], [], 0
     for case_id in case[:200]:
-        found = session.get(Case, case_id)
-        rejected = found is not None and found.state == "rejected"
         try:
             with atomic(session):
                 was = undo_decision(
@@ -86,7 +84,9 @@ def undo(
                 )
             undone.append(case_id)
             approvals += was == "approve"
-        except (StaleAction, StoreError):
+        except (StaleAction, StoreError):  # rolled back: the case as it stands now
+            found = session.get(Case, case_id)
+            rejected = found is not None and found.state == "rejected"
             (late_rejections if rejected else late).append(case_id)
     parts = []
     if undone:
