@@ -26,7 +26,7 @@ run: install
 
 ## Lint and the whole test suite (PostgreSQL at 127.0.0.1:5432 must be running). The tests run in
 ## TEST_WORKERS processes (pytest-xdist): most of the slow ones wait on servers, timeouts and
-## killed processes, so three share two cores well (about 8 minutes instead of 20 here).
+## killed processes, so three share two cores well (8-12 minutes instead of 20-29 on 2 cores).
 TEST_WORKERS ?= 3
 test: install-dev browser
 	$(BIN)/ruff check .
