@@ -258,7 +258,8 @@ def can_reopen(case: Case, forwards: Iterable[Forward]) -> bool:
 def reopen_case(
     *, session: Session, case_id: int, actor: str, expected_version: int | None = None
 ) -> Case:
-    """Undo an approval (e.g. an auto-approval) or a rejection: the case is open again.
+    """Undo an approval (e.g. an auto-approval) or a rejection: the case is open again, and the
+    training labels that decision wrote are dropped (the next decision writes its own).
 
     Pending forwards are cancelled. A forward that is being sent or was sent (or may have been:
     ``unknown``) cannot be undone, because LAPOR! already has the complaint: StoreError says so.
@@ -280,6 +281,8 @@ def reopen_case(
     for forward in forwards:
         if forward.state in ("pending", "failed"):
             forward.state = "cancelled"
+    if case.decided_by:  # a withdrawn decision teaches nothing: the labels it wrote go
+        drop_decision_labels(session=session, case=case, actor=case.decided_by)
     if case.state == "rejected":
         set_posts_state(session=session, case_id=case.id, state="in_case")
     add_review(
