@@ -321,21 +321,7 @@ def undo_approval(
     agency, topic = case.agency, case.topic
     if approval is not None:  # a correction is undone too: the tags it replaced come back
         agency, topic = approval.agency_before or agency, approval.topic_before or topic
-    add_review(
-        session=session,
-        case_id=case.id,
-        reviewer=actor,
-        action="undo",
-        agency_before=case.agency,
-        agency_after=agency,
-        topic_before=case.topic,
-        topic_after=topic,
-    )
-    case.agency, case.topic = agency, topic
-    case.state, case.decided_by, case.decided_at = "open", None, None
-    session.flush()
-    audit_case(session, actor, "case.undo", case.id, before, case_snapshot(case))
-    return case
+    return _open_again(session, case, actor, before, agency=agency, topic=topic)
 
 
 def undo_rejection(
@@ -348,20 +334,36 @@ def undo_rejection(
     case = get_case_for_update(session=session, case_id=case_id, expected_version=None)
     if case.state != "rejected" or case.decided_by != actor:
         raise TooLate(f"case {case_id} is {case.state} (by {case.decided_by or '-'})")
-    decided = case.decided_at.replace(tzinfo=case.decided_at.tzinfo or UTC)
-    if now - decided > timedelta(seconds=window_s):
+    if now - case.decided_at > timedelta(seconds=window_s):
         raise TooLate(f"case {case_id} was marked not a complaint more than {window_s:.0f}s ago")
     before = case_snapshot(case)
     drop_decision_labels(session=session, case=case, actor=actor)
     set_posts_state(session=session, case_id=case.id, state="in_case")
+    return _open_again(session, case, actor, before)
+
+
+def _open_again(
+    session: Session,
+    case: Case,
+    actor: str,
+    before: dict,
+    *,
+    agency: str | None = None,
+    topic: str | None = None,
+) -> Case:
+    """The end of every "Batalkan": an ``undo`` review (with the tags it brings back, if any),
+    the case open again with them, audited."""
     add_review(
         session=session,
         case_id=case.id,
         reviewer=actor,
         action="undo",
         agency_before=case.agency,
+        agency_after=agency,
         topic_before=case.topic,
+        topic_after=topic,
     )
+    case.agency, case.topic = agency or case.agency, topic or case.topic
     case.state, case.decided_by, case.decided_at = "open", None, None
     session.flush()
     audit_case(session, actor, "case.undo", case.id, before, case_snapshot(case))

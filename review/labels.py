@@ -257,7 +257,7 @@ _LAPOR_ERRORS: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
         ),
     ),
     (
-        re.compile(r"HTTP (?P<code>\d+): throttled(?: \((?P<msg>.*?)\))?"),
+        re.compile(r"HTTP (?P<code>\d+): throttled"),
         lambda m: f"LAPOR! sedang membatasi kiriman (HTTP {m['code']}); dicoba lagi nanti",
     ),
     (

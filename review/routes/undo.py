@@ -98,12 +98,14 @@ def undo(
         parts.append(
             f"Terlambat untuk {_ids(late_rejections)}: buka lagi dari halaman kasusnya (Buka lagi)."
         )
-    late += late_rejections
+    too_late = len(late) + len(late_rejections)
     if not parts:
         parts.append("Tidak ada yang dibatalkan.")
-    response = redirect(request, safe_next(next), " ".join(parts), "warning" if late else "info")
+    response = redirect(
+        request, safe_next(next), " ".join(parts), "warning" if too_late else "info"
+    )
     response.delete_cookie(UNDO_COOKIE, path="/")
-    log.info("undo by %r: %d undone, %d too late", user.name, len(undone), len(late))
+    log.info("undo by %r: %d undone, %d too late", user.name, len(undone), too_late)
     return response
 
 
